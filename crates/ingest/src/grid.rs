@@ -1,0 +1,150 @@
+//! Spreadsheets as grids of cells: every sheet of an XLSX workbook (via calamine), or a CSV
+//! file seen as a one-sheet grid, so statement profiles read either the same way.
+
+use std::path::Path;
+
+use calamine::{open_workbook_auto, Data, Reader};
+
+/// One cell, typed as the workbook typed it. Numbers stay numbers: whether one is an
+/// amount or an Excel serial date is for the reader of the column to decide.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Empty,
+    Text(String),
+    Number(f64),
+    /// An Excel serial date-time (days since 1899-12-30), as the cell was formatted.
+    Date(f64),
+    Bool(bool),
+}
+
+impl Cell {
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Cell::Empty => true,
+            Cell::Text(s) => s.trim().is_empty(),
+            _ => false,
+        }
+    }
+
+    /// The cell as text: whole numbers without a decimal point (so an account number typed
+    /// as a number is not turned into `6.2e18`-style or `123.0` text).
+    pub fn text(&self) -> String {
+        match self {
+            Cell::Empty => String::new(),
+            Cell::Text(s) => s.trim().to_owned(),
+            Cell::Number(n) | Cell::Date(n) => format_number(*n),
+            Cell::Bool(b) => b.to_string(),
+        }
+    }
+}
+
+pub fn format_number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        n.to_string()
+    }
+}
+
+/// A sheet: its name and rows of cells; `first_row` is the 1-based row number of `rows[0]`.
+#[derive(Debug, Clone)]
+pub struct Sheet {
+    pub name: String,
+    pub first_row: u64,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+impl Sheet {
+    /// A row as it would look in a CSV file: what the quarantine keeps as the original.
+    pub fn row_as_csv(&self, index: usize) -> Vec<u8> {
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(Vec::new());
+        let cells: Vec<String> = self
+            .rows
+            .get(index)
+            .map(|r| r.iter().map(Cell::text).collect())
+            .unwrap_or_default();
+        // Writing to a Vec cannot fail.
+        let _ = w.write_record(&cells);
+        let mut out = w.into_inner().unwrap_or_default();
+        if out.last() == Some(&b'\n') {
+            out.pop();
+        }
+        out
+    }
+
+    pub fn line_of(&self, index: usize) -> u64 {
+        self.first_row + index as u64
+    }
+}
+
+/// Reads every sheet of a workbook (xlsx, xls, ods).
+pub fn read_workbook(path: &Path) -> Result<Vec<Sheet>, String> {
+    let mut wb = open_workbook_auto(path).map_err(|e| format!("not a readable workbook: {e}"))?;
+    let names = wb.sheet_names().to_vec();
+    let mut sheets = Vec::with_capacity(names.len());
+    for name in names {
+        let range = wb
+            .worksheet_range(&name)
+            .map_err(|e| format!("sheet `{name}`: {e}"))?;
+        let first_row = range.start().map_or(1, |(r, _)| u64::from(r) + 1);
+        let first_col = range.start().map_or(0, |(_, c)| c as usize);
+        let rows = range
+            .rows()
+            .map(|r| {
+                // Keep column positions absolute so a table that starts in column B lines up.
+                let mut cells = vec![Cell::Empty; first_col];
+                cells.extend(r.iter().map(to_cell));
+                cells
+            })
+            .collect();
+        sheets.push(Sheet {
+            name,
+            first_row,
+            rows,
+        });
+    }
+    Ok(sheets)
+}
+
+fn to_cell(d: &Data) -> Cell {
+    match d {
+        Data::Empty => Cell::Empty,
+        Data::String(s) => Cell::Text(s.clone()),
+        Data::Int(i) => Cell::Number(*i as f64),
+        Data::Float(f) => Cell::Number(*f),
+        Data::Bool(b) => Cell::Bool(*b),
+        Data::DateTime(dt) => Cell::Date(dt.as_f64()),
+        Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Text(s.clone()),
+        Data::Error(e) => Cell::Text(format!("#{e:?}")),
+    }
+}
+
+/// A CSV file (already decoded) as a one-sheet grid of text cells.
+pub fn csv_as_sheet(name: &str, text: &str) -> Result<Sheet, String> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut rows = Vec::new();
+    for rec in reader.records() {
+        let rec = rec.map_err(|e| e.to_string())?;
+        rows.push(
+            rec.iter()
+                .map(|s| {
+                    if s.is_empty() {
+                        Cell::Empty
+                    } else {
+                        Cell::Text(s.to_owned())
+                    }
+                })
+                .collect(),
+        );
+    }
+    Ok(Sheet {
+        name: name.to_owned(),
+        first_row: 1,
+        rows,
+    })
+}

@@ -1,0 +1,233 @@
+//! Fanzha's repository: one interface ([`Store`]), two real backends.
+//!
+//! SQLite ([`sqlite::SqliteStore`]) is the embedded default: one file in WAL mode.
+//! PostgreSQL ([`postgres::PgStore`]) is the shared deployment, bulk-loaded with COPY.
+//! Both run the same migrations ([`migrate`]) and the same integration suite.
+//!
+//! Only this crate speaks SQL. Callers hand it [`Batch`]es of parsed rows in the layout of
+//! [`fanzha_core::schema`]; each batch is committed atomically, together with the quarantine
+//! entries for the rows it rejects, so a killed ingest loses nothing it committed and a rerun
+//! stores nothing twice.
+
+mod compare;
+mod error;
+mod migrate;
+pub mod postgres;
+pub mod sqlite;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use fanzha_core::schema::{Kind, Row};
+
+pub use error::StoreError;
+pub use migrate::MIGRATIONS;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Where a record came from: the file, the line (1-based, the header is line 1) and the
+/// original bytes, kept so a rejected record can be quarantined exactly as it arrived.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Origin {
+    /// Shared by every record of a file: a path per record would be an allocation per row.
+    pub file: Arc<str>,
+    pub line: u64,
+    #[serde(rename = "original_text", serialize_with = "lossy_text")]
+    pub original: Vec<u8>,
+}
+
+fn lossy_text<S: serde::Serializer>(bytes: &[u8], s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(&String::from_utf8_lossy(bytes))
+}
+
+/// A parsed record and where it came from.
+#[derive(Debug, Clone)]
+pub struct Item {
+    pub row: Row,
+    pub origin: Origin,
+}
+
+/// A record that could not be parsed, or that conflicts with a stored one.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Rejection {
+    pub origin: Origin,
+    pub kind: String,
+    /// The offending field, when one field is to blame.
+    pub field: Option<String>,
+    pub reason: String,
+}
+
+/// Records of one kind to be committed together, with the rejections found while parsing
+/// them.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    pub kind: Kind,
+    pub items: Vec<Item>,
+    pub rejections: Vec<Rejection>,
+}
+
+impl Batch {
+    pub fn new(kind: Kind) -> Self {
+        Batch {
+            kind,
+            items: Vec::new(),
+            rejections: Vec::new(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty() && self.rejections.is_empty()
+    }
+}
+
+/// What committing a batch did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct BatchOutcome {
+    /// New records.
+    pub inserted: u64,
+    /// Known records whose mutable fields (status, class, deactivation) changed.
+    pub updated: u64,
+    /// Known records given again exactly: a re-ingest.
+    pub unchanged: u64,
+    /// Records rejected while parsing or as conflicts, now in the quarantine.
+    pub rejected: u64,
+    /// The conflicts among `rejected`, with their reasons.
+    pub conflicts: Vec<Rejection>,
+}
+
+impl BatchOutcome {
+    pub fn absorb(&mut self, other: BatchOutcome) {
+        self.inserted += other.inserted;
+        self.updated += other.updated;
+        self.unchanged += other.unchanged;
+        self.rejected += other.rejected;
+        self.conflicts.extend(other.conflicts);
+    }
+}
+
+/// A quarantined record as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuarantineEntry {
+    pub id: i64,
+    pub file: String,
+    pub line: u64,
+    pub kind: String,
+    pub field: Option<String>,
+    pub reason: String,
+    pub original: Vec<u8>,
+    /// UTC microseconds since the epoch.
+    pub quarantined_at: i64,
+}
+
+/// One entry of the append-only, hash-chained audit trail.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    /// UTC microseconds since the epoch.
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    /// JSON.
+    pub detail: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// The stored core of a transfer, for matching one transfer seen in two banks' statements.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferCore {
+    pub tx_id: String,
+    pub ts: i64,
+    pub from_account: Option<String>,
+    pub to_account: Option<String>,
+    pub amount_fen: i64,
+}
+
+/// Which backend a store is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The repository interface every backend implements.
+#[async_trait]
+pub trait Store: Send + Sync {
+    fn backend(&self) -> Backend;
+
+    /// Applies any migrations not yet applied; returns the versions it applied.
+    async fn migrate(&self) -> Result<Vec<u32>>;
+
+    /// Commits a batch atomically: new records inserted, allowed changes applied, exact
+    /// repeats skipped, conflicts and parse rejections quarantined.
+    async fn write_batch(&self, batch: Batch) -> Result<BatchOutcome>;
+
+    /// Row counts of every kind, plus `quarantine`.
+    async fn counts(&self) -> Result<BTreeMap<String, u64>>;
+
+    async fn quarantine_list(&self) -> Result<Vec<QuarantineEntry>>;
+
+    async fn quarantine_get(&self, id: i64) -> Result<Option<QuarantineEntry>>;
+
+    /// Stored transfers with these ids.
+    async fn transfers_by_id(&self, ids: &[String]) -> Result<Vec<TransferCore>>;
+
+    /// Stored transfers from `from` to `to` of exactly `amount_fen`, with `ts` in `[lo, hi]`.
+    async fn transfers_matching(
+        &self,
+        from: &str,
+        to: &str,
+        amount_fen: i64,
+        lo: i64,
+        hi: i64,
+    ) -> Result<Vec<TransferCore>>;
+
+    /// Appends to the audit trail, chaining the new entry's hash to the last one.
+    async fn audit_append(&self, actor: &str, action: &str, detail: &str) -> Result<AuditEntry>;
+
+    async fn audit_list(&self) -> Result<Vec<AuditEntry>>;
+}
+
+/// Opens a store: a `postgres://` or `postgresql://` URL selects PostgreSQL, anything else
+/// is a SQLite file path. Migrations are applied on open, so a new file is ready to use.
+pub async fn open(target: &str) -> Result<Arc<dyn Store>> {
+    let store: Arc<dyn Store> =
+        if target.starts_with("postgres://") || target.starts_with("postgresql://") {
+            Arc::new(postgres::PgStore::connect(target).await?)
+        } else {
+            Arc::new(sqlite::SqliteStore::open(target)?)
+        };
+    store.migrate().await?;
+    Ok(store)
+}
+
+/// Verifies the audit chain: every entry's hash covers its content and the previous hash.
+/// Returns the id of the first entry that does not verify.
+pub fn verify_audit_chain(entries: &[AuditEntry]) -> Option<i64> {
+    let mut prev = compare::AUDIT_GENESIS.to_owned();
+    for e in entries {
+        if e.prev_hash != prev
+            || e.hash != compare::audit_hash(&prev, e.at, &e.actor, &e.action, &e.detail)
+        {
+            return Some(e.id);
+        }
+        prev = e.hash.clone();
+    }
+    None
+}
+
+pub(crate) fn now_micros() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Row counts keyed by kind name, with every kind present.
+pub(crate) fn empty_counts() -> BTreeMap<String, u64> {
+    Kind::ALL
+        .iter()
+        .map(|k| (k.as_str().to_owned(), 0))
+        .collect()
+}

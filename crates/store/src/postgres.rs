@@ -1,0 +1,526 @@
+//! The shared-deployment backend: PostgreSQL through sqlx, bulk-loaded with COPY.
+//!
+//! A batch is copied into a per-transaction staging table, compared with what is stored in
+//! one join, and inserted with one `INSERT … SELECT … ON CONFLICT DO NOTHING`; only the rows
+//! that were already known come back to Rust to be classified (repeat, update, conflict)
+//! by the same rules as the SQLite backend.
+
+use std::collections::{BTreeMap, HashSet};
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use fanzha_core::schema::{ColType, Kind, Role, Schema, Value};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::{Executor, PgConnection, PgPool, Row as _};
+
+use crate::compare::{self, classify, Verdict};
+use crate::migrate::{self, MIGRATIONS};
+use crate::{
+    AuditEntry, Backend, Batch, BatchOutcome, Item, QuarantineEntry, Rejection, Result, Store,
+    StoreError, TransferCore,
+};
+
+/// Advisory-lock keys: one for migrations, one for the audit chain's tail.
+const MIGRATION_LOCK: i64 = 0x46_5a_4d_49_47;
+const AUDIT_LOCK: i64 = 0x46_5a_41_55_44;
+
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    pub async fn connect(url: &str) -> Result<Self> {
+        let opts = PgConnectOptions::from_str(url)?;
+        Self::connect_with(opts).await
+    }
+
+    /// Connects with every session's `search_path` set to `schema`, creating the schema if
+    /// needed: separate schemas give tests (and tenants) their own tables in one database.
+    pub async fn connect_in_schema(url: &str, schema: &str) -> Result<Self> {
+        if !schema
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            || schema.is_empty()
+        {
+            return Err(StoreError::Open {
+                path: url.to_owned(),
+                reason: format!("schema name `{schema}` must be ASCII letters, digits and _"),
+            });
+        }
+        let opts = PgConnectOptions::from_str(url)?;
+        let setup = PgPool::connect_with(opts.clone()).await?;
+        setup
+            .execute(format!("CREATE SCHEMA IF NOT EXISTS {schema}").as_str())
+            .await?;
+        setup.close().await;
+        Self::connect_with(opts.options([("search_path", schema)])).await
+    }
+
+    async fn connect_with(opts: PgConnectOptions) -> Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(std::time::Duration::from_secs(10))
+            .connect_with(opts)
+            .await?;
+        Ok(PgStore { pool })
+    }
+}
+
+fn bind_value<'q>(
+    q: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    v: &'q Value,
+    ty: ColType,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    match (v, ty) {
+        (Value::Int(i), _) => q.bind(*i),
+        (Value::Text(s), _) => q.bind(s.as_str()),
+        (Value::Null, ColType::Int) => q.bind(None::<i64>),
+        (Value::Null, ColType::Text) => q.bind(None::<String>),
+    }
+}
+
+fn read_value(r: &PgRow, i: usize, ty: ColType) -> Result<Value> {
+    Ok(match ty {
+        ColType::Int => r
+            .try_get::<Option<i64>, _>(i)?
+            .map_or(Value::Null, Value::Int),
+        ColType::Text => r
+            .try_get::<Option<String>, _>(i)?
+            .map_or(Value::Null, Value::Text),
+    })
+}
+
+/// Appends a value in COPY's text format.
+fn copy_value(out: &mut Vec<u8>, v: &Value) {
+    match v {
+        Value::Null => out.extend_from_slice(b"\\N"),
+        Value::Int(i) => out.extend_from_slice(i.to_string().as_bytes()),
+        Value::Text(s) => {
+            for b in s.bytes() {
+                match b {
+                    b'\\' => out.extend_from_slice(b"\\\\"),
+                    b'\t' => out.extend_from_slice(b"\\t"),
+                    b'\n' => out.extend_from_slice(b"\\n"),
+                    b'\r' => out.extend_from_slice(b"\\r"),
+                    _ => out.push(b),
+                }
+            }
+        }
+    }
+}
+
+/// Splits a batch into rounds in which no key repeats, so that a record given twice in one
+/// batch is compared with its first appearance exactly as with one stored earlier.
+fn rounds(schema: &Schema, items: &[Item]) -> Vec<Vec<usize>> {
+    let key_idx: Vec<usize> = key_indices(schema);
+    let mut rounds: Vec<(HashSet<Vec<&Value>>, Vec<usize>)> = Vec::new();
+    for (n, item) in items.iter().enumerate() {
+        let key: Vec<&Value> = key_idx.iter().map(|&i| &item.row.values[i]).collect();
+        match rounds.iter_mut().find(|(seen, _)| !seen.contains(&key)) {
+            Some((seen, members)) => {
+                seen.insert(key);
+                members.push(n);
+            }
+            None => rounds.push((HashSet::from([key]), vec![n])),
+        }
+    }
+    rounds.into_iter().map(|(_, m)| m).collect()
+}
+
+fn key_indices(schema: &Schema) -> Vec<usize> {
+    schema
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.role == Role::Key)
+        .map(|(i, _)| i)
+        .collect()
+}
+
+async fn quarantine(conn: &mut PgConnection, r: &Rejection, now: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO quarantine (file, line, kind, field, reason, original, quarantined_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (file, line, kind) DO NOTHING",
+    )
+    .bind(&*r.origin.file)
+    .bind(r.origin.line as i64)
+    .bind(&r.kind)
+    .bind(&r.field)
+    .bind(&r.reason)
+    .bind(&r.origin.original)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+async fn write_round(
+    conn: &mut PgConnection,
+    kind: Kind,
+    items: &[Item],
+    members: &[usize],
+    out: &mut BatchOutcome,
+    now: i64,
+) -> Result<()> {
+    let schema = kind.schema();
+    let table = kind.as_str();
+    let stage = format!("fz_stage_{table}");
+    let cols: Vec<&str> = schema.columns.iter().map(|c| c.name).collect();
+    let col_list = cols.join(", ");
+    let keys: Vec<&str> = schema.key_columns().map(|c| c.name).collect();
+    let key_join: Vec<String> = keys.iter().map(|k| format!("t.{k} = s.{k}")).collect();
+
+    conn.execute(
+        format!(
+            "CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table}, ord BIGINT) ON COMMIT DROP"
+        )
+        .as_str(),
+    )
+    .await?;
+    conn.execute(format!("TRUNCATE {stage}").as_str()).await?;
+
+    let mut copy = conn
+        .copy_in_raw(&format!("COPY {stage} ({col_list}, extra, ord) FROM STDIN"))
+        .await?;
+    let mut buf = Vec::with_capacity(1 << 20);
+    for &n in members {
+        let row = &items[n].row;
+        for v in &row.values {
+            copy_value(&mut buf, v);
+            buf.push(b'\t');
+        }
+        copy_value(
+            &mut buf,
+            &row.extra
+                .as_ref()
+                .map_or(Value::Null, |e| Value::Text(e.clone())),
+        );
+        buf.push(b'\t');
+        buf.extend_from_slice(n.to_string().as_bytes());
+        buf.push(b'\n');
+        if buf.len() >= (1 << 20) {
+            copy.send(std::mem::take(&mut buf)).await?;
+        }
+    }
+    if !buf.is_empty() {
+        copy.send(buf).await?;
+    }
+    copy.finish().await?;
+
+    let inserted = conn
+        .execute(
+            format!(
+                "INSERT INTO {table} ({col_list}, extra) SELECT {col_list}, extra FROM {stage} \
+                 ORDER BY ord ON CONFLICT ({}) DO NOTHING",
+                keys.join(", ")
+            )
+            .as_str(),
+        )
+        .await?
+        .rows_affected();
+    out.inserted += inserted;
+    if inserted == members.len() as u64 {
+        // All new: the common case of a first load needs no comparison at all.
+        return Ok(());
+    }
+    let mutable: Vec<(usize, &str)> = schema
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.role == Role::Mutable)
+        .map(|(i, c)| (i, c.name))
+        .collect();
+    let key_idx = key_indices(schema);
+    // Keys are distinct within a round, so each staged row was either just inserted or
+    // already known; of the known ones only those that differ need to come back.
+    let s_cols: Vec<String> = cols.iter().map(|c| format!("s.{c}")).collect();
+    let t_cols: Vec<String> = cols.iter().map(|c| format!("t.{c}")).collect();
+    let known = sqlx::query(&format!(
+        "SELECT s.ord, {} FROM {stage} s JOIN {table} t ON {} WHERE ({}) IS DISTINCT FROM ({})",
+        t_cols.join(", "),
+        key_join.join(" AND "),
+        s_cols.join(", "),
+        t_cols.join(", ")
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
+    out.unchanged += members.len() as u64 - inserted - known.len() as u64;
+    for r in &known {
+        let ord: i64 = r.try_get(0)?;
+        let item = usize::try_from(ord)
+            .ok()
+            .and_then(|i| items.get(i))
+            .ok_or_else(|| StoreError::Corrupt(format!("staged ordinal {ord} out of range")))?;
+        let stored = schema
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| read_value(r, i + 1, c.ty))
+            .collect::<Result<Vec<_>>>()?;
+        match classify(schema, &stored, &item.row) {
+            Verdict::Unchanged => out.unchanged += 1,
+            Verdict::Update => {
+                let sets: Vec<String> = mutable
+                    .iter()
+                    .enumerate()
+                    .map(|(n, (_, m))| format!("{m} = ${}", n + 1))
+                    .collect();
+                let wheres: Vec<String> = keys
+                    .iter()
+                    .enumerate()
+                    .map(|(n, k)| format!("{k} = ${}", mutable.len() + n + 1))
+                    .collect();
+                let sql = format!(
+                    "UPDATE {table} SET {} WHERE {}",
+                    sets.join(", "),
+                    wheres.join(" AND ")
+                );
+                let mut q = sqlx::query(&sql);
+                for (i, _) in &mutable {
+                    q = bind_value(q, &item.row.values[*i], schema.columns[*i].ty);
+                }
+                for &i in &key_idx {
+                    q = bind_value(q, &item.row.values[i], schema.columns[i].ty);
+                }
+                q.execute(&mut *conn).await?;
+                out.updated += 1;
+            }
+            Verdict::Conflict(reason) => {
+                let rej = Rejection {
+                    origin: item.origin.clone(),
+                    kind: table.to_owned(),
+                    field: compare::conflict_field(&reason),
+                    reason,
+                };
+                quarantine(conn, &rej, now).await?;
+                out.rejected += 1;
+                out.conflicts.push(rej);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn quarantine_entry(r: &PgRow) -> Result<QuarantineEntry> {
+    Ok(QuarantineEntry {
+        id: r.try_get(0)?,
+        file: r.try_get(1)?,
+        line: r.try_get::<i64, _>(2)? as u64,
+        kind: r.try_get(3)?,
+        field: r.try_get(4)?,
+        reason: r.try_get(5)?,
+        original: r.try_get(6)?,
+        quarantined_at: r.try_get(7)?,
+    })
+}
+
+fn transfer(r: &PgRow) -> Result<TransferCore> {
+    Ok(TransferCore {
+        tx_id: r.try_get(0)?,
+        ts: r.try_get(1)?,
+        from_account: r.try_get(2)?,
+        to_account: r.try_get(3)?,
+        amount_fen: r.try_get(4)?,
+    })
+}
+
+const QUARANTINE_COLS: &str = "id, file, line, kind, field, reason, original, quarantined_at";
+const TRANSFER_COLS: &str = "tx_id, ts, from_account, to_account, amount_fen";
+
+#[async_trait]
+impl Store for PgStore {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    async fn migrate(&self) -> Result<Vec<u32>> {
+        let mut applied = Vec::new();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *tx)
+            .await?;
+        tx.execute(migrate::LEDGER_DDL).await?;
+        for (version, sql) in MIGRATIONS {
+            let done: Option<i64> =
+                sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
+                    .bind(i64::from(*version))
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if done.is_some() {
+                continue;
+            }
+            for stmt in migrate::render(sql, Backend::Postgres) {
+                tx.execute(stmt.as_str())
+                    .await
+                    .map_err(|e| StoreError::Migration {
+                        version: *version,
+                        reason: e.to_string(),
+                    })?;
+            }
+            sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")
+                .bind(i64::from(*version))
+                .bind(crate::now_micros())
+                .execute(&mut *tx)
+                .await?;
+            applied.push(*version);
+        }
+        tx.commit().await?;
+        Ok(applied)
+    }
+
+    async fn write_batch(&self, batch: Batch) -> Result<BatchOutcome> {
+        let now = crate::now_micros();
+        let mut out = BatchOutcome::default();
+        let mut tx = self.pool.begin().await?;
+        if !batch.items.is_empty() {
+            // Writers of one kind take turns, so a key another writer inserts cannot slip
+            // between our comparison and our insert.
+            tx.execute(
+                format!(
+                    "LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE",
+                    batch.kind.as_str()
+                )
+                .as_str(),
+            )
+            .await?;
+            for members in rounds(batch.kind.schema(), &batch.items) {
+                write_round(&mut tx, batch.kind, &batch.items, &members, &mut out, now).await?;
+            }
+        }
+        for r in &batch.rejections {
+            quarantine(&mut tx, r, now).await?;
+            out.rejected += 1;
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn counts(&self) -> Result<BTreeMap<String, u64>> {
+        let mut counts = crate::empty_counts();
+        counts.insert("quarantine".to_owned(), 0);
+        for (name, n) in counts.iter_mut() {
+            let c: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {name}"))
+                .fetch_one(&self.pool)
+                .await?;
+            *n = c as u64;
+        }
+        Ok(counts)
+    }
+
+    async fn quarantine_list(&self) -> Result<Vec<QuarantineEntry>> {
+        sqlx::query(&format!(
+            "SELECT {QUARANTINE_COLS} FROM quarantine ORDER BY id"
+        ))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(quarantine_entry)
+        .collect()
+    }
+
+    async fn quarantine_get(&self, id: i64) -> Result<Option<QuarantineEntry>> {
+        sqlx::query(&format!(
+            "SELECT {QUARANTINE_COLS} FROM quarantine WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(quarantine_entry)
+        .transpose()
+    }
+
+    async fn transfers_by_id(&self, ids: &[String]) -> Result<Vec<TransferCore>> {
+        sqlx::query(&format!(
+            "SELECT {TRANSFER_COLS} FROM transactions WHERE tx_id = ANY($1)"
+        ))
+        .bind(ids)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(transfer)
+        .collect()
+    }
+
+    async fn transfers_matching(
+        &self,
+        from: &str,
+        to: &str,
+        amount_fen: i64,
+        lo: i64,
+        hi: i64,
+    ) -> Result<Vec<TransferCore>> {
+        sqlx::query(&format!(
+            "SELECT {TRANSFER_COLS} FROM transactions WHERE from_account = $1 AND ts BETWEEN $2 AND $3 \
+             AND to_account = $4 AND amount_fen = $5 ORDER BY ts"
+        ))
+        .bind(from)
+        .bind(lo)
+        .bind(hi)
+        .bind(to)
+        .bind(amount_fen)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(transfer)
+        .collect()
+    }
+
+    async fn audit_append(&self, actor: &str, action: &str, detail: &str) -> Result<AuditEntry> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(AUDIT_LOCK)
+            .execute(&mut *tx)
+            .await?;
+        let prev: String =
+            sqlx::query_scalar("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1")
+                .fetch_optional(&mut *tx)
+                .await?
+                .unwrap_or_else(|| compare::AUDIT_GENESIS.to_owned());
+        let at = crate::now_micros();
+        let hash = compare::audit_hash(&prev, at, actor, action, detail);
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO audit_log (at, actor, action, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(at)
+        .bind(actor)
+        .bind(action)
+        .bind(detail)
+        .bind(&prev)
+        .bind(&hash)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(AuditEntry {
+            id,
+            at,
+            actor: actor.to_owned(),
+            action: action.to_owned(),
+            detail: detail.to_owned(),
+            prev_hash: prev,
+            hash,
+        })
+    }
+
+    async fn audit_list(&self) -> Result<Vec<AuditEntry>> {
+        let rows = sqlx::query(
+            "SELECT id, at, actor, action, detail, prev_hash, hash FROM audit_log ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AuditEntry {
+                    id: r.try_get(0)?,
+                    at: r.try_get(1)?,
+                    actor: r.try_get(2)?,
+                    action: r.try_get(3)?,
+                    detail: r.try_get(4)?,
+                    prev_hash: r.try_get(5)?,
+                    hash: r.try_get(6)?,
+                })
+            })
+            .collect()
+    }
+}

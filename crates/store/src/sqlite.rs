@@ -1,0 +1,466 @@
+//! The embedded backend: one SQLite file in WAL mode, written through rusqlite.
+//!
+//! rusqlite rather than sqlx here because ingest speed is the point of the embedded store:
+//! prepared statements executed in one transaction per batch, with no async hop per row.
+//! Calls run on tokio's blocking pool so the async [`Store`] interface stays honest.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use fanzha_core::schema::{ColType, Kind, Role, Schema, Value};
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{params, Connection, OptionalExtension, ToSql, TransactionBehavior};
+
+use crate::compare::{self, classify, Verdict};
+use crate::migrate::{self, MIGRATIONS};
+use crate::{
+    AuditEntry, Backend, Batch, BatchOutcome, QuarantineEntry, Rejection, Result, Store,
+    StoreError, TransferCore,
+};
+
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path`.
+    pub fn open(path: &str) -> Result<Self> {
+        let conn = Connection::open(path).map_err(|e| StoreError::Open {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?;
+        // WAL lets readers (the console) work while an ingest writes; NORMAL sync is
+        // durable at each commit's checkpoint and is what WAL is designed for.
+        conn.execute_batch(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; \
+             PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;",
+        )
+        .map_err(|e| StoreError::Open {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?;
+        conn.set_prepared_statement_cache_capacity(64);
+        Ok(SqliteStore {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    async fn run<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    {
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || {
+            // A panic while holding the lock poisons it; the connection itself is still
+            // consistent because SQLite rolls back the open transaction.
+            let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+}
+
+struct Sql<'a>(&'a Value);
+
+impl ToSql for Sql<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(value_ref(self.0)))
+    }
+}
+
+fn value_ref(v: &Value) -> ValueRef<'_> {
+    match v {
+        Value::Null => ValueRef::Null,
+        Value::Int(i) => ValueRef::Integer(*i),
+        Value::Text(s) => ValueRef::Text(s.as_bytes()),
+    }
+}
+
+/// An insert's parameters: the row's values, then its extras.
+enum Param<'a> {
+    Value(&'a Value),
+    Extra(Option<&'a str>),
+}
+
+impl ToSql for Param<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        match self {
+            Param::Value(v) => Ok(ToSqlOutput::Borrowed(value_ref(v))),
+            Param::Extra(e) => Ok(ToSqlOutput::Borrowed(
+                e.map_or(ValueRef::Null, |s| ValueRef::Text(s.as_bytes())),
+            )),
+        }
+    }
+}
+
+fn read_value(r: &rusqlite::Row<'_>, i: usize, ty: ColType) -> rusqlite::Result<Value> {
+    Ok(match (r.get_ref(i)?, ty) {
+        (ValueRef::Null, _) => Value::Null,
+        (ValueRef::Integer(n), ColType::Int) => Value::Int(n),
+        (ValueRef::Text(t), ColType::Text) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+        (other, _) => {
+            return Err(rusqlite::Error::InvalidColumnType(
+                i,
+                format!("{:?}", other.data_type()),
+                other.data_type(),
+            ))
+        }
+    })
+}
+
+/// The statements for one kind's table, built once from its schema.
+struct KindSql {
+    insert: String,
+    select: String,
+    update: String,
+}
+
+fn kind_sql(schema: &Schema) -> KindSql {
+    let table = schema.kind.as_str();
+    let cols: Vec<&str> = schema.columns.iter().map(|c| c.name).collect();
+    let keys: Vec<&str> = schema.key_columns().map(|c| c.name).collect();
+    let n = cols.len();
+    let placeholders: Vec<String> = (1..=n + 1).map(|i| format!("?{i}")).collect();
+    let key_where: Vec<String> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| format!("{k} = ?{}", i + 1))
+        .collect();
+    let mutable: Vec<&str> = schema
+        .columns
+        .iter()
+        .filter(|c| c.role == Role::Mutable)
+        .map(|c| c.name)
+        .collect();
+    let sets: Vec<String> = mutable
+        .iter()
+        .enumerate()
+        .map(|(i, m)| format!("{m} = ?{}", keys.len() + i + 1))
+        .collect();
+    KindSql {
+        insert: format!(
+            "INSERT INTO {table} ({}, extra) VALUES ({}) ON CONFLICT ({}) DO NOTHING",
+            cols.join(", "),
+            placeholders.join(", "),
+            keys.join(", ")
+        ),
+        select: format!(
+            "SELECT {} FROM {table} WHERE {}",
+            cols.join(", "),
+            key_where.join(" AND ")
+        ),
+        update: format!(
+            "UPDATE {table} SET {} WHERE {}",
+            sets.join(", "),
+            key_where.join(" AND ")
+        ),
+    }
+}
+
+fn kind_sql_cached(kind: Kind) -> &'static KindSql {
+    static CACHE: std::sync::OnceLock<HashMap<Kind, KindSql>> = std::sync::OnceLock::new();
+    let map = CACHE.get_or_init(|| {
+        Kind::ALL
+            .iter()
+            .map(|k| (*k, kind_sql(k.schema())))
+            .collect()
+    });
+    // Every kind is in the map by construction.
+    &map[&kind]
+}
+
+const QUARANTINE_INSERT: &str =
+    "INSERT INTO quarantine (file, line, kind, field, reason, original, quarantined_at) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (file, line, kind) DO NOTHING";
+
+fn quarantine(tx: &rusqlite::Transaction<'_>, r: &Rejection, now: i64) -> rusqlite::Result<()> {
+    tx.prepare_cached(QUARANTINE_INSERT)?.execute(params![
+        r.origin.file,
+        r.origin.line as i64,
+        r.kind,
+        r.field,
+        r.reason,
+        r.origin.original,
+        now
+    ])?;
+    Ok(())
+}
+
+fn write_batch_sync(conn: &mut Connection, batch: Batch) -> Result<BatchOutcome> {
+    let schema = batch.kind.schema();
+    let sql = kind_sql_cached(batch.kind);
+    let key_idx: Vec<usize> = schema
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.role == Role::Key)
+        .map(|(i, _)| i)
+        .collect();
+    let mut_idx: Vec<usize> = schema
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.role == Role::Mutable)
+        .map(|(i, _)| i)
+        .collect();
+    let now = crate::now_micros();
+    let mut out = BatchOutcome::default();
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    {
+        let mut insert = tx.prepare_cached(&sql.insert)?;
+        for item in &batch.items {
+            let n = insert.execute(rusqlite::params_from_iter(
+                item.row
+                    .values
+                    .iter()
+                    .map(Param::Value)
+                    .chain([Param::Extra(item.row.extra.as_deref())]),
+            ))?;
+            if n == 1 {
+                out.inserted += 1;
+                continue;
+            }
+            let keys = key_idx.iter().map(|&i| Sql(&item.row.values[i]));
+            let stored: Vec<Value> = tx.prepare_cached(&sql.select)?.query_row(
+                rusqlite::params_from_iter(keys),
+                |r| {
+                    schema
+                        .columns
+                        .iter()
+                        .enumerate()
+                        .map(|(i, c)| read_value(r, i, c.ty))
+                        .collect()
+                },
+            )?;
+            match classify(schema, &stored, &item.row) {
+                Verdict::Unchanged => out.unchanged += 1,
+                Verdict::Update => {
+                    let args = key_idx
+                        .iter()
+                        .chain(&mut_idx)
+                        .map(|&i| Sql(&item.row.values[i]));
+                    tx.prepare_cached(&sql.update)?
+                        .execute(rusqlite::params_from_iter(args))?;
+                    out.updated += 1;
+                }
+                Verdict::Conflict(reason) => {
+                    let r = Rejection {
+                        origin: item.origin.clone(),
+                        kind: batch.kind.as_str().to_owned(),
+                        field: compare::conflict_field(&reason),
+                        reason,
+                    };
+                    quarantine(&tx, &r, now)?;
+                    out.rejected += 1;
+                    out.conflicts.push(r);
+                }
+            }
+        }
+    }
+    for r in &batch.rejections {
+        quarantine(&tx, r, now)?;
+        out.rejected += 1;
+    }
+    tx.commit()?;
+    Ok(out)
+}
+
+fn quarantine_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<QuarantineEntry> {
+    Ok(QuarantineEntry {
+        id: r.get(0)?,
+        file: r.get(1)?,
+        line: r.get::<_, i64>(2)? as u64,
+        kind: r.get(3)?,
+        field: r.get(4)?,
+        reason: r.get(5)?,
+        original: r.get(6)?,
+        quarantined_at: r.get(7)?,
+    })
+}
+
+const QUARANTINE_COLS: &str = "id, file, line, kind, field, reason, original, quarantined_at";
+const TRANSFER_COLS: &str = "tx_id, ts, from_account, to_account, amount_fen";
+
+fn transfer_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TransferCore> {
+    Ok(TransferCore {
+        tx_id: r.get(0)?,
+        ts: r.get(1)?,
+        from_account: r.get(2)?,
+        to_account: r.get(3)?,
+        amount_fen: r.get(4)?,
+    })
+}
+
+fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
+    Ok(AuditEntry {
+        id: r.get(0)?,
+        at: r.get(1)?,
+        actor: r.get(2)?,
+        action: r.get(3)?,
+        detail: r.get(4)?,
+        prev_hash: r.get(5)?,
+        hash: r.get(6)?,
+    })
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    async fn migrate(&self) -> Result<Vec<u32>> {
+        self.run(|conn| {
+            conn.execute(migrate::LEDGER_DDL, [])?;
+            let mut applied = Vec::new();
+            for (version, sql) in MIGRATIONS {
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let done: Option<i64> = tx
+                    .query_row(
+                        "SELECT version FROM schema_migrations WHERE version = ?1",
+                        [*version],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                if done.is_some() {
+                    continue;
+                }
+                for stmt in migrate::render(sql, Backend::Sqlite) {
+                    tx.execute(&stmt, []).map_err(|e| StoreError::Migration {
+                        version: *version,
+                        reason: e.to_string(),
+                    })?;
+                }
+                tx.execute(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
+                    params![version, crate::now_micros()],
+                )?;
+                tx.commit()?;
+                applied.push(*version);
+            }
+            Ok(applied)
+        })
+        .await
+    }
+
+    async fn write_batch(&self, batch: Batch) -> Result<BatchOutcome> {
+        self.run(move |conn| write_batch_sync(conn, batch)).await
+    }
+
+    async fn counts(&self) -> Result<BTreeMap<String, u64>> {
+        self.run(|conn| {
+            let mut counts = crate::empty_counts();
+            for (name, n) in counts.iter_mut() {
+                *n = conn.query_row(&format!("SELECT COUNT(*) FROM {name}"), [], |r| {
+                    r.get::<_, i64>(0)
+                })? as u64;
+            }
+            let q: i64 = conn.query_row("SELECT COUNT(*) FROM quarantine", [], |r| r.get(0))?;
+            counts.insert("quarantine".to_owned(), q as u64);
+            Ok(counts)
+        })
+        .await
+    }
+
+    async fn quarantine_list(&self) -> Result<Vec<QuarantineEntry>> {
+        self.run(|conn| {
+            let mut stmt = conn.prepare(&format!(
+                "SELECT {QUARANTINE_COLS} FROM quarantine ORDER BY id"
+            ))?;
+            let rows = stmt
+                .query_map([], quarantine_row)?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn quarantine_get(&self, id: i64) -> Result<Option<QuarantineEntry>> {
+        self.run(move |conn| {
+            Ok(conn
+                .query_row(
+                    &format!("SELECT {QUARANTINE_COLS} FROM quarantine WHERE id = ?1"),
+                    [id],
+                    quarantine_row,
+                )
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn transfers_by_id(&self, ids: &[String]) -> Result<Vec<TransferCore>> {
+        let ids = ids.to_vec();
+        self.run(move |conn| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {TRANSFER_COLS} FROM transactions WHERE tx_id = ?1"
+            ))?;
+            let mut out = Vec::new();
+            for id in &ids {
+                if let Some(t) = stmt.query_row([id], transfer_row).optional()? {
+                    out.push(t);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn transfers_matching(
+        &self,
+        from: &str,
+        to: &str,
+        amount_fen: i64,
+        lo: i64,
+        hi: i64,
+    ) -> Result<Vec<TransferCore>> {
+        let (from, to) = (from.to_owned(), to.to_owned());
+        self.run(move |conn| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {TRANSFER_COLS} FROM transactions WHERE from_account = ?1 AND ts BETWEEN ?2 AND ?3 \
+                 AND to_account = ?4 AND amount_fen = ?5 ORDER BY ts"
+            ))?;
+            let rows = stmt
+                .query_map(params![from, lo, hi, to, amount_fen], transfer_row)?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn audit_append(&self, actor: &str, action: &str, detail: &str) -> Result<AuditEntry> {
+        let (actor, action, detail) = (actor.to_owned(), action.to_owned(), detail.to_owned());
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let prev: String = tx
+                .query_row("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1", [], |r| r.get(0))
+                .optional()?
+                .unwrap_or_else(|| compare::AUDIT_GENESIS.to_owned());
+            let at = crate::now_micros();
+            let hash = compare::audit_hash(&prev, at, &actor, &action, &detail);
+            tx.execute(
+                "INSERT INTO audit_log (at, actor, action, detail, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![at, actor, action, detail, prev, hash],
+            )?;
+            let id = tx.last_insert_rowid();
+            tx.commit()?;
+            Ok(AuditEntry { id, at, actor, action, detail, prev_hash: prev, hash })
+        })
+        .await
+    }
+
+    async fn audit_list(&self) -> Result<Vec<AuditEntry>> {
+        self.run(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT id, at, actor, action, detail, prev_hash, hash FROM audit_log ORDER BY id",
+            )?;
+            let rows = stmt
+                .query_map([], audit_row)?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+}

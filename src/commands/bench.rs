@@ -1,0 +1,341 @@
+//! `fanzha bench ingest`: ingest throughput on generated transactions, measured against
+//! plain bulk loads of the same file in the same run (`sqlite3 .import`, `psql \copy`),
+//! so the figures are ratios on this machine, not absolute claims.
+
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{bail, Context as _};
+use fanzha_ingest::{IngestOptions, Target};
+use fanzha_store::Store;
+
+use super::Context;
+use crate::progress::Bar;
+use crate::Outcome;
+
+#[derive(clap::Subcommand)]
+pub enum Cmd {
+    /// Generated transaction CSV into SQLite (and PostgreSQL with --pg).
+    Ingest(IngestArgs),
+}
+
+#[derive(clap::Args)]
+pub struct IngestArgs {
+    /// Transactions to generate.
+    #[arg(long, default_value_t = 1_000_000)]
+    rows: u64,
+    /// Also measure PostgreSQL at this URL (a scratch schema is created and dropped).
+    #[arg(long)]
+    pg: Option<String>,
+    /// Where to write the generated file and the scratch databases (default: a temp dir).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// Records per committed batch.
+    #[arg(long, default_value_t = 50_000)]
+    batch_size: usize,
+}
+
+#[derive(serde::Serialize)]
+struct Measure {
+    what: String,
+    rows: u64,
+    seconds: f64,
+    rows_per_sec: f64,
+}
+
+impl Measure {
+    fn new(what: &str, rows: u64, seconds: f64) -> Self {
+        Measure {
+            what: what.to_owned(),
+            rows,
+            seconds,
+            rows_per_sec: rows as f64 / seconds.max(1e-9),
+        }
+    }
+}
+
+pub async fn run(ctx: &Context, cmd: Cmd) -> anyhow::Result<Outcome> {
+    let Cmd::Ingest(args) = cmd;
+    let tmp = tempfile::tempdir()?;
+    let dir = args.dir.clone().unwrap_or_else(|| tmp.path().to_path_buf());
+    std::fs::create_dir_all(&dir)?;
+    let csv = dir.join("transactions.csv");
+    let t = Instant::now();
+    generate(&csv, args.rows)?;
+    let gen_secs = t.elapsed().as_secs_f64();
+    let bytes = std::fs::metadata(&csv)?.len();
+    eprintln!(
+        "generated {} rows ({:.0} MB) in {gen_secs:.1}s",
+        args.rows,
+        bytes as f64 / 1e6
+    );
+
+    let mut results = Vec::new();
+    let sqlite_path = dir.join("bench.db");
+    remove_db(&sqlite_path);
+    let store = fanzha_store::open(&sqlite_path.display().to_string()).await?;
+    let ours = ingest(&store, &csv, args.batch_size, args.rows).await?;
+    let peak_rss_mb = peak_rss_kb().map(|kb| kb as f64 / 1024.0);
+    results.push(Measure::new("fanzha ingest → SQLite", args.rows, ours));
+
+    let plain = dir.join("plain.db");
+    remove_db(&plain);
+    let t = Instant::now();
+    let status = Command::new("sqlite3")
+        .arg(&plain)
+        .arg("CREATE TABLE transactions (tx_id, ts, from_account, to_account, amount_fen, channel, memo, device_id, ip, cell_id);")
+        .arg(format!(".import --csv --skip 1 {} transactions", csv.display()))
+        .status()
+        .context("running sqlite3 (install it: apt-get install sqlite3)")?;
+    if !status.success() {
+        bail!("sqlite3 .import failed");
+    }
+    results.push(Measure::new(
+        "sqlite3 .import (baseline)",
+        args.rows,
+        t.elapsed().as_secs_f64(),
+    ));
+    remove_db(&plain);
+    remove_db(&sqlite_path);
+
+    if let Some(url) = &args.pg {
+        let schema = format!("fz_bench_{}", std::process::id());
+        let store: Arc<dyn Store> =
+            Arc::new(fanzha_store::postgres::PgStore::connect_in_schema(url, &schema).await?);
+        store.migrate().await?;
+        let secs = ingest(&store, &csv, args.batch_size, args.rows).await?;
+        results.push(Measure::new(
+            "fanzha ingest → PostgreSQL (COPY)",
+            args.rows,
+            secs,
+        ));
+        let t = Instant::now();
+        // psql runs each -c in the same session; a backslash command must stand alone.
+        let ok = Command::new("psql")
+            .arg(url)
+            .args(["-q", "-v", "ON_ERROR_STOP=1", "-c"])
+            .arg(format!(
+                "SET search_path TO {schema}; CREATE TABLE plain (tx_id text, ts text, from_account text, \
+                 to_account text, amount_fen bigint, channel text, memo text, device_id text, ip text, cell_id text)"
+            ))
+            .arg("-c")
+            .arg(format!("\\copy plain FROM '{}' CSV HEADER", csv.display()))
+            .status();
+        let pg_base = t.elapsed().as_secs_f64();
+        match ok {
+            Ok(s) if s.success() => {
+                results.push(Measure::new("psql \\copy (baseline)", args.rows, pg_base))
+            }
+            _ => eprintln!("psql \\copy baseline failed; PostgreSQL figure reported alone"),
+        }
+        let _ = Command::new("psql")
+            .arg(url)
+            .arg("-q")
+            .arg("-c")
+            .arg(format!(
+                "SET client_min_messages = warning; DROP SCHEMA {schema} CASCADE"
+            ))
+            .status();
+    }
+
+    if ctx.json {
+        println!(
+            "{}",
+            serde_json::json!({ "machine": machine(), "file_bytes": bytes, "peak_rss_mb": peak_rss_mb, "results": results })
+        );
+    } else {
+        println!("machine: {}", machine());
+        println!("file: {} rows, {:.0} MB", args.rows, bytes as f64 / 1e6);
+        println!("| what | rows | seconds | rows/s | ratio to baseline |");
+        println!("|---|---:|---:|---:|---:|");
+        let base_sqlite = results
+            .iter()
+            .find(|m| m.what.starts_with("sqlite3"))
+            .map(|m| m.rows_per_sec);
+        let base_pg = results
+            .iter()
+            .find(|m| m.what.starts_with("psql"))
+            .map(|m| m.rows_per_sec);
+        for m in &results {
+            let base = if m.what.contains("PostgreSQL") || m.what.starts_with("psql") {
+                base_pg
+            } else {
+                base_sqlite
+            };
+            let ratio = base
+                .map(|b| format!("{:.2}", m.rows_per_sec / b))
+                .unwrap_or_else(|| "—".into());
+            println!(
+                "| {} | {} | {:.2} | {:.0} | {ratio} |",
+                m.what, m.rows, m.seconds, m.rows_per_sec
+            );
+        }
+        if let Some(mb) = peak_rss_mb {
+            println!("peak RSS of the process after the SQLite ingest: {mb:.0} MB");
+        }
+    }
+    Ok(Outcome::Clean)
+}
+
+async fn ingest(
+    store: &Arc<dyn Store>,
+    csv: &Path,
+    batch_size: usize,
+    rows: u64,
+) -> anyhow::Result<f64> {
+    let opts = IngestOptions {
+        target: Some(Target::Kind(fanzha_core::schema::Kind::Transactions)),
+        batch_size,
+        progress: Arc::new(Bar::new()),
+        ..IngestOptions::default()
+    };
+    let t = Instant::now();
+    let report = fanzha_ingest::ingest_file(store, csv, &opts).await?;
+    let secs = t.elapsed().as_secs_f64();
+    if report.inserted != rows {
+        bail!(
+            "expected {rows} rows stored, got {} ({} rejected)",
+            report.inserted,
+            report.rejected
+        );
+    }
+    Ok(secs)
+}
+
+fn remove_db(path: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
+
+fn peak_rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines().find_map(|l| {
+                l.strip_prefix("model name")
+                    .map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
+            })
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find_map(|l| l.strip_prefix("MemTotal:").map(|v| v.trim().to_owned()))
+        })
+        .unwrap_or_default();
+    format!("{cpu}, {cores} cores, {mem} memory")
+}
+
+/// splitmix64: a tiny deterministic generator, enough for benchmark data.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+/// A Luhn-valid 19-digit card number for account `n`.
+fn card(n: u64) -> String {
+    let body = format!("622202{n:012}");
+    let sum: u32 = body
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| {
+            let d = u32::from(b - b'0');
+            if i % 2 == 0 {
+                let x = d * 2;
+                if x > 9 {
+                    x - 9
+                } else {
+                    x
+                }
+            } else {
+                d
+            }
+        })
+        .sum();
+    format!("{body}{}", (10 - sum % 10) % 10)
+}
+
+/// Writes `rows` transactions of plausible shape: a pool of accounts, heavy-tailed amounts,
+/// a mix of channels including cash in and out.
+fn generate(path: &Path, rows: u64) -> anyhow::Result<()> {
+    let accounts: Vec<String> = (0..200_000).map(card).collect();
+    let mut rng = Rng(20_260_301);
+    let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
+    writeln!(
+        w,
+        "tx_id,ts,from_account,to_account,amount_fen,channel,memo,device_id,ip,cell_id"
+    )?;
+    // 2026-03-01T00:00:00+08:00
+    let mut t: i64 = 1_772_294_400;
+    for i in 0..rows {
+        t += rng.below(3) as i64;
+        let ts = chrono::DateTime::from_timestamp(t + 8 * 3600, 0)
+            .unwrap_or_default()
+            .naive_utc();
+        let roll = rng.below(100);
+        let channel = match roll {
+            0..=49 => "transfer",
+            50..=74 => "online_pay",
+            75..=89 => "pos",
+            90..=94 => "merchant",
+            95..=97 => "atm_withdrawal",
+            _ => "cash_deposit",
+        };
+        let from = if channel == "cash_deposit" {
+            ""
+        } else {
+            &accounts[rng.below(accounts.len() as u64) as usize]
+        };
+        let to = if channel == "atm_withdrawal" {
+            ""
+        } else {
+            &accounts[rng.below(accounts.len() as u64) as usize]
+        };
+        // Heavy tail: most payments are small, a few are large.
+        let amount = 100
+            + rng.below(10_000)
+                * (1 + rng.below(4).pow(4))
+                * (1 + u64::from(rng.below(50) == 0) * 99);
+        let memo = if rng.below(10) == 0 { "红包" } else { "" };
+        writeln!(
+            w,
+            "T{i:010},{}+08:00,{from},{to},{amount},{channel},{memo},D{:06},10.{}.{}.{},C{:04}",
+            ts.format("%Y-%m-%dT%H:%M:%S"),
+            rng.below(500_000),
+            rng.below(256),
+            rng.below(256),
+            rng.below(256),
+            rng.below(2000)
+        )?;
+    }
+    w.flush()?;
+    Ok(())
+}

@@ -1,0 +1,65 @@
+//! One module per subcommand; each opens the store, calls the libraries and prints.
+
+pub mod bench;
+pub mod db;
+pub mod demo;
+pub mod ingest;
+pub mod quarantine;
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use fanzha_store::Store;
+
+pub struct Context {
+    pub db: String,
+    pub json: bool,
+}
+
+impl Context {
+    pub async fn store(&self) -> anyhow::Result<Arc<dyn Store>> {
+        fanzha_store::open(&self.db)
+            .await
+            .with_context(|| format!("opening the store {}", shown_target(&self.db)))
+    }
+}
+
+/// A store target fit to print: a URL's password is not.
+pub fn shown_target(target: &str) -> String {
+    match (target.find("://"), target.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let creds = &target[scheme_end + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => {
+                    format!("{}{user}:***{}", &target[..scheme_end + 3], &target[at..])
+                }
+                None => target.to_owned(),
+            }
+        }
+        _ => target.to_owned(),
+    }
+}
+
+/// Records a CLI run in the audit trail: the operator's tool prints raw identifiers, so
+/// every run is on record.
+pub async fn audit(
+    store: &Arc<dyn Store>,
+    action: &str,
+    detail: serde_json::Value,
+) -> anyhow::Result<()> {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    let argv: Vec<String> = std::env::args().collect();
+    let detail = serde_json::json!({ "argv": argv, "result": detail });
+    store
+        .audit_append(&format!("cli:{user}"), action, &detail.to_string())
+        .await
+        .context("writing the audit trail")?;
+    Ok(())
+}
+
+pub fn print_json(v: &impl serde::Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}
