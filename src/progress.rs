@@ -3,7 +3,10 @@
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// One bar per file, in bytes.
-pub struct Bar(ProgressBar);
+pub struct Bar {
+    bar: ProgressBar,
+    abort_after: Option<u64>,
+}
 
 impl Bar {
     pub fn new() -> Self {
@@ -17,25 +20,36 @@ impl Bar {
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
         );
-        Bar(bar)
+        // A fault-injection point for the kill-and-rerun tests: abort, as a kill would, right
+        // after the given number of batches is committed.
+        let abort_after = std::env::var("FANZHA_ABORT_AFTER_BATCHES")
+            .ok()
+            .and_then(|v| v.parse().ok());
+        Bar { bar, abort_after }
     }
 }
 
 impl fanzha_ingest::Progress for Bar {
     fn start(&self, file: &str, total: u64) {
-        self.0.reset();
-        self.0.set_length(total);
+        self.bar.reset();
+        self.bar.set_length(total);
         let name = std::path::Path::new(file)
             .file_name()
             .map_or(file.into(), |n| n.to_string_lossy());
-        self.0.set_message(name.into_owned());
+        self.bar.set_message(name.into_owned());
     }
 
     fn advance(&self, done: u64) {
-        self.0.set_position(done);
+        self.bar.set_position(done);
     }
 
     fn finish(&self) {
-        self.0.finish_and_clear();
+        self.bar.finish_and_clear();
+    }
+
+    fn committed(&self, batches: u64) {
+        if self.abort_after == Some(batches) {
+            std::process::abort();
+        }
     }
 }

@@ -74,7 +74,6 @@ pub async fn run(ctx: &Context, _args: Args) -> anyhow::Result<Outcome> {
     };
     let (mut inserted, mut rejected) = (0, 0);
     for (name, text) in SAMPLE {
-        debug_assert!(name.parse::<Kind>().is_ok());
         let path = dir.path().join(format!("{name}.csv"));
         std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
         let r = fanzha_ingest::ingest_file(&store, &path, &opts).await?;
@@ -96,8 +95,15 @@ pub async fn run(ctx: &Context, _args: Args) -> anyhow::Result<Outcome> {
             super::shown_target(&ctx.db)
         );
         println!("本次新增 {inserted} 条记录 (records inserted this run; a rerun inserts none)");
-        for (kind, n) in &counts {
-            println!("  {:<10} {kind:<18} {n:>8}", label_zh(kind));
+        let order = Kind::ALL.iter().map(|k| k.as_str()).chain(["quarantine"]);
+        for kind in order {
+            let zh = label_zh(kind);
+            // CJK characters take two columns on a terminal.
+            let pad = " ".repeat(12usize.saturating_sub(2 * zh.chars().count()));
+            println!(
+                "  {zh}{pad}{kind:<18} {:>8}",
+                counts.get(kind).copied().unwrap_or(0)
+            );
         }
         println!();
         println!(

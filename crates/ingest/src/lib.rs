@@ -38,6 +38,9 @@ pub trait Progress: Send + Sync {
     /// `done` bytes of it are read.
     fn advance(&self, done: u64);
     fn finish(&self);
+    /// `batches` batches of the file are committed. A caller may stop the process here to
+    /// test that a killed ingest loses nothing committed.
+    fn committed(&self, _batches: u64) {}
 }
 
 /// A progress sink that shows nothing.
@@ -314,13 +317,13 @@ impl Emit<'_> {
         }
     }
 
-    fn reject(&mut self, line: u64, original: Vec<u8>, reason: String) {
+    fn reject(&mut self, r: source::ReadReject) {
         self.item(
-            line,
-            original,
+            r.line,
+            r.original,
             Err(FieldError {
-                field: None,
-                reason,
+                field: r.field,
+                reason: r.reason,
             }),
         );
     }
@@ -352,7 +355,7 @@ fn produce_csv<R: std::io::Read>(mut src: CsvSource<R>, layout: &Layout, emit: &
                     .and_then(|mut r| kinds::parse(emit.kind, &mut r));
                 emit.item(raw.line, raw.original, parsed);
             }
-            Err(r) => emit.reject(r.line, r.original, r.reason),
+            Err(r) => emit.reject(r),
         }
         emit.maybe_flush(src.position());
     }
@@ -370,14 +373,15 @@ fn produce_jsonl<R: BufRead>(
             Err(e) => {
                 // An I/O error mid-file: what was read is committed; the rest cannot be.
                 tracing::error!(file = %path.display(), error = %e, "read failed");
-                emit.reject(
-                    src.line + 1,
-                    Vec::new(),
-                    format!("the file could not be read past here: {e}"),
-                );
+                emit.reject(source::ReadReject {
+                    line: src.line + 1,
+                    original: Vec::new(),
+                    field: None,
+                    reason: format!("the file could not be read past here: {e}"),
+                });
                 break;
             }
-            Ok(Err(r)) => emit.reject(r.line, r.original, r.reason),
+            Ok(Err(r)) => emit.reject(r),
             Ok(Ok((line, original, pairs))) => {
                 let (header, values): (Vec<String>, Vec<String>) = pairs.into_iter().unzip();
                 let parsed = match Layout::new(kind, &header) {
@@ -445,10 +449,15 @@ async fn run(
     });
     let mut report = FileReport::new(&file, kind.as_str());
     let mut failure = None;
+    let mut committed = 0;
     while let Some(batch) = rx.recv().await {
         report.note_rejections(&batch.rejections);
         match store.write_batch(batch).await {
-            Ok(o) => report.absorb(o),
+            Ok(o) => {
+                report.absorb(o);
+                committed += 1;
+                opts.progress.committed(committed);
+            }
             Err(e) => {
                 failure = Some(e);
                 break;
@@ -465,7 +474,9 @@ async fn run(
 }
 
 /// Extensions of the files a directory is searched for.
-const DATA_EXTENSIONS: &[&str] = &["csv", "tsv", "txt", "jsonl", "ndjson", "json", "xlsx", "xlsm", "xls", "ods"];
+const DATA_EXTENSIONS: &[&str] = &[
+    "csv", "tsv", "txt", "jsonl", "ndjson", "json", "xlsx", "xlsm", "xls", "ods",
+];
 
 /// Paths of the files to ingest: files as given, directories expanded to the data files in
 /// them (sorted, for a stable order; READMEs and scripts beside the data are left alone).
@@ -476,7 +487,7 @@ pub fn expand_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
             let mut inner: Vec<PathBuf> = std::fs::read_dir(p)
                 .map(|rd| {
                     rd.filter_map(|e| e.ok().map(|e| e.path()))
-                        .filter(|p| p.is_file())
+                        .filter(|p| p.is_file() && DATA_EXTENSIONS.contains(&extension(p).as_str()))
                         .collect()
                 })
                 .unwrap_or_default();

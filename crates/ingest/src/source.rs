@@ -121,6 +121,8 @@ pub struct CsvSource<R: Read> {
 pub struct ReadReject {
     pub line: u64,
     pub original: Vec<u8>,
+    /// The field to blame, when one is.
+    pub field: Option<String>,
     pub reason: String,
 }
 
@@ -184,6 +186,7 @@ impl<R: Read> CsvSource<R> {
                     return Some(Err(ReadReject {
                         line,
                         original,
+                        field: None,
                         reason: format!(
                             "has {} fields, the header has {}",
                             self.record.len(),
@@ -199,6 +202,7 @@ impl<R: Read> CsvSource<R> {
                             return Some(Err(ReadReject {
                                 line,
                                 original,
+                                field: Some(self.header[i].clone()),
                                 reason: format!(
                                     "field `{}` is not valid {}",
                                     self.header[i],
@@ -220,6 +224,7 @@ impl<R: Read> CsvSource<R> {
                 Some(Err(ReadReject {
                     line,
                     original: trim_line_end(original),
+                    field: None,
                     reason: e.to_string(),
                 }))
             }
@@ -296,19 +301,20 @@ impl<R: BufRead> JsonlSource<R> {
                 continue;
             }
             let line = self.line;
-            let reject = |reason: String| {
+            let reject = |field: Option<&str>, reason: String| {
                 Some(Ok(Err(ReadReject {
                     line,
                     original: original.clone(),
+                    field: field.map(str::to_owned),
                     reason,
                 })))
             };
             let value: serde_json::Value = match serde_json::from_slice(&original) {
                 Ok(v) => v,
-                Err(e) => return reject(format!("is not valid JSON: {e}")),
+                Err(e) => return reject(None, format!("is not valid JSON: {e}")),
             };
             let serde_json::Value::Object(map) = value else {
-                return reject("is not a JSON object".to_owned());
+                return reject(None, "is not a JSON object".to_owned());
             };
             let mut fields = Vec::with_capacity(map.len());
             for (k, v) in map {
@@ -317,12 +323,12 @@ impl<R: BufRead> JsonlSource<R> {
                     serde_json::Value::Null => String::new(),
                     serde_json::Value::Number(n) if NUMERIC_FIELDS.contains(&k.as_str()) => n.to_string(),
                     serde_json::Value::Number(_) => {
-                        return reject(format!(
+                        return reject(Some(&k), format!(
                             "field `{k}` is a JSON number; identifiers must be strings (a number loses leading zeros)"
                         ))
                     }
                     other => {
-                        return reject(format!("field `{k}` must be a string, got {}", json_type(&other)))
+                        return reject(Some(&k), format!("field `{k}` must be a string, got {}", json_type(&other)))
                     }
                 };
                 fields.push((k, text));

@@ -190,16 +190,46 @@ pub trait Store: Send + Sync {
 }
 
 /// Opens a store: a `postgres://` or `postgresql://` URL selects PostgreSQL, anything else
-/// is a SQLite file path. Migrations are applied on open, so a new file is ready to use.
+/// is a SQLite file path. A `schema=NAME` parameter in the URL keeps Fanzha's tables in that
+/// schema (created if missing). Migrations are applied on open, so a new store is ready.
 pub async fn open(target: &str) -> Result<Arc<dyn Store>> {
     let store: Arc<dyn Store> =
         if target.starts_with("postgres://") || target.starts_with("postgresql://") {
-            Arc::new(postgres::PgStore::connect(target).await?)
+            match split_schema(target) {
+                (url, Some(schema)) => {
+                    Arc::new(postgres::PgStore::connect_in_schema(&url, &schema).await?)
+                }
+                (url, None) => Arc::new(postgres::PgStore::connect(&url).await?),
+            }
         } else {
             Arc::new(sqlite::SqliteStore::open(target)?)
         };
     store.migrate().await?;
     Ok(store)
+}
+
+/// Takes a `schema=` parameter out of a URL's query.
+fn split_schema(url: &str) -> (String, Option<String>) {
+    let Some((base, query)) = url.split_once('?') else {
+        return (url.to_owned(), None);
+    };
+    let mut schema = None;
+    let rest: Vec<&str> = query
+        .split('&')
+        .filter(|p| match p.strip_prefix("schema=") {
+            Some(s) => {
+                schema = Some(s.to_owned());
+                false
+            }
+            None => true,
+        })
+        .collect();
+    let url = if rest.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", rest.join("&"))
+    };
+    (url, schema)
 }
 
 /// Verifies the audit chain: every entry's hash covers its content and the previous hash.
@@ -230,4 +260,23 @@ pub(crate) fn empty_counts() -> BTreeMap<String, u64> {
         .iter()
         .map(|k| (k.as_str().to_owned(), 0))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn schema_is_taken_out_of_the_url() {
+        assert_eq!(
+            super::split_schema("postgres://h/db?schema=a1"),
+            ("postgres://h/db".into(), Some("a1".into()))
+        );
+        assert_eq!(
+            super::split_schema("postgres://h/db?sslmode=disable&schema=a1"),
+            ("postgres://h/db?sslmode=disable".into(), Some("a1".into()))
+        );
+        assert_eq!(
+            super::split_schema("postgres://h/db"),
+            ("postgres://h/db".into(), None)
+        );
+    }
 }
