@@ -99,6 +99,34 @@ fn keep_ends(chars: &[char], head: usize, tail: usize) -> String {
         .collect()
 }
 
+/// Free text fit for a log line: every run of seven or more digits (a card, phone or ID
+/// number hiding in a file or sheet name) keeps only its last four, e.g.
+/// `张三_6222021234567890128.xlsx` → `张三_***************0128.xlsx`.
+pub fn digits_in_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        let n = run.chars().count();
+        if n >= 7 {
+            out.extend(std::iter::repeat_n('*', n - 4));
+            out.extend(run.chars().skip(n - 4));
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in s.chars() {
+        if c.is_ascii_digit() || matches!(c, 'X' | 'x') && !run.is_empty() {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,5 +219,16 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn digits_in_text_hides_long_numbers_only() {
+        assert_eq!(
+            digits_in_text("张三_6222021234567890128.xlsx"),
+            "张三_***************0128.xlsx"
+        );
+        assert_eq!(digits_in_text("Sheet1 2026-03"), "Sheet1 2026-03");
+        assert_eq!(digits_in_text("11010519491231002X"), "**************002X");
+        assert_eq!(digits_in_text("13812345678"), "*******5678");
     }
 }

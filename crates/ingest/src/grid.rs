@@ -36,6 +36,16 @@ impl Cell {
             Cell::Bool(b) => b.to_string(),
         }
     }
+
+    /// Like [`Cell::text`], but a text cell exactly as given, spaces included: what a
+    /// record of a plain kind holds, so a workbook is checked as strictly as a CSV file
+    /// (an identifier padded with spaces is refused, not silently trimmed).
+    pub fn exact_text(&self) -> String {
+        match self {
+            Cell::Text(s) => s.clone(),
+            other => other.text(),
+        }
+    }
 }
 
 pub fn format_number(n: f64) -> String {
@@ -57,26 +67,31 @@ pub struct Sheet {
 impl Sheet {
     /// A row as it would look in a CSV file: what the quarantine keeps as the original.
     pub fn row_as_csv(&self, index: usize) -> Vec<u8> {
-        let mut w = csv::WriterBuilder::new()
-            .terminator(csv::Terminator::Any(b'\n'))
-            .from_writer(Vec::new());
         let cells: Vec<String> = self
             .rows
             .get(index)
             .map(|r| r.iter().map(Cell::text).collect())
             .unwrap_or_default();
-        // Writing to a Vec cannot fail.
-        let _ = w.write_record(&cells);
-        let mut out = w.into_inner().unwrap_or_default();
-        if out.last() == Some(&b'\n') {
-            out.pop();
-        }
-        out
+        fields_as_csv(&cells)
     }
 
     pub fn line_of(&self, index: usize) -> u64 {
         self.first_row + index as u64
     }
+}
+
+/// Fields as one CSV line, without its terminator.
+pub fn fields_as_csv(fields: &[String]) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    // Writing to a Vec cannot fail.
+    let _ = w.write_record(fields);
+    let mut out = w.into_inner().unwrap_or_default();
+    if out.last() == Some(&b'\n') {
+        out.pop();
+    }
+    out
 }
 
 /// Reads every sheet of a workbook (xlsx, xls, ods).

@@ -372,7 +372,7 @@ fn produce_jsonl<R: BufRead>(
         match next {
             Err(e) => {
                 // An I/O error mid-file: what was read is committed; the rest cannot be.
-                tracing::error!(file = %path.display(), error = %e, "read failed");
+                tracing::error!(file = %fanzha_core::mask::digits_in_text(&path.display().to_string()), error = %e, "read failed");
                 emit.reject(source::ReadReject {
                     line: src.line + 1,
                     original: Vec::new(),
@@ -414,10 +414,11 @@ fn produce_sheet(sheet: &grid::Sheet, header_at: usize, layout: &Layout, emit: &
         if row.iter().all(grid::Cell::is_empty) {
             continue;
         }
-        let mut fields: Vec<String> = row.iter().map(grid::Cell::text).collect();
+        let mut fields: Vec<String> = row.iter().map(grid::Cell::exact_text).collect();
+        let original = grid::fields_as_csv(&fields);
         fields.resize(sheet.rows[header_at].len().max(fields.len()), String::new());
         let parsed = Record::new(layout, fields).and_then(|mut r| kinds::parse(emit.kind, &mut r));
-        emit.item(sheet.line_of(i), sheet.row_as_csv(i), parsed);
+        emit.item(sheet.line_of(i), original, parsed);
         emit.maybe_flush(0);
     }
 }

@@ -823,3 +823,63 @@ async fn a_serial_stored_with_other_accounts_is_a_conflict_not_a_silent_drop() {
     assert_eq!(r.first_rejections[0].field.as_deref(), Some("from_account"));
     assert_eq!(e.tx("P2026030100002").from.as_deref(), Some(CHEN));
 }
+
+/// A store in a fresh PostgreSQL schema at `FANZHA_TEST_PG` (default: 127.0.0.1:5432,
+/// database `test`); fails, never skips, when the server is unreachable.
+async fn pg_store() -> Arc<dyn Store> {
+    let url = std::env::var("FANZHA_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let schema = format!("stmt_{}_{nanos}", std::process::id());
+    let store = fanzha_store::postgres::PgStore::connect_in_schema(&url, &schema)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL at {url} is unreachable: {e}"));
+    let store: Arc<dyn Store> = Arc::new(store);
+    store.migrate().await.unwrap();
+    store
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transfer_seen_from_both_sides_is_stored_once_in_postgres() {
+    let store = pg_store().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = both_sides();
+    let wb = dir.path().join("both.xlsx");
+    write_workbook(&wb, &[("A", a), ("B", b)]);
+    let opts = IngestOptions {
+        target: Some(Target::Statement),
+        ..IngestOptions::default()
+    };
+
+    let r = ingest_file(&store, &wb, &opts).await.unwrap();
+    assert_eq!((r.inserted, r.unchanged, r.rejected), (3, 3, 0), "{r:?}");
+    assert_eq!(store.counts().await.unwrap()["transactions"], 3);
+    assert!(store.quarantine_list().await.unwrap().is_empty());
+
+    // The 10,000 transfer, 借 in A's statement and 贷 in B's, is one stored row with A's time.
+    let (from, to) = ("6222021234567890128", "6217003210000000001");
+    let day = (
+        shanghai_micros("2026-03-10T00:00:00"),
+        shanghai_micros("2026-03-10T23:59:59"),
+    );
+    let big = store
+        .transfers_matching(from, to, 1_000_000, day.0, day.1)
+        .await
+        .unwrap();
+    assert_eq!(big.len(), 1, "{big:?}");
+    assert_eq!(big[0].ts, shanghai_micros("2026-03-10T10:00:00"));
+    // The two real 500 transfers two minutes apart stay two.
+    let small = store
+        .transfers_matching(from, to, 50_000, day.0, day.1)
+        .await
+        .unwrap();
+    assert_eq!(small.len(), 2, "{small:?}");
+
+    // Re-ingesting stores nothing new.
+    let again = ingest_file(&store, &wb, &opts).await.unwrap();
+    assert_eq!((again.inserted, again.unchanged), (0, 6), "{again:?}");
+    assert_eq!(store.counts().await.unwrap()["transactions"], 3);
+}

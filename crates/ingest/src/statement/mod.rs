@@ -28,7 +28,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 use fanzha_core::schema::{Kind, Row, Value};
-use fanzha_core::{account_form, shanghai_local};
+use fanzha_core::{account_form, mask, shanghai_local};
 use fanzha_store::{Batch, BatchOutcome, Item, Origin, Rejection, Store};
 use sha2::{Digest, Sha256};
 
@@ -76,7 +76,7 @@ pub async fn ingest(
         match table::find_table(sheet, &profile, &names) {
             Found::NoTable => {
                 if sheet.rows.iter().any(|r| r.iter().any(|c| !c.is_empty())) {
-                    tracing::warn!(file = %file, sheet = %sheet.name, profile = %profile.name, "no statement table in this sheet; skipped");
+                    tracing::warn!(file = %mask::digits_in_text(&file), sheet = %mask::digits_in_text(&sheet.name), profile = %profile.name, "no statement table in this sheet; skipped");
                 }
                 without_table.push(sheet.name.clone());
             }
@@ -87,7 +87,7 @@ pub async fn ingest(
             } => match Plan::new(sheet, header_at, columns, block, &profile) {
                 Ok(plan) => usable.push((s, plan)),
                 Err(u) => {
-                    tracing::warn!(file = %file, sheet = %sheet.name, reason = %u.reason, "statement table unusable; sheet skipped");
+                    tracing::warn!(file = %mask::digits_in_text(&file), sheet = %mask::digits_in_text(&sheet.name), reason = %u.reason, "statement table unusable; sheet skipped");
                     unusable.push((s, header_at, u));
                 }
             },

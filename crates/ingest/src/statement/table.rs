@@ -384,7 +384,7 @@ pub fn find_table(sheet: &Sheet, profile: &Profile, names: &ColumnNames) -> Foun
             Some(f) => {
                 // Two columns for one field: the first is used and the second kept as an extra,
                 // so nothing is lost and nothing is guessed.
-                tracing::warn!(sheet = %sheet.name, column = %text, field = ?f, "a second column for the same field; kept as an extra");
+                tracing::warn!(sheet = %fanzha_core::mask::digits_in_text(&sheet.name), column = %text, field = ?f, "a second column for the same field; kept as an extra");
                 columns.extras.push((text, i));
             }
             None => columns.extras.push((text, i)),
