@@ -95,18 +95,102 @@ fn copy_value(out: &mut Vec<u8>, v: &Value) {
     match v {
         Value::Null => out.extend_from_slice(b"\\N"),
         Value::Int(i) => out.extend_from_slice(i.to_string().as_bytes()),
-        Value::Text(s) => {
-            for b in s.bytes() {
-                match b {
-                    b'\\' => out.extend_from_slice(b"\\\\"),
-                    b'\t' => out.extend_from_slice(b"\\t"),
-                    b'\n' => out.extend_from_slice(b"\\n"),
-                    b'\r' => out.extend_from_slice(b"\\r"),
-                    _ => out.push(b),
-                }
-            }
+        Value::Text(s) => copy_text(out, s),
+    }
+}
+
+fn copy_text(out: &mut Vec<u8>, s: &str) {
+    for b in s.bytes() {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            _ => out.push(b),
         }
     }
+}
+
+/// Streams rows in COPY text format; with `ord`, each row's index in the batch follows.
+async fn copy_rows(
+    conn: &mut PgConnection,
+    sql: &str,
+    items: &[Item],
+    members: &[usize],
+    ord: bool,
+) -> Result<(), sqlx::Error> {
+    let mut copy = conn.copy_in_raw(sql).await?;
+    let mut buf = Vec::with_capacity(1 << 20);
+    for &n in members {
+        let row = &items[n].row;
+        for v in &row.values {
+            copy_value(&mut buf, v);
+            buf.push(b'\t');
+        }
+        match &row.extra {
+            Some(e) => copy_text(&mut buf, e),
+            None => buf.extend_from_slice(b"\\N"),
+        }
+        if ord {
+            buf.push(b'\t');
+            buf.extend_from_slice(n.to_string().as_bytes());
+        }
+        buf.push(b'\n');
+        if buf.len() >= (1 << 20) {
+            copy.send(std::mem::take(&mut buf)).await?;
+        }
+    }
+    if !buf.is_empty() {
+        copy.send(buf).await?;
+    }
+    copy.finish().await?;
+    Ok(())
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("23505"))
+}
+
+/// Whether any of up to 16 keys spread across the round is already stored.
+async fn any_known(
+    conn: &mut PgConnection,
+    schema: &Schema,
+    items: &[Item],
+    members: &[usize],
+) -> Result<bool> {
+    let key_idx = key_indices(schema);
+    let step = members.len().div_ceil(16).max(1);
+    let sample: Vec<usize> = members.iter().step_by(step).copied().collect();
+    let mut tuples = Vec::with_capacity(sample.len());
+    let mut p = 0;
+    for _ in &sample {
+        let ph: Vec<String> = key_idx
+            .iter()
+            .map(|_| {
+                p += 1;
+                format!("${p}")
+            })
+            .collect();
+        tuples.push(format!("({})", ph.join(", ")));
+    }
+    let keys: Vec<&str> = schema.key_columns().map(|c| c.name).collect();
+    let sql = format!(
+        "SELECT EXISTS (SELECT 1 FROM {} WHERE ({}) IN ({}))",
+        schema.kind.as_str(),
+        keys.join(", "),
+        tuples.join(", ")
+    );
+    let mut q = sqlx::query_scalar::<_, bool>(&sql);
+    for &n in &sample {
+        for &i in &key_idx {
+            q = match &items[n].row.values[i] {
+                Value::Int(v) => q.bind(*v),
+                Value::Text(t) => q.bind(t.as_str()),
+                Value::Null => q.bind(None::<String>),
+            };
+        }
+    }
+    Ok(q.fetch_one(&mut *conn).await?)
 }
 
 /// Splits a batch into rounds in which no key repeats, so that a record given twice in one
@@ -170,6 +254,24 @@ async fn write_round(
     let keys: Vec<&str> = schema.key_columns().map(|c| c.name).collect();
     let key_join: Vec<String> = keys.iter().map(|k| format!("t.{k} = s.{k}")).collect();
 
+    // A first load is the common bulk case: when none of a sample of the keys is known, COPY
+    // straight into the table, and fall back to staging only if a key turns out to exist.
+    if !any_known(conn, schema, items, members).await? {
+        conn.execute("SAVEPOINT fz_direct").await?;
+        let direct = format!("COPY {table} ({col_list}, extra) FROM STDIN");
+        match copy_rows(conn, &direct, items, members, false).await {
+            Ok(()) => {
+                conn.execute("RELEASE SAVEPOINT fz_direct").await?;
+                out.inserted += members.len() as u64;
+                return Ok(());
+            }
+            Err(e) if is_unique_violation(&e) => {
+                conn.execute("ROLLBACK TO SAVEPOINT fz_direct").await?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+
     conn.execute(
         format!(
             "CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table}, ord BIGINT) ON COMMIT DROP"
@@ -178,34 +280,8 @@ async fn write_round(
     )
     .await?;
     conn.execute(format!("TRUNCATE {stage}").as_str()).await?;
-
-    let mut copy = conn
-        .copy_in_raw(&format!("COPY {stage} ({col_list}, extra, ord) FROM STDIN"))
-        .await?;
-    let mut buf = Vec::with_capacity(1 << 20);
-    for &n in members {
-        let row = &items[n].row;
-        for v in &row.values {
-            copy_value(&mut buf, v);
-            buf.push(b'\t');
-        }
-        copy_value(
-            &mut buf,
-            &row.extra
-                .as_ref()
-                .map_or(Value::Null, |e| Value::Text(e.clone())),
-        );
-        buf.push(b'\t');
-        buf.extend_from_slice(n.to_string().as_bytes());
-        buf.push(b'\n');
-        if buf.len() >= (1 << 20) {
-            copy.send(std::mem::take(&mut buf)).await?;
-        }
-    }
-    if !buf.is_empty() {
-        copy.send(buf).await?;
-    }
-    copy.finish().await?;
+    let staged = format!("COPY {stage} ({col_list}, extra, ord) FROM STDIN");
+    copy_rows(conn, &staged, items, members, true).await?;
 
     let inserted = conn
         .execute(
