@@ -266,26 +266,10 @@ both!(
     }
 );
 
-fn fanzha_kinds() -> [&'static str; 17] {
-    [
-        "jurisdictions",
-        "institutions",
-        "places",
-        "persons",
-        "accounts",
-        "sims",
-        "balances",
-        "transactions",
-        "calls",
-        "sms",
-        "logins",
-        "app_events",
-        "reports",
-        "report_payments",
-        "leads",
-        "cases",
-        "external_freezes",
-    ]
+fn fanzha_kinds() -> impl Iterator<Item = &'static str> {
+    fanzha_core::schema::Kind::ALL
+        .into_iter()
+        .map(|k| k.as_str())
 }
 
 #[test]

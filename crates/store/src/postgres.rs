@@ -14,7 +14,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{Executor, PgConnection, PgPool, Row as _};
 
 use crate::compare::{self, classify, Verdict};
-use crate::migrate::{self, MIGRATIONS};
+use crate::migrate::{self, MIGRATIONS, QUARANTINE_COLS, TRANSFER_COLS};
 use crate::{
     AuditEntry, Backend, Batch, BatchOutcome, Item, QuarantineEntry, Rejection, Result, Store,
     StoreError, TransferCore,
@@ -399,9 +399,6 @@ fn transfer(r: &PgRow) -> Result<TransferCore> {
         amount_fen: r.try_get(4)?,
     })
 }
-
-const QUARANTINE_COLS: &str = "id, file, line, kind, field, reason, original, quarantined_at";
-const TRANSFER_COLS: &str = "tx_id, ts, from_account, to_account, amount_fen";
 
 #[async_trait]
 impl Store for PgStore {

@@ -13,7 +13,7 @@ use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension, ToSql, TransactionBehavior};
 
 use crate::compare::{self, classify, Verdict};
-use crate::migrate::{self, MIGRATIONS};
+use crate::migrate::{self, MIGRATIONS, QUARANTINE_COLS, TRANSFER_COLS};
 use crate::{
     AuditEntry, Backend, Batch, BatchOutcome, QuarantineEntry, Rejection, Result, Store,
     StoreError, TransferCore,
@@ -280,9 +280,6 @@ fn quarantine_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<QuarantineEntry> {
         quarantined_at: r.get(7)?,
     })
 }
-
-const QUARANTINE_COLS: &str = "id, file, line, kind, field, reason, original, quarantined_at";
-const TRANSFER_COLS: &str = "tx_id, ts, from_account, to_account, amount_fen";
 
 fn transfer_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TransferCore> {
     Ok(TransferCore {
