@@ -127,13 +127,13 @@ impl FileReport {
         }
     }
 
-    fn note_rejections<'a>(&mut self, rs: impl IntoIterator<Item = &'a Rejection>) {
+    pub(crate) fn note_rejections<'a>(&mut self, rs: impl IntoIterator<Item = &'a Rejection>) {
         let room = REPORTED_REJECTIONS.saturating_sub(self.first_rejections.len());
         self.first_rejections
             .extend(rs.into_iter().take(room).cloned());
     }
 
-    fn absorb(&mut self, o: BatchOutcome) {
+    pub(crate) fn absorb(&mut self, o: BatchOutcome) {
         self.inserted += o.inserted;
         self.updated += o.updated;
         self.unchanged += o.unchanged;
