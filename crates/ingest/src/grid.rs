@@ -57,11 +57,17 @@ pub fn format_number(n: f64) -> String {
 }
 
 /// A sheet: its name and rows of cells; `first_row` is the 1-based row number of `rows[0]`.
+///
+/// A workbook's rows follow one another, so row `i` is on line `first_row + i`. A CSV file's
+/// records do not: the reader skips blank lines and a quoted cell may span several lines, so a
+/// sheet read from CSV carries each row's own 1-based line in `lines`.
 #[derive(Debug, Clone)]
 pub struct Sheet {
     pub name: String,
     pub first_row: u64,
     pub rows: Vec<Vec<Cell>>,
+    /// The 1-based line each row starts on, when rows are not consecutive lines (CSV).
+    pub lines: Option<Vec<u64>>,
 }
 
 impl Sheet {
@@ -75,8 +81,12 @@ impl Sheet {
         fields_as_csv(&cells)
     }
 
+    /// The 1-based line (a workbook's row number, a CSV file's line) of row `index`.
     pub fn line_of(&self, index: usize) -> u64 {
-        self.first_row + index as u64
+        match self.lines.as_ref().and_then(|l| l.get(index)) {
+            Some(&line) => line,
+            None => self.first_row + index as u64,
+        }
     }
 }
 
@@ -118,6 +128,7 @@ pub fn read_workbook(path: &Path) -> Result<Vec<Sheet>, String> {
             name,
             first_row,
             rows,
+            lines: None,
         });
     }
     Ok(sheets)
@@ -143,8 +154,27 @@ pub fn csv_as_sheet(name: &str, text: &str) -> Result<Sheet, String> {
         .flexible(true)
         .from_reader(text.as_bytes());
     let mut rows = Vec::new();
+    let mut lines = Vec::new();
+    // Where each record starts: blank lines are skipped and a quoted cell may hold line
+    // breaks, so a record's index is not its line. csv gives a record's position before the
+    // blank lines it skips, so the line is counted here from the record's byte offset.
+    let bytes = text.as_bytes();
+    let (mut at, mut line) = (0usize, 1u64);
+    let advance = |to: usize, at: &mut usize, line: &mut u64| {
+        let to = to.clamp(*at, bytes.len());
+        *line += bytes[*at..to].iter().filter(|&&b| b == b'\n').count() as u64;
+        *at = to;
+    };
     for rec in reader.records() {
         let rec = rec.map_err(|e| e.to_string())?;
+        let start = rec.position().map_or(at, |p| p.byte() as usize);
+        advance(start, &mut at, &mut line);
+        let first = bytes
+            .get(at..)
+            .and_then(|rest| rest.iter().position(|&b| b != b'\n' && b != b'\r'))
+            .map_or(bytes.len(), |k| at + k);
+        advance(first, &mut at, &mut line);
+        lines.push(line);
         rows.push(
             rec.iter()
                 .map(|s| {
@@ -161,5 +191,21 @@ pub fn csv_as_sheet(name: &str, text: &str) -> Result<Sheet, String> {
         name: name.to_owned(),
         first_row: 1,
         rows,
+        lines: Some(lines),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_rows_keep_their_lines() {
+        let sheet = csv_as_sheet("s", "a,b\n\nc,\"x\ny\"\nd,e\n").unwrap();
+        assert_eq!(sheet.rows.len(), 3);
+        assert_eq!(
+            (sheet.line_of(0), sheet.line_of(1), sheet.line_of(2)),
+            (1, 3, 5)
+        );
+    }
 }

@@ -883,3 +883,446 @@ async fn a_transfer_seen_from_both_sides_is_stored_once_in_postgres() {
     assert_eq!((again.inserted, again.unchanged), (0, 6), "{again:?}");
     assert_eq!(store.counts().await.unwrap()["transactions"], 3);
 }
+
+/// A one-sheet statement of `account` (given under `label`) with 交易时间, 借贷标志, 交易金额,
+/// 对方账号 and 交易流水号 columns.
+fn serial_sheet(label: &'static str, rows: &[[&'static str; 5]]) -> Vec<Vec<X>> {
+    let mut out = vec![
+        row(&[label]),
+        row(&["交易时间", "借贷标志", "交易金额", "对方账号", "交易流水号"]),
+    ];
+    out.extend(rows.iter().map(|r| row(r)));
+    out
+}
+
+#[tokio::test]
+async fn serial_reuse_a_day_later_is_another_transfer() {
+    // Banks that restart serials daily: S0001 on the 10th and again on the 11th, same
+    // accounts, same amount. Both ends' statements.
+    let e = env().await;
+    let (a, b) = ("6222021234567890128", "6217003210000000001");
+    let wb = e.path("reuse.xlsx");
+    write_workbook(
+        &wb,
+        &[
+            (
+                "A",
+                serial_sheet(
+                    "账号：6222021234567890128",
+                    &[
+                        ["2026-03-10 10:00:00", "借", "100.00", b, "S0001"],
+                        ["2026-03-11 10:00:00", "借", "100.00", b, "S0001"],
+                    ],
+                ),
+            ),
+            (
+                "B",
+                serial_sheet(
+                    "账号：6217003210000000001",
+                    &[
+                        ["2026-03-10 10:00:30", "贷", "100.00", a, "S0001"],
+                        ["2026-03-11 10:00:30", "贷", "100.00", a, "S0001"],
+                    ],
+                ),
+            ),
+        ],
+    );
+    let r = e.ingest(&wb, None).await.unwrap();
+    assert_eq!((r.inserted, r.unchanged, r.rejected), (2, 2, 0), "{r:?}");
+    assert_eq!(e.tx("S0001").ts, shanghai_micros("2026-03-10T10:00:00"));
+    let later = e.tx("S0001-20260311");
+    assert_eq!(later.ts, shanghai_micros("2026-03-11T10:00:00"));
+    assert_eq!(later.extra["serial"], "S0001");
+    assert!(e.store.quarantine_list().await.unwrap().is_empty());
+
+    // Re-ingesting stores nothing new.
+    let again = e.ingest(&wb, None).await.unwrap();
+    assert_eq!((again.inserted, again.unchanged), (0, 4), "{again:?}");
+
+    // The next day's statement alone, in another file: the serial is stored, a day earlier.
+    let e = env().await;
+    let (d1, d2) = (e.path("d1.xlsx"), e.path("d2.xlsx"));
+    write_workbook(
+        &d1,
+        &[(
+            "A",
+            serial_sheet(
+                "账号：6222021234567890128",
+                &[["2026-03-10 10:00:00", "借", "100.00", b, "S0001"]],
+            ),
+        )],
+    );
+    write_workbook(
+        &d2,
+        &[(
+            "A",
+            serial_sheet(
+                "账号：6222021234567890128",
+                &[
+                    ["2026-03-11 10:00:00", "借", "100.00", b, "S0001"],
+                    // Reused once more the same day, hours later.
+                    ["2026-03-11 18:00:00", "借", "100.00", b, "S0001"],
+                ],
+            ),
+        )],
+    );
+    assert_eq!(e.ingest(&d1, None).await.unwrap().inserted, 1);
+    let r = e.ingest(&d2, None).await.unwrap();
+    assert_eq!((r.inserted, r.unchanged), (2, 0), "{r:?}");
+    assert_eq!(e.stored().await, 3);
+    assert_eq!(
+        e.find("extra LIKE '%\"serial\":\"S0001\"%'").len(),
+        2,
+        "both later transfers keep the bank's serial"
+    );
+    let again = e.ingest(&d2, None).await.unwrap();
+    assert_eq!((again.inserted, again.unchanged), (0, 2), "{again:?}");
+}
+
+#[tokio::test]
+async fn totals_markers_inside_a_memo_do_not_drop_the_transfer() {
+    let e = env().await;
+    let wb = e.path("payroll.xlsx");
+    write_workbook(
+        &wb,
+        &[(
+            "明细",
+            vec![
+                row(&["账号：6222021234567890128"]),
+                row(&["摘要", "交易时间", "借贷标志", "交易金额", "对方账号"]),
+                row(&[
+                    "工资汇总代发",
+                    "2026-03-10 10:00:00",
+                    "贷",
+                    "8,000.00",
+                    "6217003210000000001",
+                ]),
+                // A memo that is a marker, on a dated row: still a transfer.
+                row(&[
+                    "合计",
+                    "2026-03-10 11:00:00",
+                    "借",
+                    "10.00",
+                    "6217003210000000001",
+                ]),
+                row(&["合计：", "", "", "8,010.00", ""]),
+                row(&["本页小计", "", "", "8,010.00", ""]),
+            ],
+        )],
+    );
+    let r = e.ingest(&wb, None).await.unwrap();
+    assert_eq!((r.inserted, r.rejected), (2, 0), "{r:?}");
+    let memos: Vec<String> = e.find("1 = 1").into_iter().filter_map(|t| t.memo).collect();
+    assert_eq!(memos, ["工资汇总代发", "合计"]);
+}
+
+#[tokio::test]
+async fn statement_card_numbers_must_pass_the_luhn_check() {
+    let e = env().await;
+    let b = "6217003210000000001";
+    // A card label with a bad check digit, an account label with a passbook number (no check
+    // digit), and a card column with one bad card.
+    let bad_card = || {
+        serial_sheet(
+            "卡号：6222021234567890127",
+            &[["2026-03-10 10:00:00", "借", "100.00", b, "C1"]],
+        )
+    };
+    let passbook = serial_sheet(
+        "账号：10012345678",
+        // A counterparty of no known form is kept, never rejected.
+        &[["2026-03-10 10:00:00", "借", "100.00", "X-99", "C2"]],
+    );
+    let column = vec![
+        row(&[
+            "交易时间",
+            "本方卡号",
+            "借贷标志",
+            "交易金额",
+            "对方账号",
+            "交易流水号",
+        ]),
+        row(&["2026-03-10 10:00:00", CHEN, "借", "1.00", b, "C3"]),
+        row(&[
+            "2026-03-10 10:05:00",
+            "6212263100001234562",
+            "借",
+            "1.00",
+            b,
+            "C4",
+        ]),
+    ];
+    let wb = e.path("cards.xlsx");
+    write_workbook(
+        &wb,
+        &[("坏卡", bad_card()), ("存折", passbook), ("多卡", column)],
+    );
+    let r = e.ingest(&wb, None).await.unwrap();
+    assert_eq!((r.inserted, r.rejected), (2, 2), "{r:?}");
+    assert_eq!(e.tx("C2").from.as_deref(), Some("10012345678"));
+    assert_eq!(e.tx("C2").to.as_deref(), Some("X-99"));
+    assert_eq!(e.tx("C3").from.as_deref(), Some(CHEN));
+    let q = e.store.quarantine_list().await.unwrap();
+    let sheet = q
+        .iter()
+        .find(|x| x.file.ends_with("#坏卡"))
+        .expect("the sheet is reported");
+    assert_eq!(sheet.field.as_deref(), Some("卡号"));
+    assert!(
+        sheet.reason.contains("卡号") && sheet.reason.contains("Luhn"),
+        "{}",
+        sheet.reason
+    );
+    let row4 = q
+        .iter()
+        .find(|x| x.file.ends_with("#多卡"))
+        .expect("the bad card row is quarantined");
+    assert_eq!((row4.line, row4.field.as_deref()), (3, Some("本方卡号")));
+    assert!(row4.reason.contains("Luhn"), "{}", row4.reason);
+
+    // With no other sheet the file is refused, saying why.
+    let only = e.path("only-bad-card.xlsx");
+    write_workbook(&only, &[("坏卡", bad_card())]);
+    let err = e.ingest(&only, None).await.unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        matches!(err, FileError::Statement { .. }) && msg.contains("卡号") && msg.contains("Luhn"),
+        "{msg}"
+    );
+}
+
+/// A workbook whose first sheet has a NUL in its header block and a control character in
+/// its name, and whose second sheet is good.
+fn control_character_workbook(path: &Path) {
+    let b = "6217003210000000001";
+    let mut nul = serial_sheet(
+        "账号：6222021234567890128",
+        &[["2026-03-10 10:00:00", "借", "100.00", b, "N1"]],
+    );
+    nul.insert(0, vec![X::S("户名：张\u{0}三")]);
+    let good = serial_sheet(
+        "账号：6222021234567890128",
+        &[["2026-03-10 11:00:00", "借", "200.00", b, "N2"]],
+    );
+    let ctrl_name = serial_sheet(
+        "账号：6222021234567890128",
+        &[["2026-03-10 12:00:00", "借", "300.00", b, "N3"]],
+    );
+    write_workbook(
+        path,
+        &[("NUL", nul), ("好", good), ("坏\u{1}名", ctrl_name)],
+    );
+}
+
+async fn control_characters_are_refused_by(store: &Arc<dyn Store>, wb: &Path) {
+    let opts = IngestOptions {
+        target: Some(Target::Statement),
+        ..IngestOptions::default()
+    };
+    let r = ingest_file(store, wb, &opts).await.unwrap();
+    assert_eq!((r.inserted, r.rejected), (1, 2), "{r:?}");
+    let ids: Vec<String> = store
+        .transfers_by_id(&["N1".into(), "N2".into(), "N3".into()])
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.tx_id)
+        .collect();
+    assert_eq!(ids, ["N2"]);
+    let q = store.quarantine_list().await.unwrap();
+    let nul = q
+        .iter()
+        .find(|x| x.file.ends_with("#NUL"))
+        .expect("NUL sheet");
+    assert!(nul.reason.contains("U+0000"), "{}", nul.reason);
+    assert_eq!(nul.field.as_deref(), Some("户名"));
+    let named = q
+        .iter()
+        .find(|x| x.file.ends_with("#坏\\u{1}名"))
+        .unwrap_or_else(|| panic!("the sheet with a control character in its name: {q:#?}"));
+    assert!(named.reason.contains("U+0001"), "{}", named.reason);
+}
+
+#[tokio::test]
+async fn control_characters_in_the_header_block_make_the_sheet_unusable() {
+    let e = env().await;
+    let wb = e.path("nul.xlsx");
+    control_character_workbook(&wb);
+    control_characters_are_refused_by(&e.store, &wb).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_characters_in_the_header_block_are_not_fatal_in_postgres() {
+    let store = pg_store().await;
+    let dir = tempfile::tempdir().unwrap();
+    let wb = dir.path().join("nul.xlsx");
+    control_character_workbook(&wb);
+    control_characters_are_refused_by(&store, &wb).await;
+}
+
+#[tokio::test]
+async fn csv_line_numbers_count_blank_lines_and_multi_line_cells() {
+    let e = env().await;
+    let text = "账号：6222021234567890128\n\
+        \n\
+        交易时间,借贷标志,交易金额,对方账号,摘要\n\
+        2026-03-01 09:30:00,借,100.00,6217003210000000001,\"第一行\n第二行\"\n\
+        \n\
+        2026-03-01 09:40:00,借,12x,6217003210000000001,坏金额\n";
+    let csv = e.path("lines.csv");
+    std::fs::write(&csv, text).unwrap();
+    let r = e.ingest(&csv, None).await.unwrap();
+    assert_eq!((r.inserted, r.rejected), (1, 1), "{r:?}");
+    assert_eq!(e.find("1 = 1")[0].memo.as_deref(), Some("第一行\n第二行"));
+    let q = e.store.quarantine_list().await.unwrap();
+    assert_eq!(q.len(), 1);
+    // Line 7 of the file: after a blank line, a two-line record and another blank line.
+    assert_eq!(q[0].line, 7, "{q:#?}");
+    assert!(String::from_utf8_lossy(&q[0].original).contains("12x"));
+}
+
+/// Counts the committed batches a statement ingest reports.
+#[derive(Default)]
+struct Commits(std::sync::Mutex<Vec<u64>>);
+
+impl fanzha_ingest::Progress for Commits {
+    fn start(&self, _: &str, _: u64) {}
+    fn advance(&self, _: u64) {}
+    fn finish(&self) {}
+    fn committed(&self, batches: u64) {
+        self.0.lock().unwrap().push(batches);
+    }
+}
+
+#[tokio::test]
+async fn statement_batches_report_their_commits_for_kill_and_rerun() {
+    let e = env().await;
+    let commits = Arc::new(Commits::default());
+    let opts = IngestOptions {
+        target: Some(Target::Statement),
+        batch_size: 2,
+        progress: commits.clone(),
+        ..IngestOptions::default()
+    };
+    let r = ingest_file(&e.store, Path::new(SAMPLE), &opts)
+        .await
+        .unwrap();
+    assert_eq!(r.inserted, 6);
+    let seen = commits.0.lock().unwrap().clone();
+    // Six new rows in batches of two (the 账户2 sheet's last batch holds one).
+    assert!(seen.len() >= 3, "{seen:?}");
+    assert_eq!(seen, (1..=seen.len() as u64).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn statement_reports_keep_the_shared_rejection_cap() {
+    let e = env().await;
+    let mut rows = vec![
+        row(&["账号：6222021234567890128"]),
+        row(&["交易时间", "借贷标志", "交易金额", "对方账号"]),
+    ];
+    for _ in 0..25 {
+        rows.push(row(&[
+            "2026-03-01 09:30:00",
+            "借",
+            "abc",
+            "6217003210000000001",
+        ]));
+    }
+    let wb = e.path("many-bad.xlsx");
+    write_workbook(&wb, &[("明细", rows)]);
+    let r = e.ingest(&wb, None).await.unwrap();
+    assert_eq!(r.rejected, 25);
+    assert_eq!(r.first_rejections.len(), 20);
+}
+
+/// A's statement split over two files: X→Y 100 at 11:00 in one, another 100 at 11:02 in the
+/// other; then B's statement with both.
+async fn same_side_duplicates_across_files(store: &Arc<dyn Store>, dir: &Path) {
+    let (a, b) = ("6222021234567890128", "6217003210000000001");
+    let opts = IngestOptions {
+        target: Some(Target::Statement),
+        ..IngestOptions::default()
+    };
+    let sheet = |label: &'static str, rows: Vec<[&'static str; 4]>| {
+        let mut out = vec![
+            row(&[label]),
+            row(&["交易时间", "借贷标志", "交易金额", "对方账号"]),
+        ];
+        out.extend(rows.iter().map(|r| row(r)));
+        out
+    };
+    let f1 = dir.join("a-1.xlsx");
+    let f2 = dir.join("a-2.xlsx");
+    let fb = dir.join("b.xlsx");
+    let fa_again = dir.join("a-export.xlsx");
+    write_workbook(
+        &f1,
+        &[(
+            "A",
+            sheet(
+                "账号：6222021234567890128",
+                vec![["2026-03-10 11:00:00", "借", "100.00", b]],
+            ),
+        )],
+    );
+    write_workbook(
+        &f2,
+        &[(
+            "A",
+            sheet(
+                "账号：6222021234567890128",
+                vec![["2026-03-10 11:02:00", "借", "100.00", b]],
+            ),
+        )],
+    );
+    write_workbook(
+        &fb,
+        &[(
+            "B",
+            sheet(
+                "账号：6217003210000000001",
+                vec![
+                    ["2026-03-10 11:00:40", "贷", "100.00", a],
+                    ["2026-03-10 11:02:40", "贷", "100.00", a],
+                ],
+            ),
+        )],
+    );
+    // The first file's row exported again, in another layout with a serial: same instant.
+    write_workbook(
+        &fa_again,
+        &[(
+            "A",
+            serial_sheet(
+                "账号：6222021234567890128",
+                &[["2026-03-10 11:00:00", "借", "100.00", b, "Q1"]],
+            ),
+        )],
+    );
+    let count = || async { store.counts().await.unwrap()["transactions"] };
+    assert_eq!(ingest_file(store, &f1, &opts).await.unwrap().inserted, 1);
+    let r = ingest_file(store, &f2, &opts).await.unwrap();
+    assert_eq!((r.inserted, r.unchanged), (1, 0), "{r:?}");
+    assert_eq!(count().await, 2);
+    let r = ingest_file(store, &fb, &opts).await.unwrap();
+    assert_eq!((r.inserted, r.unchanged), (0, 2), "{r:?}");
+    let r = ingest_file(store, &fa_again, &opts).await.unwrap();
+    assert_eq!((r.inserted, r.unchanged), (0, 1), "{r:?}");
+    let r = ingest_file(store, &f2, &opts).await.unwrap();
+    assert_eq!((r.inserted, r.unchanged), (0, 1), "{r:?}");
+    assert_eq!(count().await, 2);
+}
+
+#[tokio::test]
+async fn same_side_duplicates_in_another_file_are_not_dropped() {
+    let e = env().await;
+    same_side_duplicates_across_files(&e.store, e.dir.path()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn same_side_duplicates_in_another_file_are_not_dropped_in_postgres() {
+    let store = pg_store().await;
+    let dir = tempfile::tempdir().unwrap();
+    same_side_duplicates_across_files(&store, dir.path()).await;
+}

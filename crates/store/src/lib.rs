@@ -142,6 +142,8 @@ pub struct TransferCore {
     pub from_account: Option<String>,
     pub to_account: Option<String>,
     pub amount_fen: i64,
+    /// The stored extras (JSON), which for a statement row say whose statement it came from.
+    pub extra: Option<String>,
 }
 
 /// Which backend a store is.

@@ -9,7 +9,7 @@ pub const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("../migrations/0001_in
 /// Column lists of the tables the store reads back, in the order its row mappers expect.
 pub(crate) const QUARANTINE_COLS: &str =
     "id, file, line, kind, field, reason, original, quarantined_at";
-pub(crate) const TRANSFER_COLS: &str = "tx_id, ts, from_account, to_account, amount_fen";
+pub(crate) const TRANSFER_COLS: &str = "tx_id, ts, from_account, to_account, amount_fen, extra";
 
 pub(crate) const LEDGER_DDL: &str =
     "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)";

@@ -397,6 +397,7 @@ fn transfer(r: &PgRow) -> Result<TransferCore> {
         from_account: r.try_get(2)?,
         to_account: r.try_get(3)?,
         amount_fen: r.try_get(4)?,
+        extra: r.try_get(5)?,
     })
 }
 

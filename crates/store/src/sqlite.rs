@@ -288,6 +288,7 @@ fn transfer_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TransferCore> {
         from_account: r.get(2)?,
         to_account: r.get(3)?,
         amount_fen: r.get(4)?,
+        extra: r.get(5)?,
     })
 }
 

@@ -315,6 +315,7 @@ both!(
             .unwrap();
         assert_eq!(by_id.len(), 1);
         assert_eq!((by_id[0].ts, by_id[0].amount_fen), (1_000_000, 500));
+        assert_eq!(by_id[0].extra.as_deref(), Some(r#"{"对方户名":"张三"}"#));
         let near = s
             .transfers_matching("A", "B", 500, 0, 300_000_000)
             .await

@@ -10,12 +10,27 @@
 //! the counterparty, money in (贷) the other way. A transfer between two accounts whose
 //! statements are both requested appears twice, once in each; it is stored once, matched on
 //! the shared serial number (流水号) or, without one, on both accounts, the amount and a time
-//! within the profile's window. Matching looks at what is already stored and at what this run
-//! has read, so the order in which the two statements arrive does not matter.
+//! within the profile's window. Matching looks at what is already stored (earlier files and
+//! runs) and at what this file has read so far, so the order in which the two statements
+//! arrive does not matter. A serial seen again with the same accounts and amount but a time
+//! further apart than the window is a reused serial (many banks restart them daily): the row
+//! is stored as a distinct transfer (see [`matching`]).
+//!
+//! A row is skipped as a totals row (合计, 本页小计…) only when one of its first cells is
+//! exactly a totals marker and it has no readable date; a memo that merely contains a marker
+//! (`工资汇总代发`) is a transfer like any other.
+//!
+//! The statement's own account is checked by its label: under a card label or column (a name
+//! with 卡 and without 账: 卡号, 查询卡号, 本方卡号) it must be a card number passing the Luhn
+//! check, while account labels (账号, 账号/卡号) take passbook and corporate numbers, which have
+//! no check digit. Counterparties are never rejected for their form. Control characters in
+//! the sheet's name or header block (PostgreSQL text cannot hold NUL) make the sheet unusable,
+//! so both stores accept exactly the same sheets.
 //!
 //! Bad rows are quarantined with the column and the reason while the good ones are stored; a
-//! sheet whose table lacks a required column is reported as one rejection, and a file with no
-//! usable sheet at all is an error naming what was looked for.
+//! sheet whose table lacks a required column, or whose header block is unusable, is reported
+//! as one rejection, and a file with no usable sheet at all is an error naming what was
+//! looked for.
 
 mod matching;
 pub mod profile;
@@ -28,21 +43,18 @@ use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 use fanzha_core::schema::{Kind, Row, Value};
-use fanzha_core::{account_form, mask, shanghai_local};
-use fanzha_store::{Batch, BatchOutcome, Item, Origin, Rejection, Store};
+use fanzha_core::{account_form, mask, shanghai_local, CardNumber};
+use fanzha_store::{Batch, Item, Origin, Rejection, Store};
 use sha2::{Digest, Sha256};
 
 use crate::grid::{Cell, Sheet};
-use crate::{FileError, FileReport, IngestOptions};
+use crate::{FileError, FileReport, IngestOptions, Progress};
 
 pub use profile::Profile;
 
 use matching::{Matcher, Side, Verdict};
 use table::{ColumnNames, Columns, Field, Found, HeaderBlock};
 use values::When;
-
-/// How many rejections a report carries for display (all are in the quarantine).
-const REPORTED_REJECTIONS: usize = 20;
 
 /// Ingests one statement file: every sheet with a recognisable table.
 pub async fn ingest(
@@ -78,7 +90,7 @@ pub async fn ingest(
                 if sheet.rows.iter().any(|r| r.iter().any(|c| !c.is_empty())) {
                     tracing::warn!(file = %mask::digits_in_text(&file), sheet = %mask::digits_in_text(&sheet.name), profile = %profile.name, "no statement table in this sheet; skipped");
                 }
-                without_table.push(sheet.name.clone());
+                without_table.push(printable(&sheet.name));
             }
             Found::Table {
                 header_at,
@@ -100,7 +112,7 @@ pub async fn ingest(
                 let sheet = sheets.get(*s)?;
                 Some(format!(
                     "sheet `{}`, header row {}: {}",
-                    sheet.name,
+                    printable(&sheet.name),
                     sheet.line_of(*header_at),
                     u.reason
                 ))
@@ -139,6 +151,8 @@ pub async fn ingest(
         path,
         batch: Batch::new(Kind::Transactions),
         batch_size: opts.batch_size.max(1),
+        progress: opts.progress.as_ref(),
+        committed: 0,
     };
     for (s, header_at, u) in &unusable {
         let Some(sheet) = sheets.get(*s) else {
@@ -146,13 +160,17 @@ pub async fn ingest(
         };
         writer.batch.rejections.push(Rejection {
             origin: Origin {
-                file: format!("{file}#{}", sheet.name).into(),
+                file: format!("{file}#{}", printable(&sheet.name)).into(),
                 line: sheet.line_of(*header_at),
                 original: sheet.row_as_csv(*header_at),
             },
             kind: Kind::Transactions.as_str().to_owned(),
             field: Some(u.field.clone()),
-            reason: format!("sheet `{}` is not used: {}", sheet.name, u.reason),
+            reason: format!(
+                "sheet `{}` is not used: {}",
+                printable(&sheet.name),
+                u.reason
+            ),
         });
     }
 
@@ -163,12 +181,15 @@ pub async fn ingest(
             continue;
         };
         // One shared name for every row of the sheet.
-        let origin_file: Arc<str> = format!("{file}#{}", sheet.name).into();
+        let origin_file: Arc<str> = format!("{file}#{}", printable(&sheet.name)).into();
         let mut occurrences: HashMap<String, u32> = HashMap::new();
         let mut txs = Vec::new();
+        let (mut totals, mut notes) = (0u64, 0u64);
         for i in plan.header_at + 1..sheet.rows.len() {
             match plan.parse_row(sheet, i, &profile, &names, &mut occurrences) {
-                Parsed::Skip => {}
+                Parsed::Skip(Skipped::Totals) => totals += 1,
+                Parsed::Skip(Skipped::Note) => notes += 1,
+                Parsed::Skip(Skipped::Blank | Skipped::Header) => {}
                 Parsed::Reject { field, reason } => writer.batch.rejections.push(Rejection {
                     origin: Origin {
                         file: Arc::clone(&origin_file),
@@ -182,6 +203,9 @@ pub async fn ingest(
                 Parsed::Tx(tx) => txs.push((i, tx)),
             }
         }
+        if totals + notes > 0 {
+            tracing::debug!(file = %mask::digits_in_text(&file), sheet = %mask::digits_in_text(&sheet.name), totals, notes, "rows skipped as totals or notes");
+        }
         let ids: Vec<String> = txs.iter().map(|(_, t)| t.tx_id.clone()).collect();
         let stored = lookup_ids(store, &ids)
             .await
@@ -189,15 +213,14 @@ pub async fn ingest(
                 path: path.to_owned(),
                 source,
             })?;
-        for (i, tx) in txs {
-            let verdict =
-                matcher
-                    .judge(store, &tx, &stored)
-                    .await
-                    .map_err(|source| FileError::Store {
-                        path: path.to_owned(),
-                        source,
-                    })?;
+        for (i, mut tx) in txs {
+            let verdict = matcher
+                .judge(store, &mut tx, &stored)
+                .await
+                .map_err(|source| FileError::Store {
+                    path: path.to_owned(),
+                    source,
+                })?;
             match verdict {
                 Verdict::SameTransfer => report.unchanged += 1,
                 // A conflict goes to the store, which quarantines it with the stored values.
@@ -251,6 +274,9 @@ struct Writer<'a> {
     path: &'a Path,
     batch: Batch,
     batch_size: usize,
+    progress: &'a dyn Progress,
+    /// Batches of this file committed so far.
+    committed: u64,
 }
 
 impl Writer<'_> {
@@ -266,7 +292,7 @@ impl Writer<'_> {
             return Ok(());
         }
         let batch = std::mem::replace(&mut self.batch, Batch::new(Kind::Transactions));
-        note_rejections(report, &batch.rejections);
+        report.note_rejections(&batch.rejections);
         let outcome = self
             .store
             .write_batch(batch)
@@ -275,24 +301,12 @@ impl Writer<'_> {
                 path: self.path.to_owned(),
                 source,
             })?;
-        absorb(report, outcome);
+        report.absorb(outcome);
+        // What the CLI's kill-and-rerun fault injection waits for, as for every other kind.
+        self.committed += 1;
+        self.progress.committed(self.committed);
         Ok(())
     }
-}
-
-fn note_rejections(report: &mut FileReport, rs: &[Rejection]) {
-    let room = REPORTED_REJECTIONS.saturating_sub(report.first_rejections.len());
-    report
-        .first_rejections
-        .extend(rs.iter().take(room).cloned());
-}
-
-fn absorb(report: &mut FileReport, o: BatchOutcome) {
-    report.inserted += o.inserted;
-    report.updated += o.updated;
-    report.unchanged += o.unchanged;
-    report.rejected += o.rejected;
-    note_rejections(report, &o.conflicts);
 }
 
 /// Stored transfers with these ids, by id.
@@ -402,6 +416,7 @@ impl Plan {
         let first = |list: &[String]| list.first().cloned().unwrap_or_default();
         let sample = |list: &[String]| list.iter().take(4).cloned().collect::<Vec<_>>().join(", ");
         let c = &profile.columns;
+        check_header_text(sheet, &block, profile)?;
         let mut missing: Vec<(String, String)> = Vec::new();
 
         let amount = columns.get(Field::Amount);
@@ -449,12 +464,24 @@ impl Plan {
                 None
             }
         };
-        let owner = block
+        let from_block = block
             .account
             .clone()
             .map(|a| clean_text(a, profile))
-            .filter(|a| !a.is_empty())
-            .or_else(|| account_like(&sheet.name));
+            .filter(|a| !a.is_empty());
+        if let (Some(account), Some(label)) = (&from_block, &block.account_label) {
+            if is_card_name(label) {
+                if let Err(e) = CardNumber::parse(account) {
+                    return Err(Unusable {
+                        field: label.clone(),
+                        reason: format!(
+                            "the header block's `{label}` is a card label, and `{account}` is not a card number: {e}"
+                        ),
+                    });
+                }
+            }
+        }
+        let owner = from_block.or_else(|| account_like(&sheet.name));
         if owner.is_none() && columns.get(Field::OwnerAccount).is_none() {
             missing.push((
                 first(&profile.labels.account),
@@ -502,6 +529,8 @@ fn account_like(name: &str) -> Option<String> {
 /// One parsed transfer, ready to be matched and stored.
 pub(crate) struct Tx {
     pub tx_id: String,
+    /// Whether `tx_id` is the bank's serial number (rather than derived from the row).
+    pub serial: bool,
     pub from: Option<String>,
     pub to: Option<String>,
     pub amount: i64,
@@ -511,14 +540,53 @@ pub(crate) struct Tx {
     pub row: Row,
 }
 
+/// Why a row is not a transfer.
+enum Skipped {
+    Blank,
+    /// A repeated header row (a page break in the bank's print layout).
+    Header,
+    /// A totals or balance row (合计, 本页小计, 期末余额…).
+    Totals,
+    /// A note below or inside the table (说明, 打印时间, a signature line).
+    Note,
+}
+
 enum Parsed {
-    /// Not a transfer: blank, a totals row, a repeated header, a note.
-    Skip,
+    /// Not a transfer.
+    Skip(Skipped),
     Reject {
         field: Option<String>,
         reason: String,
     },
     Tx(Box<Tx>),
+}
+
+impl Tx {
+    /// Gives the row another id (its serial was reused for another transfer), keeping the
+    /// bank's serial in the extras.
+    pub(crate) fn rename(&mut self, id: &str, original: &str) {
+        self.tx_id = id.to_owned();
+        if let Some(v) = self.row.values.first_mut() {
+            *v = Value::Text(id.to_owned());
+        }
+        if !self.serial {
+            return;
+        }
+        let mut m = match self
+            .row
+            .extra
+            .as_deref()
+            .map(serde_json::from_str::<serde_json::Value>)
+        {
+            Some(Ok(serde_json::Value::Object(m))) => m,
+            _ => serde_json::Map::new(),
+        };
+        m.insert(
+            "serial".to_owned(),
+            serde_json::Value::String(original.to_owned()),
+        );
+        self.row.extra = Some(serde_json::Value::Object(m).to_string());
+    }
 }
 
 /// The direction of a row from the statement's account's point of view.
@@ -552,17 +620,18 @@ impl Plan {
         occurrences: &mut HashMap<String, u32>,
     ) -> Parsed {
         let Some(row) = sheet.rows.get(i) else {
-            return Parsed::Skip;
+            return Parsed::Skip(Skipped::Blank);
         };
         if row.iter().all(Cell::is_empty) {
-            return Parsed::Skip;
+            return Parsed::Skip(Skipped::Blank);
         }
         // A page break in the bank's print layout repeats the header row.
         if names.count_in(row) >= profile.header_min_columns {
-            return Parsed::Skip;
+            return Parsed::Skip(Skipped::Header);
         }
-        if is_totals(row, profile) {
-            return Parsed::Skip;
+        // A row with a date is a transfer whatever its memo says (`工资汇总代发`).
+        if is_totals(row, profile) && self.timestamp(row, profile).is_err() {
+            return Parsed::Skip(Skipped::Totals);
         }
         // No field of ours has a use for control characters, and PostgreSQL text cannot hold
         // NUL: refusing them here keeps both stores accepting exactly the same rows.
@@ -586,7 +655,7 @@ impl Plan {
         // A row with neither a date nor anything like an amount is a note (说明, 打印时间,
         // a signature line) below or inside the table, not a transfer.
         if ts.is_err() && !self.has_amount_digits(row) {
-            return Parsed::Skip;
+            return Parsed::Skip(Skipped::Note);
         }
         let ts = match ts {
             Ok(t) => shanghai_local(t).micros(),
@@ -598,7 +667,19 @@ impl Plan {
         };
 
         let owner = match self.text(row, Field::OwnerAccount, profile) {
-            t if !t.is_empty() => t,
+            t if !t.is_empty() => {
+                // A card column holds card numbers; an account column anything a bank issues.
+                let column = self.col_name(Field::OwnerAccount);
+                if is_card_name(&column) {
+                    if let Err(e) = CardNumber::parse(&t) {
+                        return reject(
+                            Field::OwnerAccount,
+                            format!("`{t}` in the card column is not a card number: {e}"),
+                        );
+                    }
+                }
+                t
+            }
             _ => match &self.owner {
                 Some(o) => o.clone(),
                 None => {
@@ -668,6 +749,7 @@ impl Plan {
         if serial.chars().any(char::is_control) {
             return reject(Field::Serial, "contains a control character".to_owned());
         }
+        let has_serial = !serial.is_empty();
         let tx_id = if serial.is_empty() {
             let base = derived_id(from.as_deref(), to.as_deref(), amount, ts);
             let n = occurrences.entry(base.clone()).or_insert(0);
@@ -714,6 +796,7 @@ impl Plan {
         );
         Parsed::Tx(Box::new(Tx {
             tx_id,
+            serial: has_serial,
             from,
             to,
             amount,
@@ -965,7 +1048,8 @@ fn clean_text(t: String, profile: &Profile) -> String {
     }
 }
 
-/// Whether the first few non-empty cells of a row name a total.
+/// Whether one of the first few non-empty cells of a row is a totals marker: the whole cell
+/// (`合计`, `本页小计：`), not a memo containing one (`工资汇总代发`).
 fn is_totals(row: &[Cell], profile: &Profile) -> bool {
     row.iter()
         .filter(|c| !c.is_empty())
@@ -975,12 +1059,91 @@ fn is_totals(row: &[Cell], profile: &Profile) -> bool {
             _ => None,
         })
         .any(|t| {
+            let t = t.trim();
+            let t = t.strip_suffix([':', '：']).unwrap_or(t).trim_end();
             profile
                 .skip
                 .totals_markers
                 .iter()
-                .any(|m| !m.is_empty() && t.contains(m.as_str()))
+                .map(|m| m.trim())
+                .any(|m| !m.is_empty() && t == m)
         })
+}
+
+/// Whether a label or column names a card (卡号, 查询卡号, 本方卡号) rather than an account
+/// (账号, 账号/卡号, 账卡号), whose number may be a passbook's or a company's.
+fn is_card_name(name: &str) -> bool {
+    name.contains('卡') && !name.contains('账')
+}
+
+/// Refuses control characters in the sheet's name and header block: none has a meaning
+/// there, and PostgreSQL text cannot hold NUL, so a sheet one store would take and the other
+/// fail on is refused by both. Line breaks and tabs are allowed in the name, bank and period,
+/// which Excel cells wrap; never in the account or the sheet's name.
+fn check_header_text(
+    sheet: &Sheet,
+    block: &HeaderBlock,
+    profile: &Profile,
+) -> Result<(), Unusable> {
+    let label = |list: &[String], fallback: &str| {
+        list.first().cloned().unwrap_or_else(|| fallback.to_owned())
+    };
+    let l = &profile.labels;
+    let checks = [
+        ("sheet name".to_owned(), Some(&sheet.name), false),
+        (
+            block
+                .account_label
+                .clone()
+                .unwrap_or_else(|| label(&l.account, "account")),
+            block.account.as_ref(),
+            false,
+        ),
+        (label(&l.name, "name"), block.name.as_ref(), true),
+        (label(&l.bank, "bank"), block.bank.as_ref(), true),
+        (label(&l.period, "period"), block.period.as_ref(), true),
+    ];
+    for (what, value, breaks_allowed) in checks {
+        let Some(value) = value else { continue };
+        let bad = value
+            .chars()
+            .enumerate()
+            .find(|(_, c)| c.is_control() && !(breaks_allowed && matches!(c, '\n' | '\r' | '\t')));
+        if let Some((at, c)) = bad {
+            let where_ = if what == "sheet name" {
+                "the sheet's name".to_owned()
+            } else {
+                format!("the header block's `{}`", printable(&what))
+            };
+            return Err(Unusable {
+                field: printable(&what),
+                reason: format!(
+                    "{where_} (`{}`) holds the control character U+{:04X} at character {}",
+                    printable(value),
+                    u32::from(c),
+                    at + 1
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Text with its control characters written as `\u{…}` escapes: what a message or a
+/// quarantine entry may show of a value that holds them.
+fn printable(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.to_owned();
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                format!("\\u{{{:x}}}", u32::from(c))
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// The direction a flag names: an exact value first, else the value it starts with (longest

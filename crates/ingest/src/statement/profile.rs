@@ -101,6 +101,7 @@ pub struct Dates {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Skip {
+    /// Whole-cell texts (a trailing colon aside) that mark a totals row when it has no date.
     pub totals_markers: Vec<String>,
     /// How many leading non-empty cells of a row are searched for a totals marker.
     pub totals_cells: usize,

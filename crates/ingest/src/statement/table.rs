@@ -142,6 +142,9 @@ pub struct HeaderBlock {
     pub name: Option<String>,
     pub bank: Option<String>,
     pub period: Option<String>,
+    /// The label the account was given under, as the sheet writes it (`卡号`, `账号/卡号`):
+    /// a card label means the value must be a card number.
+    pub account_label: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -206,17 +209,17 @@ impl Labels {
         })
     }
 
-    /// `label：value` pairs inside one cell's text (`账号：6222… 户名：张三`). A pair whose
-    /// value is empty takes its value from the next cell.
-    fn inline(&self, text: &str) -> Vec<(Label, String)> {
+    /// `label：value` pairs inside one cell's text (`账号：6222… 户名：张三`), each with the
+    /// label as written. A pair whose value is empty takes its value from the next cell.
+    fn inline(&self, text: &str) -> Vec<(Label, String, String)> {
         let chars: Vec<char> = text.chars().collect();
         // One lower-case char per char, so positions in `lower` are positions in `chars`.
         let lower: Vec<char> = chars
             .iter()
             .map(|c| c.to_lowercase().next().unwrap_or(*c))
             .collect();
-        // (start, end of the colon, label)
-        let mut hits: Vec<(usize, usize, Label)> = Vec::new();
+        // (start, end of the colon, label, end of the label's name)
+        let mut hits: Vec<(usize, usize, Label, usize)> = Vec::new();
         let mut i = 0;
         while i < lower.len() {
             let boundary =
@@ -231,7 +234,7 @@ impl Labels {
                             j += 1;
                         }
                         if j < lower.len() && (lower[j] == ':' || lower[j] == '：') {
-                            found = Some((i, j + 1, *label));
+                            found = Some((i, j + 1, *label, i + s.len()));
                             break;
                         }
                     }
@@ -246,10 +249,11 @@ impl Labels {
             }
         }
         let mut out = Vec::with_capacity(hits.len());
-        for (k, &(_, value_start, label)) in hits.iter().enumerate() {
+        for (k, &(start, value_start, label, name_end)) in hits.iter().enumerate() {
             let value_end = hits.get(k + 1).map_or(chars.len(), |h| h.0);
             let value: String = chars[value_start..value_end].iter().collect();
-            out.push((label, value.trim().to_owned()));
+            let name: String = chars[start..name_end].iter().collect();
+            out.push((label, name, value.trim().to_owned()));
         }
         out
     }
@@ -260,7 +264,7 @@ fn is_label_separator(c: char) -> bool {
 }
 
 impl HeaderBlock {
-    fn set(&mut self, label: Label, value: String) {
+    fn set(&mut self, label: Label, name: &str, value: String) {
         let slot = match label {
             Label::Account => &mut self.account,
             Label::Name => &mut self.name,
@@ -270,6 +274,9 @@ impl HeaderBlock {
         // The first value wins: a page header repeated further down restates it.
         if slot.is_none() && !value.is_empty() {
             *slot = Some(value);
+            if label == Label::Account {
+                self.account_label = Some(name.trim().to_owned());
+            }
         }
     }
 
@@ -287,13 +294,13 @@ impl HeaderBlock {
                     continue;
                 }
                 let pairs = match labels.whole(text) {
-                    Some(l) => vec![(l, String::new())],
+                    Some(l) => vec![(l, text.clone(), String::new())],
                     None => labels.inline(text),
                 };
                 let mut next = j + 1;
-                for (k, (label, value)) in pairs.iter().enumerate() {
+                for (k, (label, name, value)) in pairs.iter().enumerate() {
                     if !value.is_empty() {
-                        block.set(*label, value.clone());
+                        block.set(*label, name, value.clone());
                         continue;
                     }
                     if k + 1 != pairs.len() {
@@ -304,7 +311,7 @@ impl HeaderBlock {
                     if let Some(v) = (j + 1..texts.len()).find(|&v| !texts[v].is_empty()) {
                         let t = &texts[v];
                         if labels.whole(t).is_none() && labels.inline(t).is_empty() {
-                            block.set(*label, t.clone());
+                            block.set(*label, name, t.clone());
                             next = v + 1;
                         }
                     }
@@ -443,6 +450,7 @@ mod tests {
         ];
         let b = HeaderBlock::read(&rows, &p);
         assert_eq!(b.account.as_deref(), Some("6212263100001234561"));
+        assert_eq!(b.account_label.as_deref(), Some("账号/卡号"));
         assert_eq!(b.name.as_deref(), Some("陈某某"));
         assert_eq!(b.bank.as_deref(), Some("某银行重庆渝中支行"));
         assert_eq!(b.period.as_deref(), Some("2026-03-01 至 2026-03-03"));
@@ -455,6 +463,7 @@ mod tests {
         let sheet = Sheet {
             name: "s".into(),
             first_row: 1,
+            lines: None,
             rows: vec![
                 text_row(&[
                     "卡号",
@@ -485,6 +494,7 @@ mod tests {
         ])];
         let b = HeaderBlock::read(&rows, &p);
         assert_eq!(b.account.as_deref(), Some("6222021234567890128"));
+        assert_eq!(b.account_label.as_deref(), Some("客户账号"));
         assert_eq!(b.name.as_deref(), Some("张三"));
         assert_eq!(b.bank.as_deref(), Some("某支行"));
     }
