@@ -39,9 +39,11 @@ enum Command {
     /// The database: row counts, migrations, audit trail.
     #[command(subcommand)]
     Db(commands::db::Cmd),
-    /// Load the bundled sample district and show what it holds.
+    /// Simulate a district into a directory and load it, showing what it holds.
     Demo(commands::demo::Args),
-    /// Measure ingest throughput against plain baselines in the same run.
+    /// Write a seeded simulated district: every data kind plus ground-truth labels.
+    Sim(commands::sim::Args),
+    /// Measure ingest and simulator throughput.
     #[command(subcommand)]
     Bench(commands::bench::Cmd),
 }
@@ -93,6 +95,7 @@ async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Quarantine(cmd) => commands::quarantine::run(&ctx, cmd).await,
         Command::Db(cmd) => commands::db::run(&ctx, cmd).await,
         Command::Demo(args) => commands::demo::run(&ctx, args).await,
+        Command::Sim(args) => commands::sim::run(&ctx, args).await,
         Command::Bench(cmd) => commands::bench::run(&ctx, cmd).await,
     }
 }

@@ -1,10 +1,12 @@
-//! `fanzha demo`: loads the bundled sample district into the store and shows what it holds.
-//! Later capabilities grow it (the simulator, the engines, the console).
+//! `fanzha demo`: simulates a small district (about 5,000 residents, a week, seeded), loads
+//! every file the simulator wrote into the store, and shows what it holds with a few headline
+//! figures from the ground truth. Later capabilities grow it (the engines, the console).
 
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use fanzha_core::schema::Kind;
+use fanzha_core::Money;
 use fanzha_ingest::IngestOptions;
 
 use super::Context;
@@ -12,34 +14,14 @@ use crate::progress::Bar;
 use crate::Outcome;
 
 #[derive(clap::Args)]
-pub struct Args {}
-
-macro_rules! sample {
-    ($($name:literal),+ $(,)?) => {
-        &[$(($name, include_str!(concat!("../../fixtures/sample-district/", $name, ".csv")))),+]
-    };
+pub struct Args {
+    /// The simulator's seed (one seed gives the same district on every run).
+    #[arg(long, default_value_t = DEMO_SEED)]
+    seed: u64,
 }
 
-/// The bundled sample district, one CSV per kind, in load order.
-const SAMPLE: &[(&str, &str)] = sample!(
-    "jurisdictions",
-    "institutions",
-    "places",
-    "persons",
-    "accounts",
-    "sims",
-    "balances",
-    "transactions",
-    "calls",
-    "sms",
-    "logins",
-    "app_events",
-    "reports",
-    "report_payments",
-    "leads",
-    "cases",
-    "external_freezes",
-);
+/// The demo district's seed: the simulation's first day, 2026-03-01.
+const DEMO_SEED: u64 = 20_260_301;
 
 fn label_zh(kind: &str) -> &'static str {
     match kind {
@@ -65,17 +47,24 @@ fn label_zh(kind: &str) -> &'static str {
     }
 }
 
-pub async fn run(ctx: &Context, _args: Args) -> anyhow::Result<Outcome> {
+pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<Outcome> {
     let store = ctx.store().await?;
-    let dir = tempfile::tempdir().context("creating a folder for the sample district")?;
+    let dir = tempfile::tempdir().context("creating a folder for the simulated district")?;
+    let cfg = fanzha_sim::Config::new(
+        args.seed,
+        fanzha_sim::Scale::Small,
+        fanzha_sim::Profile::Default,
+    );
+    let out = dir.path().to_path_buf();
+    let summary = tokio::task::spawn_blocking(move || super::sim::generate(&cfg, &out)).await??;
     let opts = IngestOptions {
         progress: Arc::new(Bar::new()),
         ..IngestOptions::default()
     };
     let (mut inserted, mut rejected) = (0, 0);
-    for (name, text) in SAMPLE {
-        let path = dir.path().join(format!("{name}.csv"));
-        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    // Reference data first (the order of Kind::ALL), so parties are stored before records.
+    for kind in Kind::ALL {
+        let path = dir.path().join(format!("{}.csv", kind.as_str()));
         let r = fanzha_ingest::ingest_file(&store, &path, &opts).await?;
         inserted += r.inserted;
         rejected += r.rejected;
@@ -84,14 +73,16 @@ pub async fn run(ctx: &Context, _args: Args) -> anyhow::Result<Outcome> {
     super::audit(
         &store,
         "cli.demo",
-        serde_json::json!({ "inserted": inserted, "rejected": rejected }),
+        serde_json::json!({ "seed": args.seed, "inserted": inserted, "rejected": rejected }),
     )
     .await?;
     if ctx.json {
         println!("{}", serde_json::to_string(&counts)?);
     } else {
         println!(
-            "反诈 Fanzha — 示例辖区 sample district loaded into {}",
+            "反诈 Fanzha — 模拟辖区 simulated district (seed {}, {} residents, 7 days) loaded into {}",
+            args.seed,
+            summary.residents,
             super::shown_target(&ctx.db)
         );
         println!("本次新增 {inserted} 条记录 (records inserted this run; a rerun inserts none)");
@@ -106,8 +97,23 @@ pub async fn run(ctx: &Context, _args: Args) -> anyhow::Result<Outcome> {
             );
         }
         println!();
+        println!("ground truth (labels/, never loaded):");
+        println!("  诈骗团伙 rings         {:>10}", summary.rings);
         println!(
-            "next: fanzha --db {} db stats | fanzha ingest FILE… | fanzha quarantine list",
+            "  受害人 victims          {:>10}  ({} reported)",
+            summary.victims, summary.reported
+        );
+        println!(
+            "  损失 total loss         {:>10}",
+            Money::from_fen(summary.loss_fen)
+        );
+        println!(
+            "  资金流 labelled flows   {:>10}",
+            summary.rows("labels/flows")
+        );
+        println!();
+        println!(
+            "next: fanzha --db {} db stats | fanzha sim --out DIR (files + labels) | fanzha quarantine list",
             ctx.db
         );
     }
