@@ -58,6 +58,7 @@ pub enum Outcome {
 }
 
 fn main() -> ExitCode {
+    restore_sigpipe();
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -82,6 +83,17 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::from(Outcome::Unusable as u8)
         }
+    }
+}
+
+/// Rust ignores SIGPIPE, so `fanzha quarantine list | head` would panic on the closed pipe.
+/// A command-line tool should end quietly instead, as other Unix tools do.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any thread exists; it only resets a signal
+    // disposition to the system default.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

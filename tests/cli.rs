@@ -502,3 +502,55 @@ fn generated_transactions(dir: &Path, n: usize) -> String {
     std::fs::write(&path, s).unwrap();
     path.display().to_string()
 }
+
+#[test]
+fn a_database_password_never_reaches_the_output() {
+    let db = Db {
+        target: "postgres://fz:s3cret@127.0.0.1:1/test".to_owned(),
+        dir: tempfile::tempdir().unwrap(),
+    };
+    let out = db.run(&["db", "stats"]);
+    assert_eq!(code(&out), 2);
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!all.contains("s3cret"), "{all}");
+    assert!(all.contains("fz:***@"), "the target is still named: {all}");
+}
+
+#[test]
+fn migrate_reports_what_it_applied() {
+    let db = sqlite();
+    let first: Value =
+        serde_json::from_slice(&db.run(&["--json", "db", "migrate"]).stdout).unwrap();
+    assert_eq!(first["applied_now"], serde_json::json!([1]));
+    let again: Value =
+        serde_json::from_slice(&db.run(&["--json", "db", "migrate"]).stdout).unwrap();
+    assert_eq!(again["applied_now"], serde_json::json!([]));
+}
+
+#[test]
+fn a_closed_pipe_ends_the_output_without_a_panic() {
+    let db = sqlite();
+    ingest_json(
+        &db,
+        &[
+            "--kind",
+            "transactions",
+            &fixture("bad/transactions_mixed.csv"),
+        ],
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fanzha"))
+        .args(["--db", &db.target, "quarantine", "list"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the reading end at once, as `| head -0` would.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_ne!(out.status.code(), Some(101), "a panic's exit code");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+}

@@ -95,7 +95,7 @@ fn csv(data: &[u8], encoding: Encoding) {
 }
 
 fn jsonl(data: &[u8]) {
-    let mut src = JsonlSource::new(data);
+    let mut src = JsonlSource::new(data, fanzha_core::schema::Kind::Calls);
     for _ in 0..MAX_RECORDS {
         match src.next_object() {
             None | Some(Err(_)) => break,

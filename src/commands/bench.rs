@@ -4,11 +4,10 @@
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::{bail, Context as _};
+use anyhow::bail;
 use fanzha_ingest::{IngestOptions, Target};
 use fanzha_store::Store;
 
@@ -89,20 +88,11 @@ pub async fn run(ctx: &Context, cmd: Cmd) -> anyhow::Result<Outcome> {
 
     let plain = dir.join("plain.db");
     remove_db(&plain);
-    let t = Instant::now();
-    let status = Command::new("sqlite3")
-        .arg(&plain)
-        .arg("CREATE TABLE transactions (tx_id, ts, from_account, to_account, amount_fen, channel, memo, device_id, ip, cell_id);")
-        .arg(format!(".import --csv --skip 1 {} transactions", csv.display()))
-        .status()
-        .context("running sqlite3 (install it: apt-get install sqlite3)")?;
-    if !status.success() {
-        bail!("sqlite3 .import failed");
-    }
+    let baseline = fanzha_store::baseline::sqlite_import(&csv, &plain)?;
     results.push(Measure::new(
         "sqlite3 .import (baseline)",
         args.rows,
-        t.elapsed().as_secs_f64(),
+        baseline.as_secs_f64(),
     ));
     remove_db(&plain);
     remove_db(&sqlite_path);
@@ -124,33 +114,19 @@ pub async fn run(ctx: &Context, cmd: Cmd) -> anyhow::Result<Outcome> {
             args.rows,
             again,
         ));
-        let t = Instant::now();
-        // psql runs each -c in the same session; a backslash command must stand alone.
-        let ok = Command::new("psql")
-            .arg(url)
-            .args(["-q", "-v", "ON_ERROR_STOP=1", "-c"])
-            .arg(format!(
-                "SET search_path TO {schema}; CREATE TABLE plain (tx_id text, ts text, from_account text, \
-                 to_account text, amount_fen bigint, channel text, memo text, device_id text, ip text, cell_id text)"
-            ))
-            .arg("-c")
-            .arg(format!("\\copy plain FROM '{}' CSV HEADER", csv.display()))
-            .status();
-        let pg_base = t.elapsed().as_secs_f64();
-        match ok {
-            Ok(s) if s.success() => {
-                results.push(Measure::new("psql \\copy (baseline)", args.rows, pg_base))
+        match fanzha_store::baseline::pg_copy(url, &schema, &csv) {
+            Ok(d) => results.push(Measure::new(
+                "psql \\copy (baseline)",
+                args.rows,
+                d.as_secs_f64(),
+            )),
+            Err(e) => {
+                eprintln!("psql \\copy baseline failed ({e}); PostgreSQL figure reported alone")
             }
-            _ => eprintln!("psql \\copy baseline failed; PostgreSQL figure reported alone"),
         }
-        let _ = Command::new("psql")
-            .arg(url)
-            .arg("-q")
-            .arg("-c")
-            .arg(format!(
-                "SET client_min_messages = warning; DROP SCHEMA {schema} CASCADE"
-            ))
-            .status();
+        if let Err(e) = fanzha_store::baseline::pg_drop_schema(url, &schema) {
+            eprintln!("could not drop the scratch schema {schema}: {e}");
+        }
     }
 
     if ctx.json {

@@ -1,5 +1,7 @@
 //! `fanzha db stats|migrate|audit`.
 
+use anyhow::Context as _;
+
 use super::Context;
 use crate::Outcome;
 
@@ -29,8 +31,9 @@ pub async fn run(ctx: &Context, cmd: Cmd) -> anyhow::Result<Outcome> {
             }
         }
         Cmd::Migrate => {
-            // Opening applies what is pending; a second call reports nothing left to do.
-            let store = fanzha_store::open(&ctx.db).await?;
+            let store = fanzha_store::open_unmigrated(&ctx.db)
+                .await
+                .with_context(|| format!("opening the store {}", super::shown_target(&ctx.db)))?;
             let applied = store.migrate().await?;
             let versions: Vec<u32> = fanzha_store::MIGRATIONS.iter().map(|(v, _)| *v).collect();
             super::audit(

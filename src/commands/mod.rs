@@ -25,21 +25,7 @@ impl Context {
     }
 }
 
-/// A store target fit to print: a URL's password is not.
-pub fn shown_target(target: &str) -> String {
-    match (target.find("://"), target.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let creds = &target[scheme_end + 3..at];
-            match creds.split_once(':') {
-                Some((user, _)) => {
-                    format!("{}{user}:***{}", &target[..scheme_end + 3], &target[at..])
-                }
-                None => target.to_owned(),
-            }
-        }
-        _ => target.to_owned(),
-    }
-}
+pub use fanzha_store::redact_target as shown_target;
 
 /// Records a CLI run in the audit trail: the operator's tool prints raw identifiers, so
 /// every run is on record.

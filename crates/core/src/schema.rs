@@ -98,6 +98,21 @@ impl Schema {
     pub fn key_columns(&self) -> impl Iterator<Item = &Column> {
         self.columns.iter().filter(|c| c.role == Role::Key)
     }
+
+    /// Positions in a [`Row`] of the key columns.
+    pub fn key_indices(&self) -> Vec<usize> {
+        self.indices_of(Role::Key)
+    }
+
+    /// Positions in a [`Row`] of the columns with this role.
+    pub fn indices_of(&self, role: Role) -> Vec<usize> {
+        self.columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.role == role)
+            .map(|(i, _)| i)
+            .collect()
+    }
 }
 
 /// A stored value.
@@ -227,7 +242,9 @@ static SCHEMAS: [Schema; 17] = [
             col("activated_at", I, Role::Key),
             text("carrier"),
             text("holder_id"),
-            col("kind", ColType::Text, M),
+            // DATA.md lets a holding change only its deactivation: a personal SIM that
+            // becomes an IoT one is a conflict, not an update.
+            text("kind"),
             col("deactivated_at", I, M),
         ],
     },

@@ -31,6 +31,10 @@ pub enum FileError {
     Statement { path: PathBuf, reason: String },
     #[error("{path}: bad profile: {reason}")]
     Profile { path: PathBuf, reason: String },
+    #[error(
+        "{path}: reading stopped unexpectedly ({reason}); what was committed is kept, run it again"
+    )]
+    Internal { path: PathBuf, reason: String },
     #[error("{path}: storing failed: {source}")]
     Store {
         path: PathBuf,

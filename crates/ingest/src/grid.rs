@@ -26,6 +26,12 @@ impl Cell {
         }
     }
 
+    /// A number cell with more digits than a spreadsheet keeps exactly (15 significant
+    /// digits): whatever it once was, its last digits are gone.
+    pub fn is_inexact_number(&self) -> bool {
+        matches!(self, Cell::Number(n) if n.abs() >= 1e15)
+    }
+
     /// The cell as text: whole numbers without a decimal point (so an account number typed
     /// as a number is not turned into `6.2e18`-style or `123.0` text).
     pub fn text(&self) -> String {

@@ -171,7 +171,9 @@ fn person(r: &mut Record<'_>) -> Parsed<Vec<Value>> {
         ));
     }
     Ok(vec![
-        Value::Text(id.as_str().to_owned()),
+        // Checked by its kind's rules, but stored as given (DATA.md: identifiers are kept
+        // exactly), so a `…002x` here still joins with the same text in accounts and sims.
+        Value::Text(r.get("person_id").to_owned()),
         Value::Text(kind.as_str().to_owned()),
         required(r, "name")?,
         jurisdiction_code(r, "community_code")?,

@@ -226,31 +226,31 @@ pub async fn ingest_file(
         }
         "jsonl" | "ndjson" | "json" => {
             let f = File::open(path).map_err(io)?;
-            let src = JsonlSource::new(BufReader::with_capacity(1 << 20, f));
+            let src = JsonlSource::new(BufReader::with_capacity(1 << 20, f), kind);
             let path = path.to_path_buf();
             Box::new(move |emit: &mut Emit<'_>| produce_jsonl(src, kind, &path, emit))
         }
         _ if is_workbook(path) => {
-            let sheets = grid::read_workbook(path).map_err(|reason| FileError::Statement {
-                path: path.to_owned(),
-                reason,
-            })?;
-            let sheet = sheets
-                .into_iter()
-                .find(|s| s.rows.iter().any(|r| r.iter().any(|c| !c.is_empty())));
-            let Some(sheet) = sheet else {
-                return Err(FileError::Empty {
+            let owned = path.to_path_buf();
+            let sheets = tokio::task::spawn_blocking(move || grid::read_workbook(&owned))
+                .await
+                .map_err(|e| FileError::Internal {
                     path: path.to_owned(),
-                });
-            };
-            let header_at = sheet
-                .rows
-                .iter()
-                .position(|r| r.iter().any(|c| !c.is_empty()))
-                .unwrap_or(0);
-            let header: Vec<String> = sheet.rows[header_at].iter().map(grid::Cell::text).collect();
-            let layout = layout(kind, &header, path)?;
-            Box::new(move |emit: &mut Emit<'_>| produce_sheet(&sheet, header_at, &layout, emit))
+                    reason: e.to_string(),
+                })?
+                .map_err(|reason| FileError::Statement {
+                    path: path.to_owned(),
+                    reason,
+                })?;
+            let tables = sheet_tables(kind, sheets, path)?;
+            let file: Arc<str> = file.as_str().into();
+            Box::new(move |emit: &mut Emit<'_>| {
+                for (sheet, header_at, layout) in &tables {
+                    // Rows of every sheet are named `path#sheet`, as statements' are.
+                    emit.file = format!("{file}#{}", sheet.name).into();
+                    produce_sheet(sheet, *header_at, layout, emit);
+                }
+            })
         }
         ext => {
             return Err(FileError::UnsupportedFormat {
@@ -259,14 +259,44 @@ pub async fn ingest_file(
             })
         }
     };
-    let report = run(store, kind, file, opts, producer)
-        .await
-        .map_err(|source| FileError::Store {
-            path: path.to_owned(),
-            source,
-        })?;
+    let report = run(store, kind, path, file, opts, producer).await?;
     opts.progress.finish();
     Ok(report)
+}
+
+/// The sheets of a workbook that hold a table of `kind`: each with its header row and layout.
+/// A sheet naming none of the kind's fields (a cover or notes sheet) is passed over; one that
+/// names some but lacks a required column makes the file unusable, as in CSV.
+fn sheet_tables(
+    kind: Kind,
+    sheets: Vec<grid::Sheet>,
+    path: &Path,
+) -> Result<Vec<(grid::Sheet, usize, Layout)>, FileError> {
+    let schema = kind.schema();
+    let mut tables = Vec::new();
+    for sheet in sheets {
+        let Some(header_at) = sheet
+            .rows
+            .iter()
+            .position(|r| r.iter().any(|c| !c.is_empty()))
+        else {
+            continue;
+        };
+        let header: Vec<String> = sheet.rows[header_at].iter().map(grid::Cell::text).collect();
+        if !header.iter().any(|h| schema.is_known_field(h)) {
+            tracing::warn!(sheet = %fanzha_core::mask::digits_in_text(&sheet.name), kind = %kind, "sheet has no column of this kind; skipped");
+            continue;
+        }
+        let sheet_path = PathBuf::from(format!("{}#{}", path.display(), sheet.name));
+        let layout = layout(kind, &header, &sheet_path)?;
+        tables.push((sheet, header_at, layout));
+    }
+    if tables.is_empty() {
+        return Err(FileError::Empty {
+            path: path.to_owned(),
+        });
+    }
+    Ok(tables)
 }
 
 fn layout(kind: Kind, header: &[String], path: &Path) -> Result<Layout, FileError> {
@@ -417,7 +447,19 @@ fn produce_sheet(sheet: &grid::Sheet, header_at: usize, layout: &Layout, emit: &
         let mut fields: Vec<String> = row.iter().map(grid::Cell::exact_text).collect();
         let original = grid::fields_as_csv(&fields);
         fields.resize(sheet.rows[header_at].len().max(fields.len()), String::new());
-        let parsed = Record::new(layout, fields).and_then(|mut r| kinds::parse(emit.kind, &mut r));
+        let inexact = row.iter().position(grid::Cell::is_inexact_number);
+        let parsed = match inexact {
+            // Excel keeps 15 significant digits: a card or id typed as a number has already
+            // lost its last digits, and storing what is left would name the wrong account.
+            Some(col) => Err(FieldError {
+                field: sheet.rows[header_at].get(col).map(grid::Cell::text),
+                reason: format!(
+                    "`{}` is a number too long for a spreadsheet to hold exactly; store identifiers as text",
+                    fields[col]
+                ),
+            }),
+            None => Record::new(layout, fields).and_then(|mut r| kinds::parse(emit.kind, &mut r)),
+        };
         emit.item(sheet.line_of(i), original, parsed);
         emit.maybe_flush(0);
     }
@@ -427,10 +469,11 @@ fn produce_sheet(sheet: &grid::Sheet, header_at: usize, layout: &Layout, emit: &
 async fn run(
     store: &Arc<dyn Store>,
     kind: Kind,
+    path: &Path,
     file: String,
     opts: &IngestOptions,
     producer: Producer,
-) -> Result<FileReport, fanzha_store::StoreError> {
+) -> Result<FileReport, FileError> {
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Batch>(2);
     let progress = Arc::clone(&opts.progress);
     let batch_size = opts.batch_size.max(1);
@@ -467,11 +510,19 @@ async fn run(
     }
     drop(rx);
     // The producer ends on its own once the channel is closed.
-    let _ = producer.await;
-    match failure {
-        Some(e) => Err(e),
-        None => Ok(report),
+    let parsed = producer.await;
+    if let Some(e) = failure {
+        return Err(FileError::Store {
+            path: path.to_owned(),
+            source: e,
+        });
     }
+    // A parser that died part-way must not pass for a file read to its end.
+    parsed.map_err(|e| FileError::Internal {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })?;
+    Ok(report)
 }
 
 /// Extensions of the files a directory is searched for.

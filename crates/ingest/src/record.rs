@@ -14,7 +14,8 @@ impl Layout {
     pub fn new(kind: Kind, header: &[String]) -> Result<Layout, LayoutError> {
         let schema = kind.schema();
         for (i, h) in header.iter().enumerate() {
-            if header[..i].contains(h) {
+            // Spreadsheets often export trailing columns with no name; those are not repeats.
+            if !h.is_empty() && header[..i].contains(h) {
                 return Err(LayoutError::Repeated(h.clone()));
             }
         }
@@ -38,7 +39,17 @@ impl Layout {
             .iter()
             .enumerate()
             .filter(|(_, h)| !schema.is_known_field(h))
-            .map(|(i, h)| (h.clone(), i))
+            // An unnamed column is kept under its position, so its values are not lost.
+            .map(|(i, h)| {
+                (
+                    if h.is_empty() {
+                        format!("column_{}", i + 1)
+                    } else {
+                        h.clone()
+                    },
+                    i,
+                )
+            })
             .collect();
         Ok(Layout { slots, extras })
     }

@@ -170,7 +170,7 @@ impl<R: Read> CsvSource<R> {
     /// The next record, or a reason it is unreadable; `None` at the end.
     pub fn next_record(&mut self) -> Option<Result<RawRecord, ReadReject>> {
         let start = self.reader.position().byte();
-        let line = self.reader.position().line();
+        let mut line = self.reader.position().line();
         match self.reader.read_byte_record(&mut self.record) {
             Ok(false) => None,
             Ok(true) => {
@@ -181,7 +181,8 @@ impl<R: Read> CsvSource<R> {
                     w.release(end);
                     o
                 };
-                let original = trim_line_end(original);
+                let (original, breaks) = trim_record(original);
+                line += breaks;
                 if self.record.len() != self.header.len() {
                     return Some(Err(ReadReject {
                         line,
@@ -220,10 +221,10 @@ impl<R: Read> CsvSource<R> {
             }
             Err(e) => {
                 let end = self.reader.position().byte();
-                let original = lock(&self.window).slice(start, end);
+                let (original, breaks) = trim_record(lock(&self.window).slice(start, end));
                 Some(Err(ReadReject {
-                    line,
-                    original: trim_line_end(original),
+                    line: line + breaks,
+                    original,
                     field: None,
                     reason: e.to_string(),
                 }))
@@ -238,20 +239,23 @@ impl<R: Read> CsvSource<R> {
 }
 
 /// Drops line terminators around a record: the parser's positions may include the previous
-/// record's terminator or its own, neither of which is part of the record.
-fn trim_line_end(mut v: Vec<u8>) -> Vec<u8> {
+/// record's terminator (the `\n` of a CRLF) or blank lines before the record, none of which is
+/// part of it. Returns the record and how many line breaks preceded it.
+fn trim_record(mut v: Vec<u8>) -> (Vec<u8>, u64) {
     while matches!(v.last(), Some(b'\n' | b'\r')) {
         v.pop();
     }
     let lead = v.iter().take_while(|b| matches!(b, b'\n' | b'\r')).count();
+    let breaks = v[..lead].iter().filter(|b| **b == b'\n').count() as u64;
     v.drain(..lead);
-    v
+    (v, breaks)
 }
 
 /// Streams JSON-lines records. Identifiers must be strings (a number would have lost its
 /// leading zeros before we saw it); counts and amounts may be numbers.
 pub struct JsonlSource<R: BufRead> {
     reader: R,
+    schema: &'static fanzha_core::schema::Schema,
     /// The last line read (1-based).
     pub line: u64,
     /// Bytes read so far.
@@ -272,9 +276,11 @@ pub const NUMERIC_FIELDS: &[&str] = &[
 ];
 
 impl<R: BufRead> JsonlSource<R> {
-    pub fn new(reader: R) -> Self {
+    /// A source of `kind` records: the contract says which fields must be strings.
+    pub fn new(reader: R, kind: fanzha_core::schema::Kind) -> Self {
         JsonlSource {
             reader,
+            schema: kind.schema(),
             line: 0,
             position: 0,
             buf: Vec::new(),
@@ -296,7 +302,11 @@ impl<R: BufRead> JsonlSource<R> {
                 }
                 Err(e) => return Some(Err(e)),
             }
-            let original = trim_line_end(std::mem::take(&mut self.buf));
+            let (mut original, _) = trim_record(std::mem::take(&mut self.buf));
+            if self.line == 1 && original.starts_with(b"\xEF\xBB\xBF") {
+                // A byte-order mark is an encoding detail, not part of the first record.
+                original.drain(..3);
+            }
             if original.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
@@ -321,6 +331,8 @@ impl<R: BufRead> JsonlSource<R> {
                 let text = match v {
                     serde_json::Value::String(s) => s,
                     serde_json::Value::Null => String::new(),
+                    // Columns outside the contract have no meaning and are kept as given.
+                    other if !self.schema.is_known_field(&k) => other.to_string(),
                     serde_json::Value::Number(n) if NUMERIC_FIELDS.contains(&k.as_str()) => n.to_string(),
                     serde_json::Value::Number(_) => {
                         return reject(Some(&k), format!(
@@ -368,6 +380,26 @@ mod tests {
     }
 
     #[test]
+    fn line_numbers_survive_crlf_and_blank_lines() {
+        let lines = |data: &[u8]| {
+            let mut src = CsvSource::new(data, Encoding::Utf8).unwrap().unwrap();
+            let mut v = Vec::new();
+            while let Some(Ok(r)) = src.next_record() {
+                v.push((r.line, String::from_utf8(r.original).unwrap()));
+            }
+            v
+        };
+        let want = vec![(2, "1,x".to_owned()), (3, "2,y".to_owned())];
+        assert_eq!(lines(b"a,b\n1,x\n2,y\n"), want);
+        assert_eq!(lines(b"a,b\r\n1,x\r\n2,y\r\n"), want);
+        assert_eq!(
+            lines(b"a,b\n\n\n1,x\n\n2,y\n"),
+            vec![(4, "1,x".to_owned()), (6, "2,y".to_owned())]
+        );
+        assert_eq!(lines(b"a,b\r\n\r\n1,x\r\n"), vec![(3, "1,x".to_owned())]);
+    }
+
+    #[test]
     fn gbk_is_detected_and_decoded() {
         let (bytes, _, _) = encoding_rs::GBK.encode("户名,金额\n张三,100\n");
         assert_eq!(Encoding::detect(&bytes), Encoding::Gbk);
@@ -385,9 +417,8 @@ mod tests {
 
     #[test]
     fn json_numbers_are_refused_for_identifiers() {
-        let data =
-            b"{\"tx_id\": 123, \"amount_fen\": 5}\n\n{\"tx_id\": \"007\", \"amount_fen\": 5}\n";
-        let mut src = JsonlSource::new(&data[..]);
+        let data = b"\xEF\xBB\xBF{\"tx_id\": 123, \"amount_fen\": 5}\n\n{\"tx_id\": \"007\", \"amount_fen\": 5, \"note\": 7}\n";
+        let mut src = JsonlSource::new(&data[..], fanzha_core::schema::Kind::Transactions);
         let Some(Ok(Err(r))) = src.next_object() else {
             panic!("expected a rejection")
         };
@@ -397,5 +428,13 @@ mod tests {
         };
         assert_eq!(line, 3);
         assert!(fields.contains(&("tx_id".to_owned(), "007".to_owned())));
+        assert!(
+            fields.contains(&("note".to_owned(), "7".to_owned())),
+            "an extra is kept whatever its type"
+        );
+        assert!(
+            fields.contains(&("note".to_owned(), "7".to_owned())),
+            "an extra is kept whatever its type"
+        );
     }
 }

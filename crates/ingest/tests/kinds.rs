@@ -125,7 +125,8 @@ impl Env {
             .await
             .unwrap()
             .into_iter()
-            .filter(|e| e.file == file)
+            // Workbook rows are named `path#sheet`.
+            .filter(|e| e.file == file || e.file.starts_with(&format!("{file}#")))
             .collect();
         q.sort_by_key(|e| e.line);
         q
@@ -1354,4 +1355,95 @@ async fn sqlite_and_postgres_store_and_refuse_the_same_records() {
     let post = verdicts(&pg, &paths).await;
     assert_eq!(lite, post);
     assert!(lite.0.iter().all(|r| r.1 == 0), "{:?}", lite.0);
+}
+
+#[tokio::test]
+async fn every_sheet_of_a_workbook_is_read_and_long_numbers_are_refused() {
+    let e = env().await;
+    let path = e.file("transactions.xlsx", b"");
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let header = [
+        "tx_id",
+        "ts",
+        "from_account",
+        "to_account",
+        "amount_fen",
+        "channel",
+    ];
+    for (name, rows) in [
+        ("说明", vec![vec!["本文件为导出数据", "", "", "", "", ""]]),
+        (
+            "三月",
+            vec![
+                header.to_vec(),
+                vec![
+                    "T1",
+                    "2026-03-01T09:00:00+08:00",
+                    "A",
+                    "B",
+                    "100",
+                    "transfer",
+                ],
+            ],
+        ),
+        (
+            "四月",
+            vec![
+                header.to_vec(),
+                vec![
+                    "T2",
+                    "2026-04-01T09:00:00+08:00",
+                    "A",
+                    "B",
+                    "200",
+                    "transfer",
+                ],
+            ],
+        ),
+    ] {
+        let ws = wb.add_worksheet().set_name(name).unwrap();
+        for (r, row) in rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                ws.write_string(r as u32, c as u16, *v).unwrap();
+            }
+        }
+    }
+    // A card typed as a number: Excel keeps 15 digits, so the stored value would be wrong.
+    let ws = wb.worksheet_from_name("四月").unwrap();
+    ws.write_string(2, 0, "T3").unwrap();
+    ws.write_string(2, 1, "2026-04-02T09:00:00+08:00").unwrap();
+    ws.write_number(2, 2, 6_222_021_234_567_890_128.0).unwrap();
+    ws.write_string(2, 3, "B").unwrap();
+    ws.write_number(2, 4, 300.0).unwrap();
+    ws.write_string(2, 5, "transfer").unwrap();
+    wb.save(&path).unwrap();
+
+    let r = e.ingest(&path).await;
+    assert_eq!((r.inserted, r.rejected), (2, 1), "{r:?}");
+    let q = e.quarantined(&path).await;
+    assert!(
+        q[0].file.ends_with("transactions.xlsx#四月"),
+        "{}",
+        q[0].file
+    );
+    assert_eq!(
+        (q[0].line, q[0].field.as_deref()),
+        (3, Some("from_account"))
+    );
+    assert!(q[0].reason.contains("too long"), "{}", q[0].reason);
+}
+
+#[tokio::test]
+async fn unnamed_trailing_columns_are_kept_not_refused() {
+    let e = env().await;
+    let path = e.file(
+        "institutions.csv",
+        "code,name,kind,,\nB1,某银行,bank,,\nB2,某支付,payment,x,\n",
+    );
+    let r = e.ingest(&path).await;
+    assert_eq!((r.inserted, r.rejected), (2, 0), "{r:?}");
+    assert_eq!(
+        e.value("institutions", "extra", "code = 'B2'"),
+        text(r#"{"column_4":"x"}"#)
+    );
 }

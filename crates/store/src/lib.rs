@@ -9,6 +9,7 @@
 //! entries for the rows it rejects, so a killed ingest loses nothing it committed and a rerun
 //! stores nothing twice.
 
+pub mod baseline;
 mod compare;
 mod error;
 mod migrate;
@@ -195,6 +196,29 @@ pub trait Store: Send + Sync {
 /// is a SQLite file path. A `schema=NAME` parameter in the URL keeps Fanzha's tables in that
 /// schema (created if missing). Migrations are applied on open, so a new store is ready.
 pub async fn open(target: &str) -> Result<Arc<dyn Store>> {
+    let store = open_unmigrated(target).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+/// A store target fit to print or log: a URL's password is replaced by `***`.
+pub fn redact_target(target: &str) -> String {
+    match (target.find("://"), target.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let creds = &target[scheme_end + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => {
+                    format!("{}{user}:***{}", &target[..scheme_end + 3], &target[at..])
+                }
+                None => target.to_owned(),
+            }
+        }
+        _ => target.to_owned(),
+    }
+}
+
+/// Opens a store without applying migrations (for `db migrate`, which reports what it applies).
+pub async fn open_unmigrated(target: &str) -> Result<Arc<dyn Store>> {
     let store: Arc<dyn Store> =
         if target.starts_with("postgres://") || target.starts_with("postgresql://") {
             match split_schema(target) {
@@ -206,7 +230,6 @@ pub async fn open(target: &str) -> Result<Arc<dyn Store>> {
         } else {
             Arc::new(sqlite::SqliteStore::open(target)?)
         };
-    store.migrate().await?;
     Ok(store)
 }
 
@@ -266,6 +289,19 @@ pub(crate) fn empty_counts() -> BTreeMap<String, u64> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            super::redact_target("postgres://u:s3cret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(
+            super::redact_target("postgres://u@h/db"),
+            "postgres://u@h/db"
+        );
+        assert_eq!(super::redact_target("./fanzha.db"), "./fanzha.db");
+    }
+
     #[test]
     fn schema_is_taken_out_of_the_url() {
         assert_eq!(

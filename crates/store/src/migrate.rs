@@ -11,6 +11,19 @@ pub(crate) const QUARANTINE_COLS: &str =
     "id, file, line, kind, field, reason, original, quarantined_at";
 pub(crate) const TRANSFER_COLS: &str = "tx_id, ts, from_account, to_account, amount_fen, extra";
 
+/// Quarantines a rejected record; `p(n)` spells the n-th parameter in the dialect. A record
+/// rejected again (a rerun, or an edited file) keeps one entry carrying the latest reason
+/// and bytes, so the quarantine never shows a stale verdict for a line.
+pub(crate) fn quarantine_insert(p: fn(usize) -> String) -> String {
+    let params: Vec<String> = (1..=7).map(p).collect();
+    format!(
+        "INSERT INTO quarantine (file, line, kind, field, reason, original, quarantined_at) VALUES ({}) \
+         ON CONFLICT (file, line, kind) DO UPDATE SET field = excluded.field, reason = excluded.reason, \
+         original = excluded.original, quarantined_at = excluded.quarantined_at",
+        params.join(", ")
+    )
+}
+
 pub(crate) const LEDGER_DDL: &str =
     "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)";
 

@@ -5,7 +5,7 @@
 //! that were already known come back to Rust to be classified (repeat, update, conflict)
 //! by the same rules as the SQLite backend.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 
 use async_trait::async_trait;
@@ -43,7 +43,7 @@ impl PgStore {
             || schema.is_empty()
         {
             return Err(StoreError::Open {
-                path: url.to_owned(),
+                path: crate::redact_target(url),
                 reason: format!("schema name `{schema}` must be ASCII letters, digits and _"),
             });
         }
@@ -158,7 +158,7 @@ async fn any_known(
     items: &[Item],
     members: &[usize],
 ) -> Result<bool> {
-    let key_idx = key_indices(schema);
+    let key_idx = schema.key_indices();
     let step = members.len().div_ceil(16).max(1);
     let sample: Vec<usize> = members.iter().step_by(step).copied().collect();
     let mut tuples = Vec::with_capacity(sample.len());
@@ -194,47 +194,52 @@ async fn any_known(
 }
 
 /// Splits a batch into rounds in which no key repeats, so that a record given twice in one
-/// batch is compared with its first appearance exactly as with one stored earlier.
-fn rounds(schema: &Schema, items: &[Item]) -> Vec<Vec<usize>> {
-    let key_idx: Vec<usize> = key_indices(schema);
-    let mut rounds: Vec<(HashSet<Vec<&Value>>, Vec<usize>)> = Vec::new();
+/// batch is compared with its earlier appearance exactly as with one stored earlier. A record
+/// repeated exactly (same values as the key's previous appearance) needs no round of its own:
+/// it is counted as unchanged, as SQLite would find it. Returns the rounds and that count.
+fn rounds(schema: &Schema, items: &[Item]) -> (Vec<Vec<usize>>, u64) {
+    let key_idx = schema.key_indices();
+    // Per key: how many rounds it is in so far, and its latest appearance.
+    let mut seen: HashMap<Vec<&Value>, (usize, usize)> = HashMap::with_capacity(items.len());
+    let mut rounds: Vec<Vec<usize>> = Vec::new();
+    let mut repeats = 0;
     for (n, item) in items.iter().enumerate() {
         let key: Vec<&Value> = key_idx.iter().map(|&i| &item.row.values[i]).collect();
-        match rounds.iter_mut().find(|(seen, _)| !seen.contains(&key)) {
-            Some((seen, members)) => {
-                seen.insert(key);
-                members.push(n);
+        let round = match seen.get_mut(&key) {
+            Some((_, last)) if items[*last].row == item.row => {
+                repeats += 1;
+                continue;
             }
-            None => rounds.push((HashSet::from([key]), vec![n])),
+            Some((count, last)) => {
+                *last = n;
+                *count += 1;
+                *count - 1
+            }
+            None => {
+                seen.insert(key, (1, n));
+                0
+            }
+        };
+        if rounds.len() <= round {
+            rounds.push(Vec::new());
         }
+        rounds[round].push(n);
     }
-    rounds.into_iter().map(|(_, m)| m).collect()
-}
-
-fn key_indices(schema: &Schema) -> Vec<usize> {
-    schema
-        .columns
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| c.role == Role::Key)
-        .map(|(i, _)| i)
-        .collect()
+    (rounds, repeats)
 }
 
 async fn quarantine(conn: &mut PgConnection, r: &Rejection, now: i64) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO quarantine (file, line, kind, field, reason, original, quarantined_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (file, line, kind) DO NOTHING",
-    )
-    .bind(&*r.origin.file)
-    .bind(r.origin.line as i64)
-    .bind(&r.kind)
-    .bind(&r.field)
-    .bind(&r.reason)
-    .bind(&r.origin.original)
-    .bind(now)
-    .execute(conn)
-    .await?;
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    sqlx::query(SQL.get_or_init(|| migrate::quarantine_insert(|n| format!("${n}"))))
+        .bind(&*r.origin.file)
+        .bind(r.origin.line as i64)
+        .bind(&r.kind)
+        .bind(&r.field)
+        .bind(&r.reason)
+        .bind(&r.origin.original)
+        .bind(now)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -306,7 +311,7 @@ async fn write_round(
         .filter(|(_, c)| c.role == Role::Mutable)
         .map(|(i, c)| (i, c.name))
         .collect();
-    let key_idx = key_indices(schema);
+    let key_idx = schema.key_indices();
     // Keys are distinct within a round, so each staged row was either just inserted or
     // already known; of the known ones only those that differ need to come back.
     let s_cols: Vec<String> = cols.iter().map(|c| format!("s.{c}")).collect();
@@ -458,7 +463,9 @@ impl Store for PgStore {
                 .as_str(),
             )
             .await?;
-            for members in rounds(batch.kind.schema(), &batch.items) {
+            let (rounds, repeats) = rounds(batch.kind.schema(), &batch.items);
+            out.unchanged += repeats;
+            for members in rounds {
                 write_round(&mut tx, batch.kind, &batch.items, &members, &mut out, now).await?;
             }
         }

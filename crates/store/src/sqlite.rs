@@ -172,12 +172,13 @@ fn kind_sql_cached(kind: Kind) -> &'static KindSql {
     &map[&kind]
 }
 
-const QUARANTINE_INSERT: &str =
-    "INSERT INTO quarantine (file, line, kind, field, reason, original, quarantined_at) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (file, line, kind) DO NOTHING";
+fn quarantine_sql() -> &'static str {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| migrate::quarantine_insert(|n| format!("?{n}")))
+}
 
 fn quarantine(tx: &rusqlite::Transaction<'_>, r: &Rejection, now: i64) -> rusqlite::Result<()> {
-    tx.prepare_cached(QUARANTINE_INSERT)?.execute(params![
+    tx.prepare_cached(quarantine_sql())?.execute(params![
         r.origin.file,
         r.origin.line as i64,
         r.kind,
@@ -192,20 +193,8 @@ fn quarantine(tx: &rusqlite::Transaction<'_>, r: &Rejection, now: i64) -> rusqli
 fn write_batch_sync(conn: &mut Connection, batch: Batch) -> Result<BatchOutcome> {
     let schema = batch.kind.schema();
     let sql = kind_sql_cached(batch.kind);
-    let key_idx: Vec<usize> = schema
-        .columns
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| c.role == Role::Key)
-        .map(|(i, _)| i)
-        .collect();
-    let mut_idx: Vec<usize> = schema
-        .columns
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| c.role == Role::Mutable)
-        .map(|(i, _)| i)
-        .collect();
+    let key_idx = schema.key_indices();
+    let mut_idx = schema.indices_of(Role::Mutable);
     let now = crate::now_micros();
     let mut out = BatchOutcome::default();
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;

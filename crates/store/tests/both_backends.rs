@@ -411,3 +411,90 @@ both!(a_known_key_among_new_ones_is_still_compared, |s: Arc<
     assert_eq!(o.conflicts[0].field.as_deref(), Some("holder_id"));
     assert_eq!(s.counts().await.unwrap()["accounts"], 41);
 });
+
+both!(a_record_rejected_again_shows_its_latest_reason, |s: Arc<
+    dyn Store,
+>| async move {
+    let rej = |reason: &str| Rejection {
+        origin: Origin {
+            file: "/d/accounts.csv".into(),
+            line: 3,
+            original: reason.as_bytes().to_vec(),
+        },
+        kind: "accounts".to_owned(),
+        field: Some("status".to_owned()),
+        reason: reason.to_owned(),
+    };
+    s.write_batch(Batch {
+        kind: Kind::Accounts,
+        items: vec![],
+        rejections: vec![rej("first")],
+    })
+    .await
+    .unwrap();
+    // The file was edited and line 3 is now wrong in another way.
+    s.write_batch(Batch {
+        kind: Kind::Accounts,
+        items: vec![],
+        rejections: vec![rej("second")],
+    })
+    .await
+    .unwrap();
+    let q = s.quarantine_list().await.unwrap();
+    assert_eq!(q.len(), 1);
+    assert_eq!(
+        (q[0].reason.as_str(), q[0].original.as_slice()),
+        ("second", &b"second"[..])
+    );
+});
+
+both!(
+    a_sim_changing_kind_is_a_conflict,
+    |s: Arc<dyn Store>| async move {
+        let sim = |kind: &str, deactivated: Value| Item {
+            row: Row {
+                values: vec![
+                    text("13800138000"),
+                    Value::Int(1),
+                    text("CMCC"),
+                    text("P1"),
+                    text(kind),
+                    deactivated,
+                ],
+                extra: None,
+            },
+            origin: Origin {
+                file: "sims.csv".into(),
+                line: 2,
+                original: vec![],
+            },
+        };
+        s.write_batch(batch(Kind::Sims, vec![sim("personal", Value::Null)]))
+            .await
+            .unwrap();
+        let o = s
+            .write_batch(batch(Kind::Sims, vec![sim("personal", Value::Int(5))]))
+            .await
+            .unwrap();
+        assert_eq!(o.updated, 1, "deactivation is an update");
+        let o = s
+            .write_batch(batch(Kind::Sims, vec![sim("iot", Value::Int(5))]))
+            .await
+            .unwrap();
+        assert_eq!(
+            (o.rejected, o.conflicts[0].field.as_deref()),
+            (1, Some("kind"))
+        );
+    }
+);
+
+both!(
+    many_exact_repeats_in_one_batch,
+    |s: Arc<dyn Store>| async move {
+        let items: Vec<Item> = (0..300)
+            .map(|i| account("SAME", "P1", "I", "active", i + 2))
+            .collect();
+        let o = s.write_batch(batch(Kind::Accounts, items)).await.unwrap();
+        assert_eq!((o.inserted, o.unchanged, o.rejected), (1, 299, 0));
+    }
+);
