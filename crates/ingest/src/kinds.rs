@@ -92,7 +92,7 @@ pub fn parse(kind: Kind, r: &mut Record<'_>) -> Parsed<Row> {
                 required(r, "authority")?,
                 vocab::<FreezeMeasure>(r, "measure")?,
                 registered,
-                // A release lifts a measure and may carry no amount.
+                // A release lifts a measure and may carry a zero amount.
                 fen(r, "amount_fen", Sign::ZeroOrMore)?,
                 expires,
                 optional(r, "document_no"),

@@ -30,8 +30,9 @@ impl SqliteStore {
             path: path.to_owned(),
             reason: e.to_string(),
         })?;
-        // WAL lets readers (the console) work while an ingest writes; NORMAL sync is
-        // durable at each commit's checkpoint and is what WAL is designed for.
+        // WAL lets readers (the console) work while an ingest writes. With NORMAL sync a
+        // killed process loses nothing committed; a power cut may lose the last commits
+        // (never corrupt the file), which a rerun of the ingest restores.
         conn.execute_batch(
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; \
              PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;",
