@@ -469,12 +469,12 @@ pub fn plan(cfg: &Config, w: &mut World) -> Plan {
         per_ring[c.2 as usize] += 1;
     }
 
-    for r in 0..n_rings {
+    for (r, &served) in per_ring.iter().enumerate() {
         let typs: Vec<Typology> = (0..p.typologies.len())
             .filter(|&t| rings_for[t].contains(&(r as u32)))
             .map(|t| p.typologies[t].typology)
             .collect();
-        build_ring(&mut pl, w, r as u32, typs, per_ring[r]);
+        build_ring(&mut pl, w, r as u32, typs, served);
         // The ring pays the data seller for leads and talks to them.
         let ring = &pl.plan.rings[r];
         let (from, caller) = (ring.rebate_account, ring.caller_sims[0]);
@@ -544,7 +544,9 @@ pub fn plan(cfg: &Config, w: &mut World) -> Plan {
         .into_iter()
         .map(|(person, t, ring)| {
             let (first, gap) = timing(p.typologies[t].typology, &mut pl.rng);
-            let first_pay = START + pl.rng.between(HOUR, i64::from(days) * DAY - 2 * HOUR);
+            // Victims pay in waking hours (08:00–22:00).
+            let day = pl.rng.below(u64::from(days)) as i64;
+            let first_pay = START + day * DAY + 8 * HOUR + pl.rng.between(0, 14 * HOUR - 1);
             (first_pay, person, t, ring, first, gap)
         })
         .collect();

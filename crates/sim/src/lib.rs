@@ -278,51 +278,88 @@ pub fn run_with_progress(
         )?);
     }
     let threads = cfg.threads.max(1);
-    let mut fraud_days: Vec<Option<Day>> = std::mem::take(&mut plan.days)
+    let fraud_days: Vec<std::sync::Mutex<Option<Day>>> = std::mem::take(&mut plan.days)
         .into_iter()
-        .map(Some)
+        .map(|d| std::sync::Mutex::new(Some(d)))
         .collect();
-    let mut written = 0u32;
-    let mut d0 = 0u32;
-    while d0 < cfg.days {
-        let wave: Vec<u32> = (d0..(d0 + threads as u32).min(cfg.days)).collect();
-        let inputs: Vec<(u32, Day)> = wave
-            .iter()
-            .map(|&d| (d, fraud_days[d as usize].take().unwrap_or_default()))
-            .collect();
-        let results: Vec<(u32, write::DayRows, Vec<event::Tx>)> = std::thread::scope(|s| {
-            let handles: Vec<_> = inputs
-                .into_iter()
-                .map(|(d, mut fraud_day)| {
-                    s.spawn(move || {
-                        let mut day = life::day(cfg, w, d);
-                        day.append(&mut fraud_day);
-                        day.sort();
-                        let rows = write::format_day(w, f, d, &day);
-                        (d, rows, day.txs)
-                    })
-                })
-                .collect();
-            // A panicking worker is a bug; surface it as the panic it is.
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                .collect()
-        });
-        for (d, rows, txs) in results {
-            sinks[0].write_rows(&rows.txs)?;
-            sinks[1].write_rows(&rows.calls)?;
-            sinks[2].write_rows(&rows.sms)?;
-            sinks[3].write_rows(&rows.logins)?;
-            sinks[4].write_rows(&rows.apps)?;
-            for (i, tx) in txs.iter().enumerate() {
-                ledger.apply(d, i as u32 + 1, tx);
-            }
-            written += 1;
-            progress(written, cfg.days);
+    // Workers claim days in order but never more than `ahead` past the last day written, so
+    // at most that many formatted days are held in memory at once.
+    let ahead = (2 * threads) as u32;
+    let gate = (
+        std::sync::Mutex::new((0u32, 0u32)),
+        std::sync::Condvar::new(),
+    ); // (next, written)
+    let (send, receive) =
+        std::sync::mpsc::sync_channel::<(u32, write::DayRows, Vec<event::Tx>)>(threads);
+    let days = cfg.days;
+    std::thread::scope(|s| -> Result<(), SimError> {
+        for _ in 0..threads {
+            let send = send.clone();
+            let (gate, fraud_days) = (&gate, &fraud_days);
+            s.spawn(move || loop {
+                let d = {
+                    let Ok(mut g) = gate.0.lock() else { return };
+                    while g.0 < days && g.0 >= g.1 + ahead {
+                        g = match gate.1.wait(g) {
+                            Ok(g) => g,
+                            Err(_) => return,
+                        };
+                    }
+                    if g.0 >= days {
+                        return;
+                    }
+                    g.0 += 1;
+                    g.0 - 1
+                };
+                let mut fraud_day = fraud_days[d as usize]
+                    .lock()
+                    .ok()
+                    .and_then(|mut f| f.take())
+                    .unwrap_or_default();
+                let mut day = life::day(cfg, w, d);
+                day.append(&mut fraud_day);
+                day.sort();
+                let rows = write::format_day(w, f, d, &day);
+                if send.send((d, rows, day.txs)).is_err() {
+                    return;
+                }
+            });
         }
-        d0 += threads as u32;
-    }
+        drop(send);
+        let mut pending = std::collections::BTreeMap::new();
+        let mut next = 0u32;
+        let result = (|| {
+            for item in receive.iter() {
+                pending.insert(item.0, item);
+                while let Some((d, rows, txs)) = pending.remove(&next) {
+                    sinks[0].write_rows(&rows.txs)?;
+                    sinks[1].write_rows(&rows.calls)?;
+                    sinks[2].write_rows(&rows.sms)?;
+                    sinks[3].write_rows(&rows.logins)?;
+                    sinks[4].write_rows(&rows.apps)?;
+                    for (i, tx) in txs.iter().enumerate() {
+                        ledger.apply(d, i as u32 + 1, tx);
+                    }
+                    next += 1;
+                    if let Ok(mut g) = gate.0.lock() {
+                        g.1 = next;
+                    }
+                    gate.1.notify_all();
+                    progress(next, days);
+                }
+            }
+            Ok(())
+        })();
+        // On a write error, stop the workers: release the gate past the end and drop the
+        // receiver so blocked sends fail.
+        if let Ok(mut g) = gate.0.lock() {
+            g.0 = days;
+            g.1 = days;
+        }
+        gate.1.notify_all();
+        drop(receive);
+        result
+    })?;
     for (k, s) in hot.iter().zip(sinks) {
         add(*k, s.finish()?);
     }
