@@ -1,6 +1,8 @@
 //! `fanzha bench ingest`: ingest throughput on generated transactions, measured against
 //! plain bulk loads of the same file in the same run (`sqlite3 .import`, `psql \copy`),
 //! so the figures are ratios on this machine, not absolute claims.
+//!
+//! `fanzha bench sim`: the simulator's wall time, rows and bytes per kind and peak memory.
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -19,6 +21,26 @@ use crate::Outcome;
 pub enum Cmd {
     /// Generated transaction CSV into SQLite (and PostgreSQL with --pg).
     Ingest(IngestArgs),
+    /// The simulator: a whole district written to disk.
+    Sim(SimArgs),
+}
+
+#[derive(clap::Args)]
+pub struct SimArgs {
+    /// small, district or city.
+    #[arg(long, default_value = "district")]
+    scale: fanzha_sim::Scale,
+    /// Days (default: the scale's).
+    #[arg(long)]
+    days: Option<u32>,
+    #[arg(long, default_value_t = 20_260_301)]
+    seed: u64,
+    /// default or hard.
+    #[arg(long, default_value = "default")]
+    profile: fanzha_sim::Profile,
+    /// Where to write (default: a temp dir, removed afterwards).
+    #[arg(long)]
+    dir: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -57,7 +79,77 @@ impl Measure {
 }
 
 pub async fn run(ctx: &Context, cmd: Cmd) -> anyhow::Result<Outcome> {
-    let Cmd::Ingest(args) = cmd;
+    match cmd {
+        Cmd::Ingest(args) => ingest_bench(ctx, args).await,
+        Cmd::Sim(args) => sim_bench(ctx, args).await,
+    }
+}
+
+/// `fanzha bench sim`: the simulator's wall time, rows per kind, throughput, bytes and peak
+/// memory, for the figures in docs/benchmarks.md.
+async fn sim_bench(ctx: &Context, args: SimArgs) -> anyhow::Result<Outcome> {
+    let tmp = tempfile::tempdir()?;
+    let dir = args
+        .dir
+        .clone()
+        .unwrap_or_else(|| tmp.path().join("district"));
+    let mut cfg = fanzha_sim::Config::new(args.seed, args.scale, args.profile);
+    if let Some(d) = args.days {
+        cfg.days = d;
+    }
+    let threads = cfg.threads;
+    let out = dir.clone();
+    let summary = tokio::task::spawn_blocking(move || super::sim::generate(&cfg, &out)).await??;
+    let secs = summary.elapsed.as_secs_f64();
+    let rows: u64 = summary.files.iter().map(|f| f.rows).sum();
+    let peak_rss_mb = peak_rss_kb().map(|kb| kb as f64 / 1024.0);
+    if ctx.json {
+        let kinds: serde_json::Map<String, serde_json::Value> = summary
+            .files
+            .iter()
+            .chain(&summary.labels)
+            .map(|f| {
+                (
+                    f.name.clone(),
+                    serde_json::json!({ "rows": f.rows, "bytes": f.bytes }),
+                )
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({ "machine": machine(), "scale": args.scale.as_str(), "threads": threads,
+                "seconds": secs, "rows": rows, "rows_per_sec": rows as f64 / secs.max(1e-9),
+                "bytes": summary.bytes(), "peak_rss_mb": peak_rss_mb, "files": kinds })
+        );
+    } else {
+        println!("machine: {}", machine());
+        println!(
+            "fanzha sim --scale {} --seed {} --profile {}: {} residents, {} threads",
+            args.scale,
+            args.seed,
+            args.profile.as_str(),
+            summary.residents,
+            threads
+        );
+        println!("| file | rows | MB |");
+        println!("|---|---:|---:|");
+        for f in summary.files.iter().chain(&summary.labels) {
+            println!("| {} | {} | {:.1} |", f.name, f.rows, f.bytes as f64 / 1e6);
+        }
+        println!(
+            "total: {rows} rows, {:.0} MB in {secs:.1} s ({:.0} rows/s, {:.0} MB/s)",
+            summary.bytes() as f64 / 1e6,
+            rows as f64 / secs.max(1e-9),
+            summary.bytes() as f64 / 1e6 / secs.max(1e-9)
+        );
+        if let Some(mb) = peak_rss_mb {
+            println!("peak RSS of the process: {mb:.0} MB");
+        }
+    }
+    Ok(Outcome::Clean)
+}
+
+async fn ingest_bench(ctx: &Context, args: IngestArgs) -> anyhow::Result<Outcome> {
     let tmp = tempfile::tempdir()?;
     let dir = args.dir.clone().unwrap_or_else(|| tmp.path().to_path_buf());
     std::fs::create_dir_all(&dir)?;
