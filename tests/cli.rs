@@ -554,3 +554,28 @@ fn a_closed_pipe_ends_the_output_without_a_panic() {
     assert_ne!(out.status.code(), Some(101), "a panic's exit code");
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
 }
+
+#[test]
+fn sim_writes_a_district_that_ingests_clean_and_refuses_a_bad_scale() {
+    let db = sqlite();
+    let out_dir = db.dir.path().join("district");
+    let out_arg = out_dir.display().to_string();
+    let out = db.run(&[
+        "--json", "sim", "--seed", "5", "--scale", "small", "--days", "2", "--out", &out_arg,
+    ]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(summary["victims"].as_u64().unwrap() > 0, "{summary}");
+    assert!(out_dir.join("labels/holdings.csv").is_file());
+    // The directory's data files, not labels/, ingest with zero rejects.
+    let (code_ingest, report) = ingest_json(&db, &[&out_arg]);
+    assert_eq!(code_ingest, 0, "{report}");
+    assert_eq!(report["rejected"].as_u64(), Some(0));
+    assert_eq!(
+        db.count("transactions"),
+        summary["files"]["transactions"]["rows"].as_u64().unwrap()
+    );
+    let bad = db.run(&["sim", "--scale", "galaxy", "--out", &out_arg]);
+    assert_eq!(code(&bad), 2);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("small, district or city"));
+}
