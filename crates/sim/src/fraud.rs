@@ -8,6 +8,10 @@
 //! couriers' cash withdrawals (车手) in other towns, virtual-currency desks and fake merchant
 //! trades; then reports (警情), pushed leads, historic cases and other authorities' freezes.
 //!
+//! Laundering beyond the district (transfers between two outside cards) is written to
+//! `transactions` too, as if it had come back in bank statements (调单), so the labelled flows
+//! can be followed to their exits.
+//!
 //! The plan is drawn from the `Fraud` stream in one fixed order and is small (thousands of
 //! victims at district scale), so it is built on one thread; its records are bucketed by day
 //! and merged into the ordinary days as those are generated.
