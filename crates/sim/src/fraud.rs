@@ -162,23 +162,13 @@ fn contact_kind(i: usize) -> &'static str {
     ["call", "sms", "app", "video"][i]
 }
 
-/// Minutes from first contact to the first payment, and between payments, by typology.
-fn timing(t: Typology, rng: &mut Stream) -> (i64, i64) {
-    use Typology::*;
-    let (first, gap) = match t {
-        OrderBrushing => ((20, 120), (10, 600)),
-        FakeInvestment => ((1440, 4320), (1440, 5760)),
-        FakeLoan => ((30, 120), (20, 90)),
-        FakeCustomerService => ((15, 60), (10, 40)),
-        ImpersonatingOfficials => ((60, 240), (60, 1440)),
-        Romance => ((2880, 8640), (1440, 4320)),
-        FakeCreditRepair => ((30, 90), (20, 60)),
-        AiFaceVoice => ((10, 90), (30, 90)),
-        Other => ((60, 1440), (60, 1440)),
-    };
+/// Minutes from first contact to the first payment, and between payments, from the
+/// typology's timing columns.
+fn timing(tp: &TypologyParams, rng: &mut Stream) -> (i64, i64) {
+    let (first, gap) = (tp.first_payment_minutes, tp.payment_gap_minutes);
     (
-        rng.between(first.0, first.1) * MINUTE,
-        rng.between(gap.0, gap.1) * MINUTE,
+        rng.between(first[0], first[1]) * MINUTE,
+        rng.between(gap[0], gap[1]) * MINUTE,
     )
 }
 
@@ -216,12 +206,12 @@ fn contact_text(t: Typology) -> u16 {
     }
 }
 
-fn fraud_app(t: Typology, rng: &mut Stream) -> u16 {
+fn fraud_app(t: Typology, known_share: f64, rng: &mut Stream) -> u16 {
     use Typology::*;
     match t {
         OrderBrushing => APP_FRAUD_TASK,
         FakeInvestment => {
-            if rng.chance(0.2) {
+            if rng.chance(known_share) {
                 APP_FRAUD_INVEST_KNOWN
             } else {
                 APP_FRAUD_INVEST
@@ -387,7 +377,9 @@ pub fn plan(cfg: &Config, w: &mut World) -> Plan {
     // The data seller works at a shop whose customer list leaked.
     let leaked_company = pl.rng.index(w.companies.len());
     let seller = pl.recruit(w, |p| if (22..=50).contains(&p.age) { 1.0 } else { 0.0 });
-    let leaked: Vec<bool> = (0..w.persons.len()).map(|_| pl.rng.chance(0.08)).collect();
+    let leaked: Vec<bool> = (0..w.persons.len())
+        .map(|_| pl.rng.chance(p.leaked_population_share))
+        .collect();
 
     // Typologies to rings: each typology has at least one ring; large ones get more.
     let shares: Vec<f64> = p.typologies.iter().map(|t| t.share).collect();
@@ -547,7 +539,7 @@ pub fn plan(cfg: &Config, w: &mut World) -> Plan {
     let mut journeys: Vec<(i64, u32, usize, u32, i64, i64)> = chosen
         .into_iter()
         .map(|(person, t, ring)| {
-            let (first, gap) = timing(p.typologies[t].typology, &mut pl.rng);
+            let (first, gap) = timing(&p.typologies[t], &mut pl.rng);
             // Victims pay in waking hours (08:00–22:00).
             let day = pl.rng.below(u64::from(days)) as i64;
             let first_pay = START + day * DAY + 8 * HOUR + pl.rng.between(0, 14 * HOUR - 1);
@@ -595,7 +587,7 @@ fn build_ring(
         .filter(|(_, pl)| matches!(pl.kind, "hotel" | "office" | "apartment"))
         .map(|(i, _)| i as u32)
         .collect();
-    let n_dens = 1 + usize::from(pl.rng.chance(0.4));
+    let n_dens = 1 + usize::from(pl.rng.chance(p.second_den_share));
     let dens: Vec<u32> = (0..n_dens).map(|_| *pl.rng.pick(&candidates)).collect();
     let den_comm = w.places[dens[0] as usize].community;
     let comm = &w.communities[den_comm as usize];
@@ -621,7 +613,10 @@ fn build_ring(
     let n_callers = pl.rng.between(2, 4) as usize;
     let n_caller_sims = n_callers * 3;
     let n_ring_sims = 2;
-    let local_l1 = (0..n_l1).filter(|_| pl.rng.chance(0.7)).count().max(1);
+    let local_l1 = (0..n_l1)
+        .filter(|_| pl.rng.chance(p.local_l1_share))
+        .count()
+        .max(1);
     let local_l2 = n_l2.div_ceil(2);
     let local_l3 = 1;
     let cards_needed = local_l1 + local_l2 + local_l3;
@@ -660,7 +655,11 @@ fn build_ring(
             };
             banks.push(bank);
             let opened = burst + k * pl.rng.between(20 * MINUTE, 6 * HOUR);
-            let class = if pl.rng.chance(0.6) { "I" } else { "II" };
+            let class = if pl.rng.chance(p.supplier_class_i_share) {
+                "I"
+            } else {
+                "II"
+            };
             let a = w.add_account(bank, supplier, opened, class, true, 0, 19);
             cards.push((a, opened));
             pl.label(EntityKind::Person, supplier, "card_supplier", r);
@@ -698,7 +697,7 @@ fn build_ring(
             ts: burst + pl.rng.between(20 * HOUR, 48 * HOUR),
             from: dealer_main,
             to: supplier_main,
-            amount: sold * pl.rng.between(300, 1500) * 100,
+            amount: sold * pl.rng.between(p.card_price_yuan[0], p.card_price_yuan[1]) * 100,
             channel: Channel::Transfer,
             memo: memo::NONE,
             device: dealer_device,
@@ -882,14 +881,16 @@ fn victim(
     // Payments: 1..max, escalating, summing to a log-normal loss.
     let k = 1 + pl.rng.weighted(
         &(0..tp.max_payments)
-            .map(|i| 0.55f64.powi(i as i32))
+            .map(|i| p.payment_count_decay.powi(i as i32))
             .collect::<Vec<_>>(),
     );
     let loss_yuan = pl
         .rng
         .lognormal(tp.median_loss_yuan, p.loss_sigma)
         .clamp(100.0, 3_000_000.0);
-    let weights: Vec<f64> = (0..k).map(|i| 1.8f64.powi(i as i32)).collect();
+    let weights: Vec<f64> = (0..k)
+        .map(|i| p.payment_escalation.powi(i as i32))
+        .collect();
     let wsum: f64 = weights.iter().sum();
     let mut times = Vec::with_capacity(k);
     let mut ts = first_pay;
@@ -903,8 +904,9 @@ fn victim(
     // First contact, as the typology prefers.
     let ring = &pl.plan.rings[r as usize];
     let (den_cell, sim_box) = (ring.den_cell, ring.sim_box);
+    let den_call_share = p.den_call_share;
     let scam_caller = |rng: &mut Stream, ring: &Ring| -> (u32, u32, u32) {
-        if rng.chance(0.55) {
+        if rng.chance(den_call_share) {
             (
                 ring.caller_sims[rng.index(ring.caller_sims.len())],
                 ring.den_cell,
@@ -947,7 +949,7 @@ fn victim(
             });
         }
         "app" => {
-            let app = fraud_app(t, &mut pl.rng);
+            let app = fraud_app(t, p.known_fraud_app_share, &mut pl.rng);
             let sender = ring
                 .ring_sims
                 .first()
@@ -1017,17 +1019,20 @@ fn victim(
         payments.push(pi);
         let ring = &mut pl.plan.rings[r as usize];
         let use_runner = pl.rng.chance(p.runner_share) && !ring.runners.is_empty();
-        let from = if wallet != NONE && amount <= 500_000 && pl.rng.chance(0.5) {
+        let from = if wallet != NONE
+            && amount <= p.wallet_payment_max_yuan * 100
+            && pl.rng.chance(p.victim_wallet_share)
+        {
             wallet
         } else {
             main
         };
-        let memo = if pl.rng.chance(0.6) {
+        let memo = if pl.rng.chance(p.payment_memo_share) {
             payment_memo(t, i)
         } else {
             memo::NONE
         };
-        let ip = if pl.rng.chance(0.5) {
+        let ip = if pl.rng.chance(p.victim_home_ip_share) {
             vip
         } else {
             World::mobile_ip(&mut pl.rng)
@@ -1084,7 +1089,10 @@ fn victim(
         // Order brushing pays a small "rebate" after the first task to win trust.
         if t == Typology::OrderBrushing && !rebate_paid && i + 1 < times.len() {
             rebate_paid = true;
-            let rebate = amount + amount * pl.rng.between(5, 20) / 100;
+            let bonus = pl
+                .rng
+                .between(p.rebate_bonus_percent[0], p.rebate_bonus_percent[1]);
+            let rebate = amount + amount * bonus / 100;
             let from = pl.plan.rings[r as usize].rebate_account;
             pl.out.tx(Tx {
                 ts: pts + pl.rng.between(3, 20) * MINUTE,
@@ -1122,8 +1130,13 @@ fn victim(
     });
 }
 
-fn hold(pl: &mut Planner<'_>, factor: f64) -> i64 {
-    let m = pl.rng.lognormal(pl.cfg.params.hold_minutes * factor, 0.7);
+/// A hop's holding time in seconds; `level` indexes `hold_factors` (first level, runner,
+/// second level, third level).
+fn hold(pl: &mut Planner<'_>, level: usize) -> i64 {
+    let p = &pl.cfg.params;
+    let m = pl
+        .rng
+        .lognormal(p.hold_minutes * p.hold_factors[level], p.hold_sigma);
     (m * 60.0).max(60.0) as i64
 }
 
@@ -1150,11 +1163,11 @@ fn launder_l1(pl: &mut Planner<'_>, r: u32, l1: u32, ts: i64, amount: i64) {
     let ring = &pl.plan.rings[r as usize];
     let (den_cell, den_ip) = (ring.den_cell, ring.den_ip);
     let dev = ring.den_devices[pl.rng.index(ring.den_devices.len())];
-    let n = 1 + pl.rng.weighted(&[0.3, 0.45, 0.25]);
+    let n = 1 + pl.rng.weighted(&pl.cfg.params.l1_split_weights);
     let l2s: Vec<u32> = (0..n)
         .map(|_| *pl.rng.pick(&pl.plan.rings[r as usize].l2))
         .collect();
-    let t1 = ts + hold(pl, 1.0);
+    let t1 = ts + hold(pl, 0);
     pl.out.login(Login {
         ts: t1 - pl.rng.between(10, 120),
         subject: l1,
@@ -1195,7 +1208,7 @@ fn launder_runner(
     let fwd = amount - commission;
     let l2 = *pl.rng.pick(&pl.plan.rings[r as usize].l2);
     let rp = &w.persons[runner as usize];
-    let t = ts + hold(pl, 0.5);
+    let t = ts + hold(pl, 1);
     pl.out.tx(Tx {
         ts: t,
         from: code,
@@ -1217,7 +1230,7 @@ fn launder_l2(pl: &mut Planner<'_>, r: u32, l2: u32, ts: i64, amount: i64) {
     let (den_cell, den_ip) = (ring.den_cell, ring.den_ip);
     let dev = ring.den_devices[pl.rng.index(ring.den_devices.len())];
     let l3 = *pl.rng.pick(&ring.l3);
-    let t = ts + hold(pl, 2.0);
+    let t = ts + hold(pl, 2);
     pl.out.tx(Tx {
         ts: t,
         from: l2,
@@ -1236,17 +1249,18 @@ fn launder_l2(pl: &mut Planner<'_>, r: u32, l2: u32, ts: i64, amount: i64) {
 /// Third level: cash by couriers in other towns, a virtual-currency desk, a fake merchant
 /// trade, or an outside exit card.
 fn launder_l3(pl: &mut Planner<'_>, r: u32, l3: u32, ts: i64, amount: i64) {
-    let t = ts + hold(pl, 3.0);
+    let t = ts + hold(pl, 3);
     let ring = &pl.plan.rings[r as usize];
     let (den_cell, den_ip) = (ring.den_cell, ring.den_ip);
     let dev = ring.den_devices[pl.rng.index(ring.den_devices.len())];
     if ring.l3_local.contains(&l3) && !ring.couriers.is_empty() {
-        // 车手: withdrawals of at most ¥20,000 each at ATMs away from the den.
+        // 车手: withdrawals of at most `courier_withdrawal_max_yuan` each at ATMs away from
+        // the den.
         // The courier and the ATM (in another town) are placed by `ring_background`.
         let mut left = amount;
         let mut tt = t;
         while left > 0 {
-            let chunk = left.min(2_000_000);
+            let chunk = left.min(pl.cfg.params.courier_withdrawal_max_yuan * 100);
             pl.out.tx(Tx {
                 ts: tt,
                 from: l3,
@@ -1264,10 +1278,11 @@ fn launder_l3(pl: &mut Planner<'_>, r: u32, l3: u32, ts: i64, amount: i64) {
         }
         return;
     }
-    let roll = pl.rng.f64();
-    let (to, channel) = if roll < 0.4 {
+    let exits = pl.cfg.params.exit_shares;
+    let roll = pl.rng.f64() * exits.iter().sum::<f64>();
+    let (to, channel) = if roll < exits[0] {
         (ring.crypto_desk, Channel::CryptoExchange)
-    } else if roll < 0.7 {
+    } else if roll < exits[0] + exits[1] {
         (ring.fake_merchant, Channel::Merchant)
     } else {
         (ring.exit_card, Channel::Transfer)
@@ -1349,14 +1364,14 @@ fn ring_background(pl: &mut Planner<'_>, w: &World) {
                 if w.sims[s as usize].activated > day_start {
                     continue;
                 }
-                for _ in 0..pl.rng.poisson(35.0) {
+                for _ in 0..pl.rng.poisson(p.caller_calls_per_sim_day) {
                     let ts = day_start + 9 * HOUR + pl.rng.below(10 * 3600) as i64;
                     let target = pl.rng.index(residents) as u32;
                     let callee = w.phone_of(target);
                     if callee == NONE {
                         continue;
                     }
-                    let duration = if pl.rng.chance(0.4) {
+                    let duration = if pl.rng.chance(p.caller_unanswered_share) {
                         0
                     } else {
                         pl.rng.between(3, 45) as u32
@@ -1372,7 +1387,7 @@ fn ring_background(pl: &mut Planner<'_>, w: &World) {
                     });
                 }
                 // Camouflage: a few ordinary calls to the same handful of numbers.
-                for _ in 0..pl.rng.poisson(p.camouflage_per_day * 2.0) {
+                for _ in 0..pl.rng.poisson(p.camouflage_calls_per_sim_day) {
                     let ts = day_start + 8 * HOUR + pl.rng.below(14 * 3600) as i64;
                     let callee =
                         w.outside_mobiles[(s as usize + pl.rng.index(3)) % w.outside_mobiles.len()];
@@ -1388,7 +1403,7 @@ fn ring_background(pl: &mut Planner<'_>, w: &World) {
                 }
             }
             // Foreign and virtual numbers ringing residents.
-            for _ in 0..pl.rng.poisson(15.0) {
+            for _ in 0..pl.rng.poisson(p.foreign_calls_per_ring_day) {
                 let ts = day_start + 9 * HOUR + pl.rng.below(11 * 3600) as i64;
                 let callee = w.phone_of(pl.rng.index(residents) as u32);
                 if callee == NONE {
@@ -1399,7 +1414,7 @@ fn ring_background(pl: &mut Planner<'_>, w: &World) {
                     ts,
                     caller,
                     callee,
-                    duration: if pl.rng.chance(0.5) {
+                    duration: if pl.rng.chance(p.foreign_unanswered_share) {
                         0
                     } else {
                         pl.rng.between(5, 90) as u32
@@ -1414,7 +1429,7 @@ fn ring_background(pl: &mut Planner<'_>, w: &World) {
                 if w.sims[s as usize].activated > day_start {
                     continue;
                 }
-                for _ in 0..pl.rng.poisson(20.0) {
+                for _ in 0..pl.rng.poisson(p.texts_per_ring_sim_day) {
                     let ts = day_start + 10 * HOUR + pl.rng.below(10 * 3600) as i64;
                     let receiver = w.phone_of(pl.rng.index(residents) as u32);
                     if receiver == NONE {
@@ -1445,7 +1460,7 @@ fn ring_background(pl: &mut Planner<'_>, w: &World) {
                 }
                 for _ in 0..pl.rng.poisson(p.camouflage_per_day) {
                     let ts = day_start + 8 * HOUR + pl.rng.below(14 * 3600) as i64;
-                    if pl.rng.chance(0.5) {
+                    if pl.rng.chance(p.camouflage_purchase_share) {
                         let to = w.online_merchants[pl.rng.index(w.online_merchants.len())];
                         pl.out.tx(Tx {
                             ts,
@@ -1489,7 +1504,7 @@ fn reports(pl: &mut Planner<'_>, w: &World) {
         if pl.rng.chance(p.unreported_share) {
             continue;
         }
-        let delay = (pl.rng.lognormal(p.report_delay_hours, 1.0) * 3600.0) as i64;
+        let delay = (pl.rng.lognormal(p.report_delay_hours, p.report_delay_sigma) * 3600.0) as i64;
         let ts = pl.plan.victims[vi].last_payment + delay.max(10 * MINUTE);
         if ts < pl.end {
             filed.push((ts, vi as u32));
@@ -1508,7 +1523,7 @@ fn reports(pl: &mut Planner<'_>, w: &World) {
             .map(|&pi| pl.plan.payments[pi as usize].amount)
             .sum();
         let channel = ["110", "96110", "walk_in", "app", "online"]
-            [pl.rng.weighted(&[0.4, 0.2, 0.25, 0.1, 0.05])];
+            [pl.rng.weighted(&p.report_channel_weights)];
         let ri = pl.plan.reports.len() as u32;
         pl.plan.reports.push(Report {
             id: format!("R{}{:05}", clock::yyyymmdd(ts), seq + 1),
@@ -1547,7 +1562,7 @@ fn leads(pl: &mut Planner<'_>, w: &World) {
         if ts >= pl.end {
             continue;
         }
-        let source = if pl.rng.chance(0.6) {
+        let source = if pl.rng.chance(p.national_lead_share) {
             "national"
         } else {
             "provincial"
@@ -1560,7 +1575,7 @@ fn leads(pl: &mut Planner<'_>, w: &World) {
     }
     for ring in &pl.plan.rings {
         for &a in ring.l1.iter().filter(|&&a| w.accounts[a as usize].listed) {
-            if pl.rng.chance(0.3) {
+            if pl.rng.chance(p.bank_lead_share) {
                 let ts = START + pl.rng.between(DAY, i64::from(pl.cfg.days) * DAY - 1);
                 let mut l = none(ts, "bank", "可疑交易：资金快进快出");
                 l.account = a;
@@ -1568,7 +1583,7 @@ fn leads(pl: &mut Planner<'_>, w: &World) {
             }
         }
         for &s in &ring.caller_sims {
-            if pl.rng.chance(0.3) {
+            if pl.rng.chance(p.carrier_lead_share) {
                 let ts = START + pl.rng.between(DAY / 2, i64::from(pl.cfg.days) * DAY - 1);
                 let mut l = none(ts, "carrier", "高频短时外呼陌生号码");
                 l.sim = s;
@@ -1577,12 +1592,7 @@ fn leads(pl: &mut Planner<'_>, w: &World) {
         }
     }
     // Look-alikes flagged too: riders' many small receipts, gateways' mass texts.
-    let false_share = if pl.cfg.profile == crate::config::Profile::Hard {
-        0.5
-    } else {
-        0.2
-    };
-    let n_false = ((raw.len() as f64) * false_share).ceil() as usize;
+    let n_false = ((raw.len() as f64) * p.false_lead_share).ceil() as usize;
     for i in 0..n_false {
         let ts = START + pl.rng.between(HOUR, i64::from(pl.cfg.days) * DAY - 1);
         if i % 2 == 0 && !w.riders.is_empty() {
@@ -1637,7 +1647,7 @@ fn historic_cases(pl: &mut Planner<'_>, w: &World) {
         }
         let solved = pl
             .rng
-            .chance(0.45)
+            .chance(p.historic_solved_share)
             .then(|| filed_base + pl.rng.between(20, 200) * DAY)
             .filter(|&s| s < START);
         let arrested = if solved.is_some() {
@@ -1683,6 +1693,7 @@ fn historic_cases(pl: &mut Planner<'_>, w: &World) {
 /// Other authorities' measures on the district's accounts: stops and freezes on mule cards by
 /// police elsewhere (with queued freezes behind them), and court freezes on ordinary debtors.
 fn freezes(pl: &mut Planner<'_>, w: &World) {
+    let p = &pl.cfg.params;
     let mut out = Vec::new();
     let days = i64::from(pl.cfg.days);
     let mut doc = 0;
@@ -1697,7 +1708,7 @@ fn freezes(pl: &mut Planner<'_>, w: &World) {
             .chain(&ring.l2)
             .filter(|&&a| w.accounts[a as usize].listed)
         {
-            if !pl.rng.chance(0.35) {
+            if !pl.rng.chance(p.outside_freeze_share) {
                 continue;
             }
             let authority = [
@@ -1726,7 +1737,7 @@ fn freezes(pl: &mut Planner<'_>, w: &World) {
                 expires: Some(fz + 182 * DAY),
                 document: next_doc("冻结"),
             });
-            if pl.rng.chance(0.3) {
+            if pl.rng.chance(p.queued_freeze_share) {
                 let q = fz + pl.rng.between(HOUR, 2 * DAY);
                 out.push(Freeze {
                     account: a,
@@ -1741,7 +1752,8 @@ fn freezes(pl: &mut Planner<'_>, w: &World) {
         }
     }
     // Courts freezing ordinary debtors' accounts: not fraud.
-    let n = (w.resident_count() / 5_000).max(2);
+    let n = ((w.resident_count() as f64 * p.court_freezes_per_100k / 100_000.0).floor() as usize)
+        .max(2);
     for _ in 0..n {
         let q = pl.rng.index(w.persons.len());
         let Some(&a) = w.persons[q].accounts.first() else {
@@ -1758,7 +1770,7 @@ fn freezes(pl: &mut Planner<'_>, w: &World) {
             expires: Some(ts + 365 * DAY),
             document: next_doc("执保"),
         });
-        if pl.rng.chance(0.2) {
+        if pl.rng.chance(p.court_release_share) {
             let rel = ts + pl.rng.between(HOUR, DAY);
             if rel < pl.end {
                 out.push(Freeze {

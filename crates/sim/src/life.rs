@@ -92,14 +92,14 @@ pub fn day(cfg: &Config, w: &World, d: u32) -> Day {
         let phone = w.phone_of(pi);
         let main = person.accounts.first().copied().unwrap_or(NONE);
         let factor = match person.band() {
-            _ if person.has(tag::STUDENT) => 0.85,
-            2 => 0.45,
+            _ if person.has(tag::STUDENT) => p.student_purchase_factor,
+            2 => p.elderly_purchase_factor,
             _ => 1.0,
         };
         let call_factor = if person.age >= 60 {
-            0.7
+            p.elderly_call_factor
         } else if person.has(tag::STUDENT) {
-            0.8
+            p.student_call_factor
         } else {
             1.0
         };
@@ -111,7 +111,12 @@ pub fn day(cfg: &Config, w: &World, d: u32) -> Day {
             (Kind::Transfer, p.transfers_per_day),
             (
                 Kind::Atm,
-                p.atm_per_day * if person.age >= 60 { 2.0 } else { 1.0 },
+                p.atm_per_day
+                    * if person.age >= 60 {
+                        p.elderly_atm_factor
+                    } else {
+                        1.0
+                    },
             ),
             (Kind::Login, p.logins_per_day * factor),
             (Kind::AppOpen, p.app_opens_per_day),
@@ -136,7 +141,7 @@ pub fn day(cfg: &Config, w: &World, d: u32) -> Day {
             } else {
                 person.home_cell
             };
-            let ip = if at_work || rng.chance(0.4) {
+            let ip = if at_work || rng.chance(p.mobile_data_share) {
                 World::mobile_ip(&mut rng)
             } else {
                 w.home_ip(pi)
@@ -147,14 +152,14 @@ pub fn day(cfg: &Config, w: &World, d: u32) -> Day {
                         continue;
                     }
                     let c = w.contacts_of(pi);
-                    let other = if !c.is_empty() && rng.chance(0.9) {
+                    let other = if !c.is_empty() && rng.chance(p.call_contact_share) {
                         let o = c[rng.index(c.len())];
                         if o & EXTERNAL != 0 {
                             o
                         } else {
                             w.phone_of(o)
                         }
-                    } else if rng.chance(0.5) {
+                    } else if rng.chance(p.call_service_share) {
                         w.service_numbers[rng.index(w.service_numbers.len())]
                     } else {
                         w.outside_mobiles[rng.index(w.outside_mobiles.len())]
@@ -162,15 +167,16 @@ pub fn day(cfg: &Config, w: &World, d: u32) -> Day {
                     if other == NONE || other == phone {
                         continue;
                     }
-                    let duration = if rng.chance(0.08) {
+                    let duration = if rng.chance(p.missed_call_share) {
                         0
                     } else {
-                        rng.lognormal(55.0, 1.0).clamp(1.0, 5400.0) as u32
+                        rng.lognormal(p.call_median_s, p.call_sigma)
+                            .clamp(1.0, 5400.0) as u32
                     };
                     // Calls from outside relatives come in as often as they go out.
                     let incoming = other & EXTERNAL != 0
                         && w.service_numbers.binary_search(&other).is_err()
-                        && rng.chance(0.5);
+                        && rng.chance(p.call_incoming_share);
                     let (caller, callee) = if incoming {
                         (other, phone)
                     } else {
@@ -181,7 +187,7 @@ pub fn day(cfg: &Config, w: &World, d: u32) -> Day {
                         caller,
                         callee,
                         duration,
-                        video: rng.chance(0.03),
+                        video: rng.chance(p.video_call_share),
                         cell,
                         device: if incoming { NONE } else { person.device },
                     });
@@ -227,14 +233,15 @@ pub fn day(cfg: &Config, w: &World, d: u32) -> Day {
                     });
                 }
                 Kind::Purchase => {
-                    let online = rng.chance(0.6);
-                    let amount = (rng.lognormal(p.purchase_median_yuan, 1.1) * 100.0)
+                    let online = rng.chance(p.online_purchase_share);
+                    let amount = (rng.lognormal(p.purchase_median_yuan, p.purchase_sigma) * 100.0)
                         .clamp(100.0, 5_000_000.0) as i64;
-                    let from = if online && person.wallet != NONE && rng.chance(0.7) {
-                        person.wallet
-                    } else {
-                        main
-                    };
+                    let from =
+                        if online && person.wallet != NONE && rng.chance(p.wallet_purchase_share) {
+                            person.wallet
+                        } else {
+                            main
+                        };
                     if from == NONE {
                         continue;
                     }
@@ -275,14 +282,14 @@ pub fn day(cfg: &Config, w: &World, d: u32) -> Day {
                         continue;
                     }
                     let members = &w.households[person.household as usize];
-                    let to = if members.len() > 1 && rng.chance(0.5) {
+                    let to = if members.len() > 1 && rng.chance(p.household_transfer_share) {
                         let m = members[rng.index(members.len())];
                         w.persons[m as usize]
                             .accounts
                             .first()
                             .copied()
                             .unwrap_or(NONE)
-                    } else if rng.chance(0.6) {
+                    } else if rng.chance(p.contact_transfer_share) {
                         let c = w.contacts_of(pi);
                         let o = c[rng.index(c.len())];
                         if o & EXTERNAL != 0 {
@@ -300,11 +307,14 @@ pub fn day(cfg: &Config, w: &World, d: u32) -> Day {
                     if to == NONE || to == main {
                         continue;
                     }
-                    let (amount, m) = if rng.chance(0.45) {
+                    let (amount, m) = if rng.chance(p.red_packet_share) {
                         (RED_PACKETS[rng.index(RED_PACKETS.len())], memo::RED_PACKET)
                     } else {
                         (
-                            (rng.lognormal(500.0, 1.2).round().max(1.0) as i64) * 100,
+                            (rng.lognormal(p.transfer_median_yuan, p.transfer_sigma)
+                                .round()
+                                .max(1.0) as i64)
+                                * 100,
                             if rng.chance(0.5) {
                                 memo::LIVING
                             } else {
@@ -335,7 +345,7 @@ pub fn day(cfg: &Config, w: &World, d: u32) -> Day {
                         continue;
                     }
                     let amount = [20_000, 50_000, 100_000, 200_000, 300_000]
-                        [rng.weighted(&[0.2, 0.3, 0.3, 0.15, 0.05])];
+                        [rng.weighted(&p.atm_amount_weights)];
                     let comm = &w.communities[person.community as usize];
                     out.txs.push(Tx {
                         ts,
@@ -351,7 +361,7 @@ pub fn day(cfg: &Config, w: &World, d: u32) -> Day {
                     });
                 }
                 Kind::Login => {
-                    let subject = if main != NONE && rng.chance(0.8) {
+                    let subject = if main != NONE && rng.chance(p.login_account_share) {
                         main
                     } else if phone != NONE {
                         phone | SUBJECT_SIM
@@ -359,7 +369,7 @@ pub fn day(cfg: &Config, w: &World, d: u32) -> Day {
                         continue;
                     };
                     // VPN users appear from abroad now and then.
-                    let ip = if person.vpn && rng.chance(0.5) {
+                    let ip = if person.vpn && rng.chance(p.vpn_abroad_share) {
                         ident::ipv4(
                             45,
                             76 + rng.below(40) as u8,
@@ -381,9 +391,9 @@ pub fn day(cfg: &Config, w: &World, d: u32) -> Day {
                     if phone == NONE {
                         continue;
                     }
-                    let app = if person.vpn && rng.chance(0.3) {
+                    let app = if person.vpn && rng.chance(p.vpn_app_share) {
                         APP_VPN
-                    } else if person.anti_fraud_app && rng.chance(0.05) {
+                    } else if person.anti_fraud_app && rng.chance(p.anti_fraud_open_share) {
                         APP_ANTI_FRAUD
                     } else {
                         ORDINARY_APPS.start
@@ -404,7 +414,7 @@ pub fn day(cfg: &Config, w: &World, d: u32) -> Day {
             let ts = day_start + 9 * HOUR + rng.below(4 * 3600) as i64;
             if person.employer != NONE {
                 let company = &w.companies[person.employer as usize];
-                let amount = (rng.lognormal(7_500.0, 0.5) as i64) * 100;
+                let amount = (rng.lognormal(p.salary_median_yuan, 0.5) as i64) * 100;
                 out.txs.push(Tx {
                     ts,
                     from: company.account,
@@ -418,7 +428,7 @@ pub fn day(cfg: &Config, w: &World, d: u32) -> Day {
                     tag: NONE,
                 });
             } else if person.has(tag::RETIRED) {
-                let amount = (rng.lognormal(3_800.0, 0.35) as i64) * 100;
+                let amount = (rng.lognormal(p.pension_median_yuan, 0.35) as i64) * 100;
                 out.txs.push(Tx {
                     ts,
                     from: w.pension_fund,
@@ -433,7 +443,7 @@ pub fn day(cfg: &Config, w: &World, d: u32) -> Day {
                 });
             } else if !person.has(tag::STUDENT | tag::UNEMPLOYED) {
                 let from = w.outside_employers[pi as usize % w.outside_employers.len()];
-                let amount = (rng.lognormal(6_500.0, 0.6) as i64) * 100;
+                let amount = (rng.lognormal(p.outside_salary_median_yuan, 0.6) as i64) * 100;
                 out.txs.push(Tx {
                     ts,
                     from,
@@ -453,7 +463,7 @@ pub fn day(cfg: &Config, w: &World, d: u32) -> Day {
             for k in 0..2 {
                 let ts = rhythm.time(&mut rng, day_start);
                 let to = w.utilities[(person.household as usize + k) % w.utilities.len()];
-                let amount = (rng.lognormal(150.0, 0.6) * 100.0) as i64;
+                let amount = (rng.lognormal(p.bill_median_yuan, 0.6) * 100.0) as i64;
                 let m = if k == 0 { memo::UTILITY } else { memo::TOP_UP };
                 out.txs.push(Tx {
                     ts,
@@ -491,6 +501,7 @@ pub fn day(cfg: &Config, w: &World, d: u32) -> Day {
 
 /// The look-alikes' day: flows and messages that resemble fraud patterns but are not.
 fn lookalikes(cfg: &Config, w: &World, d: u32, day_start: i64, rhythm: &Rhythm, out: &mut Day) {
+    let p = &cfg.params;
     let mut rng = Stream::new(cfg.seed, Purpose::Lookalike, u64::from(d));
     let residents = w.persons.len() as u32;
     let random_payer = |rng: &mut Stream| -> Option<(u32, u32)> {
@@ -522,7 +533,7 @@ fn lookalikes(cfg: &Config, w: &World, d: u32, day_start: i64, rhythm: &Rhythm, 
         } else {
             to
         };
-        for _ in 0..rng.poisson(12.0) {
+        for _ in 0..rng.poisson(p.rider_payments_per_day) {
             let Some((payer, from)) = random_payer(&mut rng) else {
                 continue;
             };
@@ -542,7 +553,7 @@ fn lookalikes(cfg: &Config, w: &World, d: u32, day_start: i64, rhythm: &Rhythm, 
                 tag: NONE,
             });
         }
-        for _ in 0..rng.poisson(6.0) {
+        for _ in 0..rng.poisson(p.rider_purchases_per_day) {
             let ts = rhythm.time(&mut rng, day_start);
             let merchant = w.online_merchants[rng.index(w.online_merchants.len())];
             let amount = rng.between(10, 120) * 100;
@@ -573,7 +584,7 @@ fn lookalikes(cfg: &Config, w: &World, d: u32, day_start: i64, rhythm: &Rhythm, 
         };
         let neighbours = w.contacts_of(g);
         let mut collected = 0;
-        for _ in 0..rng.poisson(15.0) {
+        for _ in 0..rng.poisson(p.group_buy_collections_per_day) {
             let n = neighbours[rng.index(neighbours.len())];
             if n & EXTERNAL != 0 || n == g {
                 continue;
@@ -610,7 +621,7 @@ fn lookalikes(cfg: &Config, w: &World, d: u32, day_start: i64, rhythm: &Rhythm, 
                 ts,
                 from: to,
                 to: supplier,
-                amount: collected * 92 / 100,
+                amount: (collected as f64 * p.group_buy_supplier_share).round() as i64,
                 channel: Channel::Transfer,
                 memo: memo::GOODS,
                 device: leader.device,
@@ -620,7 +631,7 @@ fn lookalikes(cfg: &Config, w: &World, d: u32, day_start: i64, rhythm: &Rhythm, 
             });
         }
         if let Some(&phone) = leader.sims.first() {
-            for _ in 0..rng.poisson(8.0) {
+            for _ in 0..rng.poisson(p.group_buy_texts_per_day) {
                 let n = neighbours[rng.index(neighbours.len())];
                 let other = if n & EXTERNAL != 0 { n } else { w.phone_of(n) };
                 if other == NONE || other == phone {
@@ -644,7 +655,7 @@ fn lookalikes(cfg: &Config, w: &World, d: u32, day_start: i64, rhythm: &Rhythm, 
             continue;
         };
         let mut takings = 0;
-        for _ in 0..rng.poisson(10.0) {
+        for _ in 0..rng.poisson(p.trader_payments_per_day) {
             let Some((payer, from)) = random_payer(&mut rng) else {
                 continue;
             };
@@ -672,7 +683,7 @@ fn lookalikes(cfg: &Config, w: &World, d: u32, day_start: i64, rhythm: &Rhythm, 
                 ts,
                 from: main,
                 to,
-                amount: takings * 85 / 100,
+                amount: (takings as f64 * p.trader_pass_through_share).round() as i64,
                 channel: Channel::Transfer,
                 memo: memo::GOODS,
                 device: trader.device,
@@ -681,7 +692,7 @@ fn lookalikes(cfg: &Config, w: &World, d: u32, day_start: i64, rhythm: &Rhythm, 
                 tag: NONE,
             });
         }
-        if rng.chance(0.3) {
+        if rng.chance(p.trader_cash_deposit_rate) {
             let ts = day_start + 16 * HOUR + rng.below(2 * 3600) as i64;
             let cell = w.communities[trader.community as usize].cells[0];
             out.txs.push(Tx {
@@ -699,7 +710,9 @@ fn lookalikes(cfg: &Config, w: &World, d: u32, day_start: i64, rhythm: &Rhythm, 
         }
     }
     // SMS gateways: verification codes to many strangers, as a SIM box would text them.
-    let per_gateway = (f64::from(residents) * 0.3 / w.sms_gateways.len().max(1) as f64).max(1.0);
+    let per_gateway = (f64::from(residents) * p.gateway_texts_per_resident_day
+        / w.sms_gateways.len().max(1) as f64)
+        .max(1.0);
     for &g in &w.sms_gateways {
         let company = w.sims[g as usize].holder;
         let cell = w.persons[company as usize].home_cell;
