@@ -1,9 +1,9 @@
 //! What a run is asked for: the seed, the scale, the profile, the output format, and every rate
 //! the simulator draws from, each a documented parameter with its default (and, where the
-//! `hard` profile differs, the hard value beside it). Nothing in the generation code draws
-//! from a bare number that is a rate: behaviour rates, volumes, shares, splits and the
-//! per-typology timing all live here (fixed vocabularies, such as which memo a payment carries,
-//! stay with the code that writes them).
+//! `hard` profile differs, the hard value beside it). The day-by-day generation (`life.rs`,
+//! `fraud.rs`) draws every rate, volume, share, split and the per-typology timing from here;
+//! what stays with the code is vocabulary (which memo or text a record carries) and the
+//! world's structural tables in `world.rs` (household sizes, accounts and phones per person).
 //!
 //! The figures are chosen for evaluation, not as official statistics: the fraud rate is far
 //! above a real district's, so that a week of a small district already holds a dozen victims.
