@@ -80,10 +80,24 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(outcome) => ExitCode::from(outcome as u8),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_chain(&e));
             ExitCode::from(Outcome::Unusable as u8)
         }
     }
+}
+
+/// The error and its causes, each said once: library errors often repeat their cause in
+/// their own message, and `{:#}` would print it twice.
+fn error_chain(e: &anyhow::Error) -> String {
+    let mut msg = e.to_string();
+    for cause in e.chain().skip(1) {
+        let cause = cause.to_string();
+        if !msg.contains(&cause) {
+            msg.push_str(": ");
+            msg.push_str(&cause);
+        }
+    }
+    msg
 }
 
 /// Rust ignores SIGPIPE, so `fanzha quarantine list | head` would panic on the closed pipe.

@@ -578,4 +578,11 @@ fn sim_writes_a_district_that_ingests_clean_and_refuses_a_bad_scale() {
     let bad = db.run(&["sim", "--scale", "galaxy", "--out", &out_arg]);
     assert_eq!(code(&bad), 2);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("small, district or city"));
+    let long = db.run(&["sim", "--days", "40000", "--out", &out_arg]);
+    assert_eq!(
+        code(&long),
+        2,
+        "a mistyped --days is refused, not run for hours"
+    );
+    assert!(String::from_utf8_lossy(&long.stderr).contains("at most 366"));
 }

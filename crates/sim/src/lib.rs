@@ -37,6 +37,9 @@ use labels::Ledger;
 use world::{World, CARRIERS, INSTITUTIONS};
 use write::{Rows, Sink};
 
+/// The longest simulation `run` accepts, in days.
+pub const MAX_DAYS: u32 = 366;
+
 /// Why a run failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
@@ -100,6 +103,14 @@ pub fn run_with_progress(
 ) -> Result<Summary, SimError> {
     if cfg.days == 0 {
         return Err(SimError::Config("--days must be at least 1".into()));
+    }
+    // A year is the longest window any report or engine looks at; a typo such as 30000
+    // would otherwise run for hours and fill the disk.
+    if cfg.days > MAX_DAYS {
+        return Err(SimError::Config(format!(
+            "--days must be at most {MAX_DAYS}, got {}",
+            cfg.days
+        )));
     }
     if cfg.residents < 200 {
         return Err(SimError::Config("at least 200 residents are needed".into()));
