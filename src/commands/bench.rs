@@ -104,17 +104,7 @@ async fn sim_bench(ctx: &Context, args: SimArgs) -> anyhow::Result<Outcome> {
     let rows: u64 = summary.files.iter().map(|f| f.rows).sum();
     let peak_rss_mb = peak_rss_kb().map(|kb| kb as f64 / 1024.0);
     if ctx.json {
-        let kinds: serde_json::Map<String, serde_json::Value> = summary
-            .files
-            .iter()
-            .chain(&summary.labels)
-            .map(|f| {
-                (
-                    f.name.clone(),
-                    serde_json::json!({ "rows": f.rows, "bytes": f.bytes }),
-                )
-            })
-            .collect();
+        let kinds = super::sim::files_json(&summary);
         println!(
             "{}",
             serde_json::json!({ "machine": machine(), "scale": args.scale.as_str(), "threads": threads,
@@ -348,25 +338,8 @@ impl Rng {
 /// A Luhn-valid 19-digit card number for account `n`.
 fn card(n: u64) -> String {
     let body = format!("622202{n:012}");
-    let sum: u32 = body
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, b)| {
-            let d = u32::from(b - b'0');
-            if i % 2 == 0 {
-                let x = d * 2;
-                if x > 9 {
-                    x - 9
-                } else {
-                    x
-                }
-            } else {
-                d
-            }
-        })
-        .sum();
-    format!("{body}{}", (10 - sum % 10) % 10)
+    let check = fanzha_core::luhn_digit_for(&body).unwrap_or('0');
+    format!("{body}{check}")
 }
 
 /// Writes `rows` transactions of plausible shape: a pool of accounts, heavy-tailed amounts,

@@ -44,6 +44,21 @@ impl Args {
     }
 }
 
+/// Rows and bytes of every file written, data and labels, by file name.
+pub fn files_json(summary: &fanzha_sim::Summary) -> serde_json::Map<String, serde_json::Value> {
+    summary
+        .files
+        .iter()
+        .chain(&summary.labels)
+        .map(|f| {
+            (
+                f.name.clone(),
+                serde_json::json!({ "rows": f.rows, "bytes": f.bytes }),
+            )
+        })
+        .collect()
+}
+
 /// Runs the simulator with a progress bar on a terminal.
 pub fn generate(cfg: &Config, out: &std::path::Path) -> anyhow::Result<fanzha_sim::Summary> {
     let bar =
@@ -66,17 +81,7 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<Outcome> {
     let out = args.out.clone();
     let summary = tokio::task::spawn_blocking(move || generate(&cfg, &out)).await??;
     if ctx.json {
-        let files: serde_json::Map<String, serde_json::Value> = summary
-            .files
-            .iter()
-            .chain(&summary.labels)
-            .map(|f| {
-                (
-                    f.name.clone(),
-                    serde_json::json!({ "rows": f.rows, "bytes": f.bytes }),
-                )
-            })
-            .collect();
+        let files = files_json(&summary);
         super::print_json(&serde_json::json!({
             "out": args.out.display().to_string(),
             "seed": args.seed,

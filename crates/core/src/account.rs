@@ -64,6 +64,15 @@ fn luhn_check_digit(payload: &[u8]) -> u8 {
     ((10 - sum % 10) % 10) as u8
 }
 
+/// The Luhn check digit that completes `payload`, for making valid card numbers (the
+/// simulator, benchmarks, fixtures); `None` if `payload` has anything but ASCII digits.
+pub fn luhn_digit_for(payload: &str) -> Option<char> {
+    if !payload.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(char::from(b'0' + luhn_check_digit(payload.as_bytes())))
+}
+
 fn is_card_length(len: usize) -> bool {
     (12..=19).contains(&len)
 }
@@ -364,6 +373,14 @@ mod tests {
             })
             .sum();
         format!("{payload}{}", (10 - sum % 10) % 10)
+    }
+
+    #[test]
+    fn a_completed_payload_parses_as_a_card() {
+        let payload = "622202123456789012";
+        let card = format!("{payload}{}", luhn_digit_for(payload).unwrap());
+        assert!(CardNumber::parse(&card).is_ok(), "{card}");
+        assert_eq!(luhn_digit_for("62220x"), None);
     }
 
     #[test]

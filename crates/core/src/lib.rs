@@ -38,7 +38,8 @@ pub mod time;
 pub mod vocab;
 
 pub use account::{
-    account_form, AccountClass, AccountError, AccountForm, AccountNumber, AccountStatus, CardNumber,
+    account_form, luhn_digit_for, AccountClass, AccountError, AccountForm, AccountNumber,
+    AccountStatus, CardNumber,
 };
 pub use id::{CreditCode, IdError, IdKind, Passport, PersonId, ResidencePermit, ResidentId};
 pub use jurisdiction::{JurisdictionCode, JurisdictionError, JurisdictionLevel};

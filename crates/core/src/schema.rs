@@ -32,6 +32,20 @@ pub enum Kind {
     ExternalFreezes,
 }
 
+/// Fields a JSON-lines record may give as numbers: counts, amounts and coordinates. Every
+/// other field, identifiers above all, must be a string (a number would have lost its
+/// leading zeros before anyone saw it).
+pub const JSON_NUMERIC_FIELDS: &[&str] = &[
+    "amount_fen",
+    "balance_fen",
+    "loss_fen",
+    "duration_s",
+    "suspects_arrested",
+    "suspects_prosecuted",
+    "lat",
+    "lon",
+];
+
 /// How a stored value is typed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColType {

@@ -263,18 +263,6 @@ pub struct JsonlSource<R: BufRead> {
     buf: Vec<u8>,
 }
 
-/// Fields of a JSON-lines record that may be given as numbers.
-pub const NUMERIC_FIELDS: &[&str] = &[
-    "amount_fen",
-    "balance_fen",
-    "loss_fen",
-    "duration_s",
-    "suspects_arrested",
-    "suspects_prosecuted",
-    "lat",
-    "lon",
-];
-
 impl<R: BufRead> JsonlSource<R> {
     /// A source of `kind` records: the contract says which fields must be strings.
     pub fn new(reader: R, kind: fanzha_core::schema::Kind) -> Self {
@@ -333,7 +321,7 @@ impl<R: BufRead> JsonlSource<R> {
                     serde_json::Value::Null => String::new(),
                     // Columns outside the contract have no meaning and are kept as given.
                     other if !self.schema.is_known_field(&k) => other.to_string(),
-                    serde_json::Value::Number(n) if NUMERIC_FIELDS.contains(&k.as_str()) => n.to_string(),
+                    serde_json::Value::Number(n) if fanzha_core::schema::JSON_NUMERIC_FIELDS.contains(&k.as_str()) => n.to_string(),
                     serde_json::Value::Number(_) => {
                         return reject(Some(&k), format!(
                             "field `{k}` is a JSON number; identifiers must be strings (a number loses leading zeros)"

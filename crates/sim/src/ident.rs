@@ -54,28 +54,6 @@ fn scramble(n: u64, modulus: u128, salt: u64) -> u64 {
     ((u128::from(n) * A + u128::from(salt)) % modulus) as u64
 }
 
-fn luhn_digit(payload: &[u8]) -> u8 {
-    let sum: u32 = payload
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(i, &b)| {
-            let d = u32::from(b - b'0');
-            if i % 2 == 0 {
-                let x = d * 2;
-                if x > 9 {
-                    x - 9
-                } else {
-                    x
-                }
-            } else {
-                d
-            }
-        })
-        .sum();
-    ((10 - sum % 10) % 10) as u8
-}
-
 /// A Luhn-valid card number of `len` digits (16–19) starting with the bank's `bin`; distinct
 /// `n` give distinct numbers for one (bin, len).
 pub fn card(bin: &str, len: usize, n: u64) -> String {
@@ -83,8 +61,10 @@ pub fn card(bin: &str, len: usize, n: u64) -> String {
     let modulus = 10u128.pow(body_len as u32);
     let body = scramble(n, modulus, 0x5EED);
     let mut s = format!("{bin}{body:0width$}", width = body_len);
-    let d = luhn_digit(s.as_bytes());
-    s.push(char::from(b'0' + d));
+    // The bin is one of our digit constants, so a check digit always exists.
+    if let Some(d) = fanzha_core::luhn_digit_for(&s) {
+        s.push(d);
+    }
     s
 }
 

@@ -8,6 +8,8 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use fanzha_core::schema::Kind;
+// Fields a JSON-lines record may carry as numbers (ingest accepts numbers only there).
+use fanzha_core::schema::JSON_NUMERIC_FIELDS as NUMERIC;
 
 use crate::clock;
 use crate::config::Format;
@@ -15,16 +17,6 @@ use crate::event::*;
 use crate::ident;
 use crate::world::World;
 use crate::SimError;
-
-/// Fields a JSON-lines record may carry as numbers (ingest accepts numbers only there).
-const NUMERIC: &[&str] = &[
-    "amount_fen",
-    "balance_fen",
-    "loss_fen",
-    "duration_s",
-    "suspects_arrested",
-    "suspects_prosecuted",
-];
 
 /// One kind's rows, built into a byte buffer.
 pub struct Rows {
