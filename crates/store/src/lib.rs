@@ -147,6 +147,21 @@ pub struct TransferCore {
     pub extra: Option<String>,
 }
 
+/// A stored person as the store holds it, unmasked: masking is the caller's duty at the edge
+/// where someone other than the database's operator will see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonRow {
+    pub person_id: String,
+    pub id_kind: Option<String>,
+    pub name: Option<String>,
+    pub community_code: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+    pub tags: Option<String>,
+    /// YYYY-MM-DD, derived from the id where it carries one.
+    pub birth_date: Option<String>,
+}
+
 /// Which backend a store is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -158,6 +173,9 @@ pub enum Backend {
 #[async_trait]
 pub trait Store: Send + Sync {
     fn backend(&self) -> Backend;
+
+    /// A round trip to the database, for health checks: cheap at any data size.
+    async fn ping(&self) -> Result<()>;
 
     /// Applies any migrations not yet applied; returns the versions it applied.
     async fn migrate(&self) -> Result<Vec<u32>>;
@@ -172,6 +190,9 @@ pub trait Store: Send + Sync {
     async fn quarantine_list(&self) -> Result<Vec<QuarantineEntry>>;
 
     async fn quarantine_get(&self, id: i64) -> Result<Option<QuarantineEntry>>;
+
+    /// The person with this id, if stored.
+    async fn person(&self, person_id: &str) -> Result<Option<PersonRow>>;
 
     /// Stored transfers with these ids.
     async fn transfers_by_id(&self, ids: &[String]) -> Result<Vec<TransferCore>>;

@@ -14,10 +14,10 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{Executor, PgConnection, PgPool, Row as _};
 
 use crate::compare::{self, classify, Verdict};
-use crate::migrate::{self, MIGRATIONS, QUARANTINE_COLS, TRANSFER_COLS};
+use crate::migrate::{self, MIGRATIONS, PERSON_COLS, QUARANTINE_COLS, TRANSFER_COLS};
 use crate::{
-    AuditEntry, Backend, Batch, BatchOutcome, Item, QuarantineEntry, Rejection, Result, Store,
-    StoreError, TransferCore,
+    AuditEntry, Backend, Batch, BatchOutcome, Item, PersonRow, QuarantineEntry, Rejection, Result,
+    Store, StoreError, TransferCore,
 };
 
 /// Advisory-lock keys: one for migrations, one for the audit chain's tail.
@@ -395,6 +395,19 @@ fn quarantine_entry(r: &PgRow) -> Result<QuarantineEntry> {
     })
 }
 
+fn person(r: &PgRow) -> Result<PersonRow> {
+    Ok(PersonRow {
+        person_id: r.try_get(0)?,
+        id_kind: r.try_get(1)?,
+        name: r.try_get(2)?,
+        community_code: r.try_get(3)?,
+        phone: r.try_get(4)?,
+        address: r.try_get(5)?,
+        tags: r.try_get(6)?,
+        birth_date: r.try_get(7)?,
+    })
+}
+
 fn transfer(r: &PgRow) -> Result<TransferCore> {
     Ok(TransferCore {
         tx_id: r.try_get(0)?,
@@ -410,6 +423,11 @@ fn transfer(r: &PgRow) -> Result<TransferCore> {
 impl Store for PgStore {
     fn backend(&self) -> Backend {
         Backend::Postgres
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
     }
 
     async fn migrate(&self) -> Result<Vec<u32>> {
@@ -509,6 +527,18 @@ impl Store for PgStore {
         .await?
         .as_ref()
         .map(quarantine_entry)
+        .transpose()
+    }
+
+    async fn person(&self, person_id: &str) -> Result<Option<PersonRow>> {
+        sqlx::query(&format!(
+            "SELECT {PERSON_COLS} FROM persons WHERE person_id = $1"
+        ))
+        .bind(person_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(person)
         .transpose()
     }
 

@@ -13,9 +13,9 @@ use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension, ToSql, TransactionBehavior};
 
 use crate::compare::{self, classify, Verdict};
-use crate::migrate::{self, MIGRATIONS, QUARANTINE_COLS, TRANSFER_COLS};
+use crate::migrate::{self, MIGRATIONS, PERSON_COLS, QUARANTINE_COLS, TRANSFER_COLS};
 use crate::{
-    AuditEntry, Backend, Batch, BatchOutcome, QuarantineEntry, Rejection, Result, Store,
+    AuditEntry, Backend, Batch, BatchOutcome, PersonRow, QuarantineEntry, Rejection, Result, Store,
     StoreError, TransferCore,
 };
 
@@ -282,6 +282,19 @@ fn transfer_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TransferCore> {
     })
 }
 
+fn person_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PersonRow> {
+    Ok(PersonRow {
+        person_id: r.get(0)?,
+        id_kind: r.get(1)?,
+        name: r.get(2)?,
+        community_code: r.get(3)?,
+        phone: r.get(4)?,
+        address: r.get(5)?,
+        tags: r.get(6)?,
+        birth_date: r.get(7)?,
+    })
+}
+
 fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
     Ok(AuditEntry {
         id: r.get(0)?,
@@ -298,6 +311,15 @@ fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
 impl Store for SqliteStore {
     fn backend(&self) -> Backend {
         Backend::Sqlite
+    }
+
+    async fn ping(&self) -> Result<()> {
+        self.run(|conn| {
+            Ok(conn
+                .query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
+                .map(|_| ())?)
+        })
+        .await
     }
 
     async fn migrate(&self) -> Result<Vec<u32>> {
@@ -375,6 +397,17 @@ impl Store for SqliteStore {
                     quarantine_row,
                 )
                 .optional()?)
+        })
+        .await
+    }
+
+    async fn person(&self, person_id: &str) -> Result<Option<PersonRow>> {
+        let id = person_id.to_owned();
+        self.run(move |conn| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {PERSON_COLS} FROM persons WHERE person_id = ?1"
+            ))?;
+            Ok(stmt.query_row([id], person_row).optional()?)
         })
         .await
     }

@@ -498,3 +498,48 @@ both!(
         assert_eq!((o.inserted, o.unchanged, o.rejected), (1, 299, 0));
     }
 );
+
+both!(person_by_id, |s: Arc<dyn Store>| async move {
+    let opt = |v: &str| if v.is_empty() { Value::Null } else { text(v) };
+    let person = |id: &str, name: &str, phone: &str| Item {
+        row: Row {
+            values: vec![
+                text(id),
+                text("resident_id"),
+                text(name),
+                text("500103001001"),
+                opt(phone),
+                Value::Null,
+                Value::Null,
+                text("1990-01-01"),
+            ],
+            extra: None,
+        },
+        origin: Origin {
+            file: "persons.csv".into(),
+            line: 2,
+            original: id.as_bytes().to_vec(),
+        },
+    };
+    s.write_batch(batch(
+        Kind::Persons,
+        vec![
+            person("500103199001011234", "张三", "13812345678"),
+            person("500103199001015678", "李四", ""),
+        ],
+    ))
+    .await
+    .unwrap();
+    s.ping().await.unwrap();
+    let p = s.person("500103199001011234").await.unwrap().unwrap();
+    assert_eq!(
+        (p.name.as_deref(), p.phone.as_deref(), p.address.as_deref()),
+        (Some("张三"), Some("13812345678"), None)
+    );
+    assert_eq!(p.birth_date.as_deref(), Some("1990-01-01"));
+    let q = s.person("500103199001015678").await.unwrap().unwrap();
+    assert_eq!(q.phone, None);
+    // Ids are bound as parameters, never spliced into SQL.
+    assert_eq!(s.person("' OR '1'='1").await.unwrap(), None);
+    assert_eq!(s.person("500103199001019999").await.unwrap(), None);
+});
