@@ -1,0 +1,168 @@
+//! Errors as clients see them: one JSON shape (`code`, `message`, `field`) and one table
+//! from error code to HTTP status, so a code means the same status everywhere.
+//!
+//! A client's mistake is a 4xx with a code naming it; only our own failures are 5xx, and
+//! their messages say nothing of the internals (the log has the cause).
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+
+/// Declares [`Code`] with its wire name and HTTP status: the single table.
+macro_rules! error_codes {
+    ($($(#[$doc:meta])* $variant:ident => $name:literal, $status:ident;)*) => {
+        /// Every error code the API can answer with.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Code {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            /// The code's name on the wire.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $name,)*
+                }
+            }
+
+            pub fn status(self) -> StatusCode {
+                match self {
+                    $(Code::$variant => StatusCode::$status,)*
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    /// The request body is not the JSON the endpoint takes.
+    MalformedBody => "malformed_body", BAD_REQUEST;
+    /// A path or query parameter is unusable; `field` names it.
+    InvalidParameter => "invalid_parameter", BAD_REQUEST;
+    /// Some other malformed request the framework refused before a handler saw it.
+    BadRequest => "bad_request", BAD_REQUEST;
+    /// No valid session or key came with the request.
+    Unauthenticated => "unauthenticated", UNAUTHORIZED;
+    /// The caller's role may not do this.
+    Forbidden => "forbidden", FORBIDDEN;
+    PersonNotFound => "person_not_found", NOT_FOUND;
+    RouteNotFound => "route_not_found", NOT_FOUND;
+    MethodNotAllowed => "method_not_allowed", METHOD_NOT_ALLOWED;
+    PayloadTooLarge => "payload_too_large", PAYLOAD_TOO_LARGE;
+    UnsupportedMediaType => "unsupported_media_type", UNSUPPORTED_MEDIA_TYPE;
+    /// The store did not answer.
+    StoreUnavailable => "store_unavailable", SERVICE_UNAVAILABLE;
+    Internal => "internal", INTERNAL_SERVER_ERROR;
+}
+
+impl Code {
+    /// The code for a bare status produced outside our handlers (the router, a body limit).
+    pub fn from_status(status: StatusCode) -> Code {
+        match status {
+            StatusCode::NOT_FOUND => Code::RouteNotFound,
+            StatusCode::METHOD_NOT_ALLOWED => Code::MethodNotAllowed,
+            StatusCode::PAYLOAD_TOO_LARGE => Code::PayloadTooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Code::UnsupportedMediaType,
+            StatusCode::UNAUTHORIZED => Code::Unauthenticated,
+            StatusCode::FORBIDDEN => Code::Forbidden,
+            StatusCode::SERVICE_UNAVAILABLE => Code::StoreUnavailable,
+            s if s.is_client_error() => Code::BadRequest,
+            _ => Code::Internal,
+        }
+    }
+}
+
+/// The body of every error response.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// A stable machine-readable code, e.g. `person_not_found`.
+    pub code: &'static str,
+    /// What went wrong, for a person to read.
+    pub message: String,
+    /// The offending field or parameter, when one is to blame.
+    pub field: Option<String>,
+}
+
+/// An error a handler returns; it becomes an [`ErrorBody`] with the code's status.
+#[derive(Debug)]
+pub struct ApiError {
+    pub code: Code,
+    pub message: String,
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        ApiError {
+            code,
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    pub fn with_field(mut self, field: &str) -> Self {
+        self.field = Some(field.to_owned());
+        self
+    }
+
+    /// A failure of ours. The cause goes to the log only, with long digit runs (ids, cards,
+    /// phones an SQL error may quote) masked; the client learns nothing of the internals.
+    pub fn internal(code: Code, cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(
+            code = code.name(),
+            "{}",
+            fanzha_core::mask::digits_in_text(&cause.to_string())
+        );
+        let message = match code {
+            Code::StoreUnavailable => "the store is unavailable",
+            _ => "internal error",
+        };
+        ApiError::new(code, message)
+    }
+}
+
+impl From<fanzha_store::StoreError> for ApiError {
+    fn from(e: fanzha_store::StoreError) -> Self {
+        ApiError::internal(Code::Internal, &e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            code: self.code.name(),
+            message: self.message,
+            field: self.field,
+        };
+        (self.code.status(), Json(body)).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_client_codes_are_4xx() {
+        let mut names: Vec<&str> = Code::ALL.iter().map(|c| c.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Code::ALL.len(), "two codes share a name");
+        for c in Code::ALL {
+            let ours = matches!(c, Code::StoreUnavailable | Code::Internal);
+            assert_eq!(c.status().is_server_error(), ours, "{c:?}");
+        }
+    }
+
+    #[test]
+    fn bare_statuses_map_to_their_codes() {
+        for c in Code::ALL {
+            // Each status maps back to a code with that same status.
+            assert_eq!(Code::from_status(c.status()).status(), c.status(), "{c:?}");
+        }
+        assert_eq!(Code::from_status(StatusCode::IM_A_TEAPOT), Code::BadRequest);
+    }
+}

@@ -1,0 +1,229 @@
+//! Fanzha's HTTP server: the JSON API under `/api/v1`, its OpenAPI document at
+//! `/api/openapi.json`, `/healthz` and `/metrics`.
+//!
+//! Only this crate speaks HTTP and carries `utoipa`; it reads through the
+//! [`fanzha_store::Store`] trait and masks personal data with [`fanzha_core::mask`] before
+//! it leaves. [`Application`] is exactly what `fanzha serve` runs and what the tests start
+//! on port 0 with a fresh store.
+
+mod api;
+pub mod error;
+pub mod metrics;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{header, HeaderName, HeaderValue};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use fanzha_store::Store;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use utoipa::OpenApi as _;
+
+use crate::error::{ApiError, Code};
+use crate::metrics::Metrics;
+
+pub use api::ApiDoc;
+
+/// The largest request body accepted. The API takes small JSON documents; files arrive
+/// through ingest, not HTTP.
+pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
+
+/// What the server needs to start.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Address to listen on; port 0 picks a free port (see [`Application::port`]).
+    pub listen: SocketAddr,
+    /// The store: a SQLite file path or a `postgres://` URL, as `--db` takes it.
+    pub db: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("opening the store {target}")]
+    Store {
+        target: String,
+        #[source]
+        source: fanzha_store::StoreError,
+    },
+    #[error("cannot listen on {addr}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the server stopped")]
+    Serve(#[source] std::io::Error),
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub store: Arc<dyn Store>,
+    pub metrics: Arc<Metrics>,
+    /// Rendered once: the document is a function of the code.
+    pub openapi: axum::body::Bytes,
+}
+
+/// The server, bound and ready to run.
+pub struct Application {
+    listener: tokio::net::TcpListener,
+    addr: SocketAddr,
+    store: Arc<dyn Store>,
+    router: Router,
+}
+
+impl Application {
+    /// Opens (and migrates) the store and binds the listener; requests are served from
+    /// [`Application::run_until_stopped`] on.
+    pub async fn build(settings: Settings) -> Result<Application, ServerError> {
+        let store =
+            fanzha_store::open(&settings.db)
+                .await
+                .map_err(|source| ServerError::Store {
+                    target: fanzha_store::redact_target(&settings.db),
+                    source,
+                })?;
+        let listener = tokio::net::TcpListener::bind(settings.listen)
+            .await
+            .map_err(|source| ServerError::Bind {
+                addr: settings.listen,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| ServerError::Bind {
+            addr: settings.listen,
+            source,
+        })?;
+        let router = router(Arc::clone(&store));
+        Ok(Application {
+            listener,
+            addr,
+            store,
+            router,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The store the server reads (tests seed it; the CLI audits through it).
+    pub fn store(&self) -> Arc<dyn Store> {
+        Arc::clone(&self.store)
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
+    pub async fn run_until_stopped(self) -> Result<(), ServerError> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `stop` completes, then finishes the requests in flight.
+    pub async fn run_until(
+        self,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServerError> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(stop)
+            .await
+            .map_err(ServerError::Serve)
+    }
+}
+
+/// Ctrl-C, or SIGTERM (what service managers and `docker stop` send).
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        // If the handler cannot be installed, waiting forever leaves SIGTERM in charge.
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+/// The routes and the layers every response passes through.
+fn router(store: Arc<dyn Store>) -> Router {
+    let metrics = Arc::new(Metrics::default());
+    let openapi = ApiDoc::openapi()
+        .to_json()
+        .unwrap_or_else(|e| format!("{{\"error\":\"cannot render the document: {e}\"}}"));
+    let state = AppState {
+        store,
+        metrics: Arc::clone(&metrics),
+        openapi: axum::body::Bytes::from(openapi),
+    };
+    let header = |name: HeaderName, value: &'static str| {
+        SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value))
+    };
+    // Layers wrap from the bottom up: security headers outermost, so every response carries
+    // them, errors included; the JSON error shape next; then metrics (seeing each route's
+    // final status); body limits innermost.
+    Router::new()
+        .route("/healthz", get(api::healthz))
+        .route("/metrics", get(api::metrics))
+        .route("/api/openapi.json", get(api::openapi))
+        .route("/api/v1/persons/{person_id}", get(api::get_person))
+        .fallback(api::route_not_found)
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
+        .layer(middleware::from_fn_with_state(metrics, metrics::track))
+        .layer(middleware::from_fn(json_errors))
+        .layer(header(
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'",
+        ))
+        .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(header(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(header(header::REFERRER_POLICY, "no-referrer"))
+        // Responses carry personal data, masked or not: no cache keeps a copy.
+        .layer(header(header::CACHE_CONTROL, "no-store"))
+}
+
+/// Gives errors produced outside our handlers (a method the route lacks, a body over the
+/// limit, a framework rejection) the same JSON shape as ours, keeping their status.
+async fn json_errors(req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if is_json {
+        return res;
+    }
+    let code = Code::from_status(status);
+    let message = status.canonical_reason().unwrap_or("request refused");
+    let mut shaped = ApiError::new(code, message).into_response();
+    // Keep the framework's status even where our table has a coarser one (e.g. 414).
+    *shaped.status_mut() = status;
+    if let Some(allow) = res.headers().get(header::ALLOW) {
+        shaped.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    shaped
+}

@@ -1,0 +1,334 @@
+//! The server as clients meet it: the real [`Application`] on port 0 over a fresh SQLite
+//! store in its own temp directory, driven over HTTP.
+
+use std::sync::Arc;
+
+use fanzha_core::schema::{Kind, Row, Value};
+use fanzha_server::{Application, Settings, BODY_LIMIT_BYTES};
+use fanzha_store::{Batch, Item, Origin, Store};
+use reqwest::StatusCode;
+
+struct TestApp {
+    base: String,
+    store: Arc<dyn Store>,
+    client: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Parses an error body and checks its shape: code, message, field (maybe null).
+    async fn error_body(res: reqwest::Response) -> (StatusCode, serde_json::Value) {
+        let status = res.status();
+        let ct = res.headers()[reqwest::header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(ct.starts_with("application/json"), "content type {ct}");
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert!(body["code"].is_string(), "{body}");
+        assert!(body["message"].is_string(), "{body}");
+        assert!(
+            body["field"].is_string() || body["field"].is_null(),
+            "{body}"
+        );
+        (status, body)
+    }
+
+    async fn seed_person(&self, id: &str, name: &str, phone: &str) {
+        let text = |s: &str| Value::Text(s.to_owned());
+        let item = Item {
+            row: Row {
+                values: vec![
+                    text(id),
+                    text("resident_id"),
+                    text(name),
+                    text("500103001001"),
+                    text(phone),
+                    text("重庆市渝中区某路1号"),
+                    Value::Null,
+                    text("1990-01-01"),
+                ],
+                extra: None,
+            },
+            origin: Origin {
+                file: "persons.csv".into(),
+                line: 2,
+                original: Vec::new(),
+            },
+        };
+        let mut batch = Batch::new(Kind::Persons);
+        batch.items.push(item);
+        self.store.write_batch(batch).await.unwrap();
+    }
+}
+
+async fn spawn_app() -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("fanzha.db").to_str().unwrap().to_owned();
+    let app = Application::build(Settings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        db,
+    })
+    .await
+    .unwrap();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let store = app.store();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        base,
+        store,
+        client: reqwest::Client::new(),
+        _dir: dir,
+    }
+}
+
+#[tokio::test]
+async fn healthz_answers_ok_when_the_store_does() {
+    let app = spawn_app().await;
+    let res = app.get("/healthz").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body, serde_json::json!({ "status": "ok" }));
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_status() {
+    let app = spawn_app().await;
+    app.get("/healthz").await;
+    app.get("/healthz").await;
+    app.get("/no/such/route").await;
+    let res = app.get("/metrics").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers()[reqwest::header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    let text = res.text().await.unwrap();
+    assert!(
+        text.contains(
+            "fanzha_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 2"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "fanzha_http_requests_total{route=\"unmatched\",method=\"GET\",status=\"404\"} 1"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("fanzha_http_request_duration_seconds_count{route=\"/healthz\"} 2"),
+        "{text}"
+    );
+    assert!(text.contains("# TYPE fanzha_http_request_duration_seconds histogram"));
+}
+
+#[tokio::test]
+async fn openapi_document_lists_the_api() {
+    let app = spawn_app().await;
+    let res = app.get("/api/openapi.json").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let doc: serde_json::Value = res.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for p in ["/api/v1/persons/{person_id}", "/healthz", "/metrics"] {
+        assert!(paths.contains_key(p), "missing {p}: {:?}", paths.keys());
+    }
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    assert!(schemas.contains_key("PersonView") && schemas.contains_key("ErrorBody"));
+}
+
+#[tokio::test]
+async fn a_person_is_masked() {
+    let app = spawn_app().await;
+    app.seed_person("500103199001011234", "张三", "13812345678")
+        .await;
+    let res = app.get("/api/v1/persons/500103199001011234").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let raw = res.text().await.unwrap();
+    for secret in ["199001011234", "张三", "13812345678", "1990-01-01", "某路"] {
+        assert!(!raw.contains(secret), "{secret} leaked in {raw}");
+    }
+    let body: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    assert_eq!(body["id_number"], "500103********1234");
+    assert_eq!(body["name"], "张*");
+    assert_eq!(body["phone"], "138****5678");
+    assert_eq!(body["community_code"], "500103001001");
+}
+
+#[tokio::test]
+async fn every_person_lookup_is_audited() {
+    let app = spawn_app().await;
+    app.seed_person("500103199001011234", "张三", "13812345678")
+        .await;
+    app.get("/api/v1/persons/500103199001011234").await;
+    app.get("/api/v1/persons/500103199001019999").await;
+    let log = app.store.audit_list().await.unwrap();
+    let views: Vec<&str> = log
+        .iter()
+        .filter(|e| e.action == "api.person.view")
+        .map(|e| e.detail.as_str())
+        .collect();
+    assert_eq!(views.len(), 2, "{views:?}");
+    assert!(views[0].contains("\"found\":true") && views[1].contains("\"found\":false"));
+    assert_eq!(fanzha_store::verify_audit_chain(&log), None);
+}
+
+#[tokio::test]
+async fn a_missing_person_is_404_json() {
+    let app = spawn_app().await;
+    let (status, body) =
+        TestApp::error_body(app.get("/api/v1/persons/500103199001019999").await).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["code"], "person_not_found");
+    assert_eq!(body["field"], "person_id");
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_answer_in_the_error_shape() {
+    let app = spawn_app().await;
+    let (status, body) = TestApp::error_body(app.get("/nope").await).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("route_not_found"))
+    );
+    let res = app
+        .client
+        .delete(format!("{}/healthz", app.base))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = TestApp::error_body(res).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::METHOD_NOT_ALLOWED, Some("method_not_allowed"))
+    );
+}
+
+#[tokio::test]
+async fn injection_and_traversal_strings_are_harmless() {
+    let app = spawn_app().await;
+    app.seed_person("500103199001011234", "张三", "13812345678")
+        .await;
+    // Percent-encoded so they reach the handler as the person id.
+    for id in [
+        "%27%20OR%20%271%27%3D%271",
+        "1%27%3B%20DROP%20TABLE%20persons%3B--",
+        "..%2F..%2F..%2Fetc%2Fpasswd",
+        "%2E%2E%2F%2E%2E%2Fetc%2Fpasswd",
+        "500103199001011234%27%20--",
+        "%00",
+    ] {
+        let (status, body) =
+            TestApp::error_body(app.get(&format!("/api/v1/persons/{id}")).await).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{id}: {body}");
+        assert_eq!(body["code"], "person_not_found", "{id}");
+    }
+    // Unencoded traversal is resolved by the client and the router: no route, never a file.
+    for path in [
+        "/api/v1/persons/../../../etc/passwd",
+        "/api/v1/persons/..%2F..%2F/../etc/passwd",
+    ] {
+        let (status, _) = TestApp::error_body(app.get(path).await).await;
+        assert!(status.is_client_error(), "{path}: {status}");
+    }
+    // Bytes that are not UTF-8 are a bad parameter, not a crash.
+    let (status, body) = TestApp::error_body(app.get("/api/v1/persons/%FF%FE").await).await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("person_id"))
+    );
+    // The table is intact and the person still there.
+    assert_eq!(
+        app.get("/api/v1/persons/500103199001011234").await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn oversized_and_malformed_bodies_are_4xx_json() {
+    let app = spawn_app().await;
+    let big = vec![b'a'; BODY_LIMIT_BYTES + 1];
+    let res = app
+        .client
+        .post(format!("{}/api/v1/persons/x", app.base))
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = TestApp::error_body(res).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("payload_too_large"))
+    );
+    let res = app
+        .client
+        .post(format!("{}/healthz", app.base))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    let (status, _) = TestApp::error_body(res).await;
+    assert!(status.is_client_error(), "{status}");
+    let long_id = "9".repeat(500);
+    let (status, body) =
+        TestApp::error_body(app.get(&format!("/api/v1/persons/{long_id}")).await).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_parameter"))
+    );
+}
+
+#[tokio::test]
+async fn security_headers_are_on_every_response() {
+    let app = spawn_app().await;
+    for path in [
+        "/healthz",
+        "/api/openapi.json",
+        "/api/v1/persons/x",
+        "/nope",
+    ] {
+        let res = app.get(path).await;
+        let h = res.headers();
+        assert_eq!(h["content-security-policy"], "default-src 'self'", "{path}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        assert_eq!(h["cache-control"], "no-store", "{path}");
+    }
+}
+
+#[tokio::test]
+async fn shutdown_finishes_and_frees_the_port() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = Application::build(Settings {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        db: dir.path().join("f.db").to_str().unwrap().to_owned(),
+    })
+    .await
+    .unwrap();
+    let addr = app.local_addr();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async {
+        let _ = stopped.await;
+    }));
+    let res = reqwest::get(format!("http://{addr}/healthz"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+    assert!(reqwest::get(format!("http://{addr}/healthz"))
+        .await
+        .is_err());
+}
