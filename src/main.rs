@@ -39,6 +39,8 @@ enum Command {
     /// The database: row counts, migrations, audit trail.
     #[command(subcommand)]
     Db(commands::db::Cmd),
+    /// Serve the JSON API (and its OpenAPI document, /healthz, /metrics) until Ctrl-C.
+    Serve(commands::serve::Args),
     /// Simulate a district into a directory and load it, showing what it holds.
     Demo(commands::demo::Args),
     /// Write a seeded simulated district: every data kind plus ground-truth labels.
@@ -120,6 +122,7 @@ async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Ingest(args) => commands::ingest::run(&ctx, args).await,
         Command::Quarantine(cmd) => commands::quarantine::run(&ctx, cmd).await,
         Command::Db(cmd) => commands::db::run(&ctx, cmd).await,
+        Command::Serve(args) => commands::serve::run(&ctx, args).await,
         Command::Demo(args) => commands::demo::run(&ctx, args).await,
         Command::Sim(args) => commands::sim::run(&ctx, args).await,
         Command::Bench(cmd) => commands::bench::run(&ctx, cmd).await,

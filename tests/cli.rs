@@ -586,3 +586,38 @@ fn sim_writes_a_district_that_ingests_clean_and_refuses_a_bad_scale() {
     );
     assert!(String::from_utf8_lossy(&long.stderr).contains("at most 366"));
 }
+
+both!(serve_answers_and_stops_on_sigterm, |db: super::Db| {
+    use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_fanzha"))
+        .args([
+            "--db",
+            &db.target,
+            "--json",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let url = v["url"].as_str().unwrap();
+    let addr = url.strip_prefix("http://").unwrap();
+    let mut conn = std::net::TcpStream::connect(addr).unwrap();
+    conn.write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.ends_with("{\"status\":\"ok\"}"), "{answer}");
+    // SAFETY: kill(2) on our own child's pid; no memory is involved.
+    let rc = unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    assert_eq!(rc, 0);
+    let status = child.wait().unwrap();
+    assert!(status.success(), "a SIGTERM is a clean stop: {status:?}");
+});

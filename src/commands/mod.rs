@@ -5,6 +5,7 @@ pub mod db;
 pub mod demo;
 pub mod ingest;
 pub mod quarantine;
+pub mod serve;
 pub mod sim;
 
 use std::sync::Arc;
