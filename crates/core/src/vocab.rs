@@ -1,6 +1,8 @@
 //! The closed vocabularies of the interchange formats (DATA.md): typologies, channels,
 //! measures and the like. Each is an enum whose text form is the one the files use.
 //!
+//! Roles (who may do what in Fanzha) are here too: a closed set stored as text.
+//!
 //! Open vocabularies (a transaction's `channel`, a carrier code) are not here: they are
 //! kept as given.
 
@@ -117,6 +119,23 @@ vocab! {
 
 vocab! {
     AppEvent { Install = "install", Uninstall = "uninstall", Open = "open" }
+}
+
+vocab! {
+    /// A user's role in the server: what they may see and do.
+    Role {
+        Admin = "admin",
+        Commander = "commander",
+        Analyst = "analyst",
+        Approver = "approver",
+        StationLeader = "station_leader",
+        StationOfficer = "station_officer",
+        CommunityWorker = "community_worker",
+        BankOperator = "bank_operator",
+        CarrierOperator = "carrier_operator",
+        Publicity = "publicity",
+        Auditor = "auditor",
+    }
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use fanzha_core::schema::{Kind, Row};
+use fanzha_core::vocab::Role;
 
 pub use error::StoreError;
 pub use migrate::MIGRATIONS;
@@ -162,6 +163,25 @@ pub struct PersonRow {
     pub birth_date: Option<String>,
 }
 
+/// A user who logs in to the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRow {
+    pub id: i64,
+    pub username: String,
+    /// An argon2 hash in PHC string form; never the password.
+    pub password_hash: String,
+    pub role: Role,
+    /// Set when the account is disabled: it can no longer log in or use its sessions.
+    pub disabled_at: Option<i64>,
+}
+
+/// A stored role that is not one of [`Role`]'s words: the table was written by something
+/// other than this store.
+pub(crate) fn parse_role(s: &str) -> Result<Role> {
+    s.parse()
+        .map_err(|e| StoreError::Corrupt(format!("users.role: {e}")))
+}
+
 /// Which backend a store is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -193,6 +213,25 @@ pub trait Store: Send + Sync {
 
     /// The person with this id, if stored.
     async fn person(&self, person_id: &str) -> Result<Option<PersonRow>>;
+
+    /// Adds a user; `None` when the username is taken.
+    async fn user_add(
+        &self,
+        username: &str,
+        password_hash: &str,
+        role: Role,
+    ) -> Result<Option<i64>>;
+
+    async fn user_by_name(&self, username: &str) -> Result<Option<UserRow>>;
+
+    /// Records a session, identified by the SHA-256 of its token (hex), until `expires_at`.
+    async fn session_add(&self, token_hash: &str, user_id: i64, expires_at: i64) -> Result<()>;
+
+    /// The user of a session that has not expired by `now`, unless the user is disabled.
+    async fn session_user(&self, token_hash: &str, now: i64) -> Result<Option<UserRow>>;
+
+    /// Ends a session (logout); ending an unknown one is not an error.
+    async fn session_remove(&self, token_hash: &str) -> Result<()>;
 
     /// Stored transfers with these ids.
     async fn transfers_by_id(&self, ids: &[String]) -> Result<Vec<TransferCore>>;

@@ -4,13 +4,17 @@
 use crate::Backend;
 
 /// Versioned migrations, applied in order, each once.
-pub const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+pub const MIGRATIONS: &[(u32, &str)] = &[
+    (1, include_str!("../migrations/0001_init.sql")),
+    (2, include_str!("../migrations/0002_users.sql")),
+];
 
 /// Column lists of the tables the store reads back, in the order its row mappers expect.
 pub(crate) const QUARANTINE_COLS: &str =
     "id, file, line, kind, field, reason, original, quarantined_at";
 pub(crate) const PERSON_COLS: &str =
     "person_id, id_kind, name, community_code, phone, address, tags, birth_date";
+pub(crate) const USER_COLS: &str = "id, username, password_hash, role, disabled_at";
 pub(crate) const TRANSFER_COLS: &str = "tx_id, ts, from_account, to_account, amount_fen, extra";
 
 /// Quarantines a rejected record; `p(n)` spells the n-th parameter in the dialect. A record

@@ -9,15 +9,16 @@ use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 
 use async_trait::async_trait;
-use fanzha_core::schema::{ColType, Kind, Role, Schema, Value};
+use fanzha_core::schema::{ColType, Kind, Role as ColRole, Schema, Value};
+use fanzha_core::vocab::Role;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{Executor, PgConnection, PgPool, Row as _};
 
 use crate::compare::{self, classify, Verdict};
-use crate::migrate::{self, MIGRATIONS, PERSON_COLS, QUARANTINE_COLS, TRANSFER_COLS};
+use crate::migrate::{self, MIGRATIONS, PERSON_COLS, QUARANTINE_COLS, TRANSFER_COLS, USER_COLS};
 use crate::{
     AuditEntry, Backend, Batch, BatchOutcome, Item, PersonRow, QuarantineEntry, Rejection, Result,
-    Store, StoreError, TransferCore,
+    Store, StoreError, TransferCore, UserRow,
 };
 
 /// Advisory-lock keys: one for migrations, one for the audit chain's tail.
@@ -308,7 +309,7 @@ async fn write_round(
         .columns
         .iter()
         .enumerate()
-        .filter(|(_, c)| c.role == Role::Mutable)
+        .filter(|(_, c)| c.role == ColRole::Mutable)
         .map(|(i, c)| (i, c.name))
         .collect();
     let key_idx = schema.key_indices();
@@ -405,6 +406,16 @@ fn person(r: &PgRow) -> Result<PersonRow> {
         address: r.try_get(5)?,
         tags: r.try_get(6)?,
         birth_date: r.try_get(7)?,
+    })
+}
+
+fn user(r: &PgRow) -> Result<UserRow> {
+    Ok(UserRow {
+        id: r.try_get(0)?,
+        username: r.try_get(1)?,
+        password_hash: r.try_get(2)?,
+        role: crate::parse_role(r.try_get(3)?)?,
+        disabled_at: r.try_get(4)?,
     })
 }
 
@@ -540,6 +551,72 @@ impl Store for PgStore {
         .as_ref()
         .map(person)
         .transpose()
+    }
+
+    async fn user_add(
+        &self,
+        username: &str,
+        password_hash: &str,
+        role: Role,
+    ) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO users (username, password_hash, role, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (username) DO NOTHING RETURNING id",
+        )
+        .bind(username)
+        .bind(password_hash)
+        .bind(role.as_str())
+        .bind(crate::now_micros())
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn user_by_name(&self, username: &str) -> Result<Option<UserRow>> {
+        sqlx::query(&format!(
+            "SELECT {USER_COLS} FROM users WHERE username = $1"
+        ))
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(user)
+        .transpose()
+    }
+
+    async fn session_add(&self, token_hash: &str, user_id: i64, expires_at: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(crate::now_micros())
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn session_user(&self, token_hash: &str, now: i64) -> Result<Option<UserRow>> {
+        sqlx::query(
+            "SELECT u.id, u.username, u.password_hash, u.role, u.disabled_at FROM sessions s \
+             JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(user)
+        .transpose()
+    }
+
+    async fn session_remove(&self, token_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     async fn transfers_by_id(&self, ids: &[String]) -> Result<Vec<TransferCore>> {

@@ -8,15 +8,16 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use fanzha_core::schema::{ColType, Kind, Role, Schema, Value};
+use fanzha_core::schema::{ColType, Kind, Role as ColRole, Schema, Value};
+use fanzha_core::vocab::Role;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension, ToSql, TransactionBehavior};
 
 use crate::compare::{self, classify, Verdict};
-use crate::migrate::{self, MIGRATIONS, PERSON_COLS, QUARANTINE_COLS, TRANSFER_COLS};
+use crate::migrate::{self, MIGRATIONS, PERSON_COLS, QUARANTINE_COLS, TRANSFER_COLS, USER_COLS};
 use crate::{
     AuditEntry, Backend, Batch, BatchOutcome, PersonRow, QuarantineEntry, Rejection, Result, Store,
-    StoreError, TransferCore,
+    StoreError, TransferCore, UserRow,
 };
 
 pub struct SqliteStore {
@@ -133,7 +134,7 @@ fn kind_sql(schema: &Schema) -> KindSql {
     let mutable: Vec<&str> = schema
         .columns
         .iter()
-        .filter(|c| c.role == Role::Mutable)
+        .filter(|c| c.role == ColRole::Mutable)
         .map(|c| c.name)
         .collect();
     let sets: Vec<String> = mutable
@@ -195,7 +196,7 @@ fn write_batch_sync(conn: &mut Connection, batch: Batch) -> Result<BatchOutcome>
     let schema = batch.kind.schema();
     let sql = kind_sql_cached(batch.kind);
     let key_idx = schema.key_indices();
-    let mut_idx = schema.indices_of(Role::Mutable);
+    let mut_idx = schema.indices_of(ColRole::Mutable);
     let now = crate::now_micros();
     let mut out = BatchOutcome::default();
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -292,6 +293,24 @@ fn person_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PersonRow> {
         address: r.get(5)?,
         tags: r.get(6)?,
         birth_date: r.get(7)?,
+    })
+}
+
+/// A user row as read, its role still text: a bad word is a [`StoreError::Corrupt`], which
+/// rusqlite's row mapper cannot return.
+fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, String, String, Option<i64>)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+}
+
+fn user_from(
+    (id, username, password_hash, role, disabled_at): (i64, String, String, String, Option<i64>),
+) -> Result<UserRow> {
+    Ok(UserRow {
+        id,
+        username,
+        password_hash,
+        role: crate::parse_role(&role)?,
+        disabled_at,
     })
 }
 
@@ -408,6 +427,78 @@ impl Store for SqliteStore {
                 "SELECT {PERSON_COLS} FROM persons WHERE person_id = ?1"
             ))?;
             Ok(stmt.query_row([id], person_row).optional()?)
+        })
+        .await
+    }
+
+    async fn user_add(
+        &self,
+        username: &str,
+        password_hash: &str,
+        role: Role,
+    ) -> Result<Option<i64>> {
+        let (username, hash) = (username.to_owned(), password_hash.to_owned());
+        self.run(move |conn| {
+            Ok(conn
+                .query_row(
+                    "INSERT INTO users (username, password_hash, role, created_at) VALUES (?1, ?2, ?3, ?4) \
+                     ON CONFLICT (username) DO NOTHING RETURNING id",
+                    params![username, hash, role.as_str(), crate::now_micros()],
+                    |r| r.get(0),
+                )
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn user_by_name(&self, username: &str) -> Result<Option<UserRow>> {
+        let username = username.to_owned();
+        self.run(move |conn| {
+            conn.query_row(
+                &format!("SELECT {USER_COLS} FROM users WHERE username = ?1"),
+                [username],
+                user_row,
+            )
+            .optional()?
+            .map(user_from)
+            .transpose()
+        })
+        .await
+    }
+
+    async fn session_add(&self, token_hash: &str, user_id: i64, expires_at: i64) -> Result<()> {
+        let token_hash = token_hash.to_owned();
+        self.run(move |conn| {
+            conn.execute(
+                "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                params![token_hash, user_id, crate::now_micros(), expires_at],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn session_user(&self, token_hash: &str, now: i64) -> Result<Option<UserRow>> {
+        let token_hash = token_hash.to_owned();
+        self.run(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT u.id, u.username, u.password_hash, u.role, u.disabled_at FROM sessions s \
+                 JOIN users u ON u.id = s.user_id \
+                 WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND u.disabled_at IS NULL",
+            )?;
+            stmt.query_row(params![token_hash, now], user_row)
+                .optional()?
+                .map(user_from)
+                .transpose()
+        })
+        .await
+    }
+
+    async fn session_remove(&self, token_hash: &str) -> Result<()> {
+        let token_hash = token_hash.to_owned();
+        self.run(move |conn| {
+            conn.execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])?;
+            Ok(())
         })
         .await
     }

@@ -543,3 +543,33 @@ both!(person_by_id, |s: Arc<dyn Store>| async move {
     assert_eq!(s.person("' OR '1'='1").await.unwrap(), None);
     assert_eq!(s.person("500103199001019999").await.unwrap(), None);
 });
+
+both!(users_and_sessions, |s: Arc<dyn Store>| async move {
+    use fanzha_core::vocab::Role;
+    let id = s
+        .user_add("analyst1", "$argon2id$v=19$stub", Role::Analyst)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        s.user_add("analyst1", "$argon2id$v=19$other", Role::Admin)
+            .await
+            .unwrap(),
+        None,
+        "a taken username is refused, the first user kept"
+    );
+    let u = s.user_by_name("analyst1").await.unwrap().unwrap();
+    assert_eq!(
+        (u.id, u.role, u.password_hash.as_str(), u.disabled_at),
+        (id, Role::Analyst, "$argon2id$v=19$stub", None)
+    );
+    assert_eq!(s.user_by_name("nobody").await.unwrap(), None);
+
+    s.session_add("h1", id, 1_000).await.unwrap();
+    assert_eq!(s.session_user("h1", 999).await.unwrap(), Some(u));
+    assert_eq!(s.session_user("h1", 1_000).await.unwrap(), None, "expired");
+    assert_eq!(s.session_user("h2", 0).await.unwrap(), None, "unknown");
+    s.session_remove("h1").await.unwrap();
+    assert_eq!(s.session_user("h1", 0).await.unwrap(), None, "logged out");
+    s.session_remove("h1").await.unwrap();
+});
