@@ -1,16 +1,18 @@
 //! The handlers and the OpenAPI document generated from them: the document lists exactly the
 //! paths annotated here, so it cannot drift from the code.
 
-use axum::extract::rejection::PathRejection;
+use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::http::header;
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use fanzha_core::mask;
+use fanzha_core::vocab::Role;
 use fanzha_store::PersonRow;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::OpenApi;
 
+use crate::auth::{self, CurrentUser};
 use crate::error::{ApiError, Code, ErrorBody};
 use crate::AppState;
 
@@ -21,10 +23,11 @@ use crate::AppState;
         description = "The joint-operations platform against telecom and online fraud. Every \
                        error answers with `ErrorBody`; personal data is masked."
     ),
-    paths(healthz, metrics, get_person),
-    components(schemas(Health, PersonView, ErrorBody)),
+    paths(healthz, metrics, login, logout, get_person),
+    components(schemas(Health, LoginRequest, LoginResponse, PersonView, ErrorBody)),
     tags(
         (name = "operations", description = "Health and metrics"),
+        (name = "session", description = "Logging in and out"),
         (name = "persons", description = "People in the district's records")
     )
 )]
@@ -71,6 +74,118 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
         )],
         state.metrics.render(),
     )
+}
+
+/// A login.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+/// Who is now logged in.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LoginResponse {
+    pub username: String,
+    /// One of `admin`, `commander`, `analyst`, `approver`, `station_leader`,
+    /// `station_officer`, `community_worker`, `bank_operator`, `carrier_operator`,
+    /// `publicity`, `auditor`.
+    pub role: String,
+}
+
+/// Logs in; the session cookie (HttpOnly, Secure, SameSite=Strict) comes back in
+/// `Set-Cookie`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/login",
+    tag = "session",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Logged in; the session cookie is set", body = LoginResponse),
+        (status = 400, description = "Not a login document", body = ErrorBody),
+        (status = 401, description = "Wrong username or password", body = ErrorBody),
+        (status = 413, description = "Body over the limit", body = ErrorBody),
+        (status = 415, description = "Body not declared as JSON", body = ErrorBody)
+    )
+)]
+pub async fn login(
+    State(state): State<AppState>,
+    body: Result<Json<LoginRequest>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(req) = body?;
+    if req.username.chars().count() > auth::MAX_USERNAME_CHARS {
+        return Err(
+            ApiError::new(Code::InvalidParameter, "username too long").with_field("username")
+        );
+    }
+    if req.password.len() > auth::MAX_PASSWORD_BYTES {
+        return Err(
+            ApiError::new(Code::InvalidParameter, "password too long").with_field("password")
+        );
+    }
+    let user = state
+        .store
+        .user_by_name(&req.username)
+        .await?
+        .filter(|u| u.disabled_at.is_none());
+    let ok =
+        auth::check_password(user.as_ref().map(|u| u.password_hash.clone()), req.password).await;
+    let user = match user {
+        Some(u) if ok => u,
+        _ => {
+            let detail = serde_json::json!({ "username": req.username });
+            state
+                .store
+                .audit_append("api:anonymous", "api.login.failed", &detail.to_string())
+                .await?;
+            return Err(ApiError::new(
+                Code::InvalidCredentials,
+                "wrong username or password",
+            ));
+        }
+    };
+    let (token, hash) = auth::new_token();
+    let expires = auth::now_micros().saturating_add(auth::SESSION_SECONDS * 1_000_000);
+    state.store.session_add(&hash, user.id, expires).await?;
+    state
+        .store
+        .audit_append(&format!("user:{}", user.username), "api.login", "{}")
+        .await?;
+    let body = LoginResponse {
+        username: user.username,
+        role: user.role.as_str().to_owned(),
+    };
+    Ok((
+        [(header::SET_COOKIE, auth::session_cookie(&token))],
+        Json(body),
+    )
+        .into_response())
+}
+
+/// Ends the caller's session and clears the cookie.
+#[utoipa::path(
+    post,
+    path = "/api/v1/logout",
+    tag = "session",
+    responses(
+        (status = 204, description = "Logged out"),
+        (status = 401, description = "Not logged in", body = ErrorBody)
+    )
+)]
+pub async fn logout(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Response, ApiError> {
+    state.store.session_remove(&user.session_hash).await?;
+    state
+        .store
+        .audit_append(&user.actor(), "api.logout", "{}")
+        .await?;
+    Ok((
+        axum::http::StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, auth::cleared_cookie())],
+    )
+        .into_response())
 }
 
 /// The OpenAPI document, built once at start-up.
@@ -123,7 +238,19 @@ impl From<PersonRow> for PersonView {
 /// Longer than any identity document number by a wide margin; anything longer is not an id.
 const MAX_PERSON_ID_CHARS: usize = 64;
 
-/// One person, masked.
+/// The roles whose work is with people. Jurisdiction scoping (an officer sees only their
+/// area) comes with the scoping work; bank, carrier, publicity, admin and auditor roles have
+/// no business looking people up by id.
+const PERSON_READERS: &[Role] = &[
+    Role::Commander,
+    Role::Analyst,
+    Role::Approver,
+    Role::StationLeader,
+    Role::StationOfficer,
+    Role::CommunityWorker,
+];
+
+/// One person, masked. Needs a session and a role whose work is with people.
 #[utoipa::path(
     get,
     path = "/api/v1/persons/{person_id}",
@@ -132,13 +259,17 @@ const MAX_PERSON_ID_CHARS: usize = 64;
     responses(
         (status = 200, description = "The person, masked", body = PersonView),
         (status = 400, description = "Not a usable id", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "The role may not look people up", body = ErrorBody),
         (status = 404, description = "No such person", body = ErrorBody)
     )
 )]
 pub async fn get_person(
     State(state): State<AppState>,
+    user: CurrentUser,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<PersonView>, ApiError> {
+    user.require(PERSON_READERS)?;
     let Path(person_id) = path.map_err(|e| {
         ApiError::new(Code::InvalidParameter, e.body_text()).with_field("person_id")
     })?;
@@ -155,7 +286,7 @@ pub async fn get_person(
     let detail = serde_json::json!({ "person_id": person_id, "found": person.is_some() });
     state
         .store
-        .audit_append("api:anonymous", "api.person.view", &detail.to_string())
+        .audit_append(&user.actor(), "api.person.view", &detail.to_string())
         .await?;
     match person {
         Some(p) => Ok(Json(PersonView::from(p))),

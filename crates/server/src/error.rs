@@ -46,6 +46,8 @@ error_codes! {
     BadRequest => "bad_request", BAD_REQUEST;
     /// No valid session or key came with the request.
     Unauthenticated => "unauthenticated", UNAUTHORIZED;
+    /// The username or password is wrong (which one is not said).
+    InvalidCredentials => "invalid_credentials", UNAUTHORIZED;
     /// The caller's role may not do this.
     Forbidden => "forbidden", FORBIDDEN;
     PersonNotFound => "person_not_found", NOT_FOUND;
@@ -121,6 +123,29 @@ impl ApiError {
             _ => "internal error",
         };
         ApiError::new(code, message)
+    }
+}
+
+impl From<axum::extract::rejection::JsonRejection> for ApiError {
+    /// A body the JSON extractor refused: too large, not declared as JSON, or not the
+    /// document the endpoint takes. The field is named when serde names it.
+    fn from(rejection: axum::extract::rejection::JsonRejection) -> Self {
+        use axum::extract::rejection::JsonRejection as R;
+        let text = rejection.body_text();
+        let code = match &rejection {
+            R::JsonDataError(_) | R::JsonSyntaxError(_) => Code::MalformedBody,
+            R::MissingJsonContentType(_) => Code::UnsupportedMediaType,
+            _ => Code::from_status(rejection.status()),
+        };
+        let field = text
+            .split_once("field `")
+            .and_then(|(_, rest)| rest.split_once('`'))
+            .map(|(f, _)| f.to_owned());
+        ApiError {
+            code,
+            message: text,
+            field,
+        }
     }
 }
 

@@ -7,6 +7,7 @@
 //! on port 0 with a fresh store.
 
 mod api;
+pub mod auth;
 pub mod error;
 pub mod metrics;
 
@@ -18,7 +19,7 @@ use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{header, HeaderName, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use fanzha_store::Store;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -184,6 +185,8 @@ fn router(store: Arc<dyn Store>) -> Router {
         .route("/healthz", get(api::healthz))
         .route("/metrics", get(api::metrics))
         .route("/api/openapi.json", get(api::openapi))
+        .route("/api/v1/login", post(api::login))
+        .route("/api/v1/logout", post(api::logout))
         .route("/api/v1/persons/{person_id}", get(api::get_person))
         .fallback(api::route_not_found)
         .with_state(state)

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use fanzha_core::schema::{Kind, Row, Value};
+use fanzha_core::vocab::Role;
 use fanzha_server::{Application, Settings, BODY_LIMIT_BYTES};
 use fanzha_store::{Batch, Item, Origin, Store};
 use reqwest::StatusCode;
@@ -12,16 +13,48 @@ struct TestApp {
     base: String,
     store: Arc<dyn Store>,
     client: reqwest::Client,
+    /// The `Cookie` header of a logged-in analyst.
+    analyst: String,
     _dir: tempfile::TempDir,
 }
 
+const PASSWORD: &str = "correct horse battery staple";
+
 impl TestApp {
+    /// A GET as the logged-in analyst.
     async fn get(&self, path: &str) -> reqwest::Response {
+        self.get_as(path, Some(&self.analyst)).await
+    }
+
+    async fn get_as(&self, path: &str, cookie: Option<&str>) -> reqwest::Response {
+        let mut req = self.client.get(format!("{}{path}", self.base));
+        if let Some(c) = cookie {
+            req = req.header(reqwest::header::COOKIE, c);
+        }
+        req.send().await.unwrap()
+    }
+
+    async fn post_login(&self, body: serde_json::Value) -> reqwest::Response {
         self.client
-            .get(format!("{}{path}", self.base))
+            .post(format!("{}/api/v1/login", self.base))
+            .json(&body)
             .send()
             .await
             .unwrap()
+    }
+
+    /// Adds a user with this role and logs them in; returns the `Cookie` header to send.
+    async fn user(&self, username: &str, role: Role) -> String {
+        fanzha_server::auth::add_user(&*self.store, username, PASSWORD, role)
+            .await
+            .unwrap()
+            .unwrap();
+        let res = self
+            .post_login(serde_json::json!({ "username": username, "password": PASSWORD }))
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let set = res.headers()[reqwest::header::SET_COOKIE].to_str().unwrap();
+        set.split(';').next().unwrap().to_owned()
     }
 
     /// Parses an error body and checks its shape: code, message, field (maybe null).
@@ -82,12 +115,15 @@ async fn spawn_app() -> TestApp {
     let base = format!("http://127.0.0.1:{}", app.port());
     let store = app.store();
     tokio::spawn(app.run_until_stopped());
-    TestApp {
+    let mut app = TestApp {
         base,
         store,
         client: reqwest::Client::new(),
+        analyst: String::new(),
         _dir: dir,
-    }
+    };
+    app.analyst = app.user("analyst", Role::Analyst).await;
+    app
 }
 
 #[tokio::test]
@@ -139,7 +175,13 @@ async fn openapi_document_lists_the_api() {
     let doc: serde_json::Value = res.json().await.unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let paths = doc["paths"].as_object().unwrap();
-    for p in ["/api/v1/persons/{person_id}", "/healthz", "/metrics"] {
+    for p in [
+        "/api/v1/persons/{person_id}",
+        "/api/v1/login",
+        "/api/v1/logout",
+        "/healthz",
+        "/metrics",
+    ] {
         assert!(paths.contains_key(p), "missing {p}: {:?}", paths.keys());
     }
     let schemas = doc["components"]["schemas"].as_object().unwrap();
@@ -178,6 +220,10 @@ async fn every_person_lookup_is_audited() {
         .map(|e| e.detail.as_str())
         .collect();
     assert_eq!(views.len(), 2, "{views:?}");
+    assert!(log
+        .iter()
+        .filter(|e| e.action == "api.person.view")
+        .all(|e| e.actor == "user:analyst"));
     assert!(views[0].contains("\"found\":true") && views[1].contains("\"found\":false"));
     assert_eq!(fanzha_store::verify_audit_chain(&log), None);
 }
@@ -270,16 +316,65 @@ async fn oversized_and_malformed_bodies_are_4xx_json() {
         (status, body["code"].as_str()),
         (StatusCode::PAYLOAD_TOO_LARGE, Some("payload_too_large"))
     );
+    let login = |body: &'static str, ct: &'static str| {
+        app.client
+            .post(format!("{}/api/v1/login", app.base))
+            .header("content-type", ct)
+            .body(body)
+            .send()
+    };
+    for (body, ct, status, code, field) in [
+        ("{not json", "application/json", 400, "malformed_body", None),
+        (
+            "{\"username\":\"a\"}",
+            "application/json",
+            400,
+            "malformed_body",
+            Some("password"),
+        ),
+        ("[1,2,3]", "application/json", 400, "malformed_body", None),
+        (
+            "{\"username\":7,\"password\":\"x\"}",
+            "application/json",
+            400,
+            "malformed_body",
+            None,
+        ),
+        (
+            "\u{0}\u{ff}",
+            "application/json",
+            400,
+            "malformed_body",
+            None,
+        ),
+        (
+            "username=a&password=b",
+            "application/x-www-form-urlencoded",
+            415,
+            "unsupported_media_type",
+            None,
+        ),
+    ] {
+        let (got, body_json) = TestApp::error_body(login(body, ct).await.unwrap()).await;
+        assert_eq!(got.as_u16(), status, "{body}: {body_json}");
+        assert_eq!(body_json["code"], code, "{body}");
+        if let Some(f) = field {
+            assert_eq!(body_json["field"], f, "{body}");
+        }
+    }
+    let mut huge = String::from("{\"username\":\"a\",\"password\":\"");
+    huge.push_str(&"x".repeat(BODY_LIMIT_BYTES));
+    huge.push_str("\"}");
     let res = app
         .client
-        .post(format!("{}/healthz", app.base))
+        .post(format!("{}/api/v1/login", app.base))
         .header("content-type", "application/json")
-        .body("{not json")
+        .body(huge)
         .send()
         .await
         .unwrap();
     let (status, _) = TestApp::error_body(res).await;
-    assert!(status.is_client_error(), "{status}");
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     let long_id = "9".repeat(500);
     let (status, body) =
         TestApp::error_body(app.get(&format!("/api/v1/persons/{long_id}")).await).await;
@@ -331,4 +426,126 @@ async fn shutdown_finishes_and_frees_the_port() {
     assert!(reqwest::get(format!("http://{addr}/healthz"))
         .await
         .is_err());
+}
+
+#[tokio::test]
+async fn the_person_endpoint_needs_a_session() {
+    let app = spawn_app().await;
+    app.seed_person("500103199001011234", "张三", "13812345678")
+        .await;
+    let path = "/api/v1/persons/500103199001011234";
+    for cookie in [
+        None,
+        Some("fanzha_session=".to_owned() + &"0".repeat(64)),
+        Some("fanzha_session=not-a-token".to_owned()),
+        Some("other=1".to_owned()),
+    ] {
+        let (status, body) = TestApp::error_body(app.get_as(path, cookie.as_deref()).await).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("unauthenticated")),
+            "{cookie:?}"
+        );
+        assert!(!body.to_string().contains("张"));
+    }
+}
+
+#[tokio::test]
+async fn roles_without_business_with_people_get_403() {
+    let app = spawn_app().await;
+    app.seed_person("500103199001011234", "张三", "13812345678")
+        .await;
+    let path = "/api/v1/persons/500103199001011234";
+    for (name, role) in [
+        ("bank", Role::BankOperator),
+        ("carrier", Role::CarrierOperator),
+        ("pub", Role::Publicity),
+        ("admin", Role::Admin),
+    ] {
+        let cookie = app.user(name, role).await;
+        let (status, body) = TestApp::error_body(app.get_as(path, Some(&cookie)).await).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("forbidden")),
+            "{role}"
+        );
+    }
+    let officer = app.user("officer", Role::StationOfficer).await;
+    assert_eq!(
+        app.get_as(path, Some(&officer)).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn login_sets_a_locked_down_cookie_and_wrong_passwords_say_nothing_more() {
+    let app = spawn_app().await;
+    let res = app
+        .post_login(serde_json::json!({ "username": "analyst", "password": PASSWORD }))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let set = res.headers()[reqwest::header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    for attr in [
+        "fanzha_session=",
+        "HttpOnly",
+        "Secure",
+        "SameSite=Strict",
+        "Path=/",
+    ] {
+        assert!(set.contains(attr), "{set} lacks {attr}");
+    }
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({ "username": "analyst", "role": "analyst" })
+    );
+
+    let wrong = app
+        .post_login(serde_json::json!({ "username": "analyst", "password": "guess" }))
+        .await;
+    let unknown = app
+        .post_login(serde_json::json!({ "username": "nobody", "password": PASSWORD }))
+        .await;
+    for res in [wrong, unknown] {
+        assert!(res.headers().get(reqwest::header::SET_COOKIE).is_none());
+        let (status, body) = TestApp::error_body(res).await;
+        assert_eq!(
+            (status, body["code"].as_str(), body["message"].as_str()),
+            (
+                StatusCode::UNAUTHORIZED,
+                Some("invalid_credentials"),
+                Some("wrong username or password")
+            )
+        );
+    }
+    let log = app.store.audit_list().await.unwrap();
+    assert_eq!(
+        log.iter()
+            .filter(|e| e.action == "api.login.failed")
+            .count(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn logout_ends_the_session() {
+    let app = spawn_app().await;
+    let path = "/api/v1/persons/500103199001019999";
+    assert_eq!(app.get(path).await.status(), StatusCode::NOT_FOUND);
+    let res = app
+        .client
+        .post(format!("{}/api/v1/logout", app.base))
+        .header(reqwest::header::COOKIE, &app.analyst)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert!(res.headers()[reqwest::header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .contains("Max-Age=0"));
+    assert_eq!(app.get(path).await.status(), StatusCode::UNAUTHORIZED);
 }

@@ -1,0 +1,227 @@
+//! Who is calling. People log in with a password (argon2id) and carry a session cookie
+//! (HttpOnly, Secure, SameSite=Strict); [`CurrentUser`] is the extractor every protected
+//! handler takes, so a handler without it is public by construction and visible in review.
+//!
+//! A session token is 32 random bytes; the store keeps only its SHA-256, so reading the
+//! database does not let anyone ride a session.
+
+use std::sync::OnceLock;
+
+use argon2::password_hash::rand_core::{OsRng, RngCore};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use fanzha_core::vocab::Role;
+use fanzha_store::Store;
+use sha2::{Digest, Sha256};
+
+use crate::error::{ApiError, Code};
+use crate::AppState;
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "fanzha_session";
+
+/// How long a session lasts: one working shift.
+pub const SESSION_SECONDS: i64 = 8 * 3600;
+
+/// Longer than any name or passphrase anyone types; bounds the work one request can ask of
+/// argon2 and the store.
+pub const MAX_USERNAME_CHARS: usize = 64;
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("hashing the password: {0}")]
+    Hash(String),
+    #[error(transparent)]
+    Store(#[from] fanzha_store::StoreError),
+}
+
+/// The argon2id PHC string of a password, with a fresh random salt (the crate's defaults:
+/// OWASP's recommended 19 MiB, 2 passes).
+pub fn hash_password(password: &str) -> Result<String, AuthError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AuthError::Hash(e.to_string()))
+}
+
+fn verify_password(phc: &str, password: &str) -> bool {
+    PasswordHash::new(phc).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
+}
+
+/// Checks a password against a stored hash, or against a throwaway one when there is no
+/// user, so an unknown name costs the same time as a wrong password and names cannot be
+/// probed by timing.
+pub(crate) async fn check_password(stored: Option<String>, password: String) -> bool {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    tokio::task::spawn_blocking(move || match stored {
+        Some(phc) => verify_password(&phc, &password),
+        None => {
+            let dummy = DUMMY.get_or_init(|| hash_password("not a password").unwrap_or_default());
+            verify_password(dummy, &password);
+            false
+        }
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// Adds a user with a hashed password; `None` when the name is taken.
+pub async fn add_user(
+    store: &dyn Store,
+    username: &str,
+    password: &str,
+    role: Role,
+) -> Result<Option<i64>, AuthError> {
+    let password = password.to_owned();
+    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| AuthError::Hash(e.to_string()))??;
+    Ok(store.user_add(username, &hash, role).await?)
+}
+
+/// A new session token (hex) and the hash the store keeps of it.
+pub(crate) fn new_token() -> (String, String) {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    let token = hex(&bytes);
+    let hash = token_hash(&token);
+    (token, hash)
+}
+
+fn token_hash(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+/// The `Set-Cookie` value starting a session.
+pub(crate) fn session_cookie(token: &str) -> String {
+    format!(
+        "{SESSION_COOKIE}={token}; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age={SESSION_SECONDS}"
+    )
+}
+
+/// The `Set-Cookie` value ending one.
+pub(crate) fn cleared_cookie() -> String {
+    format!("{SESSION_COOKIE}=; HttpOnly; Secure; SameSite=Strict; Path=/; Max-Age=0")
+}
+
+pub(crate) fn now_micros() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// The logged-in user of a request. Extracting it fails with 401 when no live session
+/// cookie came with the request.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub id: i64,
+    pub username: String,
+    pub role: Role,
+    /// The hash of the session this request rode, so logout can end exactly it.
+    pub(crate) session_hash: String,
+}
+
+impl CurrentUser {
+    /// The actor named in the audit trail.
+    pub fn actor(&self) -> String {
+        format!("user:{}", self.username)
+    }
+
+    /// 403 unless the user's role is one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                Code::Forbidden,
+                format!("the role {} may not do this", self.role),
+            ))
+        }
+    }
+}
+
+/// The session token from the request's cookies, if one of the right shape came.
+fn session_token(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().strip_prefix(SESSION_COOKIE)?.strip_prefix('='))
+        .find(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let unauthenticated = || ApiError::new(Code::Unauthenticated, "log in first");
+        let token = session_token(parts).ok_or_else(unauthenticated)?;
+        let hash = token_hash(token);
+        let user = state
+            .store
+            .session_user(&hash, now_micros())
+            .await?
+            .ok_or_else(unauthenticated)?;
+        Ok(CurrentUser {
+            id: user.id,
+            username: user.username,
+            role: user.role,
+            session_hash: hash,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_verifies_against_its_hash_only() {
+        let h = hash_password("correct horse").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password(&h, "correct horse"));
+        assert!(!verify_password(&h, "correct horse "));
+        assert!(!verify_password("not a phc string", "x"));
+        assert_ne!(h, hash_password("correct horse").unwrap(), "salts differ");
+    }
+
+    #[test]
+    fn tokens_are_random_and_stored_hashed() {
+        let (t1, h1) = new_token();
+        let (t2, _) = new_token();
+        assert_eq!(t1.len(), 64);
+        assert_ne!(t1, t2);
+        assert_ne!(t1, h1);
+        assert_eq!(h1, token_hash(&t1));
+    }
+
+    #[test]
+    fn the_session_cookie_is_locked_down() {
+        let c = session_cookie("abc");
+        for attr in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
+            assert!(c.contains(attr), "{c} lacks {attr}");
+        }
+    }
+}
