@@ -41,6 +41,9 @@ enum Command {
     Db(commands::db::Cmd),
     /// Serve the JSON API (and its OpenAPI document, /healthz, /metrics) until Ctrl-C.
     Serve(commands::serve::Args),
+    /// The server's users.
+    #[command(subcommand)]
+    User(commands::user::Cmd),
     /// Simulate a district into a directory and load it, showing what it holds.
     Demo(commands::demo::Args),
     /// Write a seeded simulated district: every data kind plus ground-truth labels.
@@ -123,6 +126,7 @@ async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Quarantine(cmd) => commands::quarantine::run(&ctx, cmd).await,
         Command::Db(cmd) => commands::db::run(&ctx, cmd).await,
         Command::Serve(args) => commands::serve::run(&ctx, args).await,
+        Command::User(cmd) => commands::user::run(&ctx, cmd).await,
         Command::Demo(args) => commands::demo::run(&ctx, args).await,
         Command::Sim(args) => commands::sim::run(&ctx, args).await,
         Command::Bench(cmd) => commands::bench::run(&ctx, cmd).await,

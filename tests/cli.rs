@@ -587,8 +587,19 @@ fn sim_writes_a_district_that_ingests_clean_and_refuses_a_bad_scale() {
     assert!(String::from_utf8_lossy(&long.stderr).contains("at most 366"));
 }
 
-both!(serve_answers_and_stops_on_sigterm, |db: super::Db| {
-    use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+/// One HTTP/1.1 request on a fresh connection; the whole answer, head and body.
+fn http(addr: &str, request: &str) -> String {
+    use std::io::{Read as _, Write as _};
+    let mut conn = std::net::TcpStream::connect(addr).unwrap();
+    conn.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).unwrap();
+    answer
+}
+
+/// `fanzha serve` on port 0; the child and the address it listens on.
+fn serve(db: &Db) -> (std::process::Child, String) {
+    use std::io::{BufRead as _, BufReader};
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_fanzha"))
         .args([
             "--db",
@@ -607,17 +618,71 @@ both!(serve_answers_and_stops_on_sigterm, |db: super::Db| {
         .unwrap();
     let v: serde_json::Value = serde_json::from_str(&line).unwrap();
     let url = v["url"].as_str().unwrap();
-    let addr = url.strip_prefix("http://").unwrap();
-    let mut conn = std::net::TcpStream::connect(addr).unwrap();
-    conn.write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
-        .unwrap();
-    let mut answer = String::new();
-    conn.read_to_string(&mut answer).unwrap();
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    assert!(answer.ends_with("{\"status\":\"ok\"}"), "{answer}");
+    (child, url.strip_prefix("http://").unwrap().to_owned())
+}
+
+fn sigterm(mut child: std::process::Child) -> std::process::ExitStatus {
     // SAFETY: kill(2) on our own child's pid; no memory is involved.
     let rc = unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
     assert_eq!(rc, 0);
-    let status = child.wait().unwrap();
+    child.wait().unwrap()
+}
+
+both!(serve_answers_and_stops_on_sigterm, |db: super::Db| {
+    let (child, addr) = super::serve(&db);
+    let answer = super::http(
+        &addr,
+        "GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    );
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.ends_with("{\"status\":\"ok\"}"), "{answer}");
+    let status = super::sigterm(child);
     assert!(status.success(), "a SIGTERM is a clean stop: {status:?}");
 });
+
+#[test]
+fn a_user_added_by_the_cli_logs_in_to_the_server() {
+    use std::io::Write as _;
+    let db = sqlite();
+    let add = |name: &str, role: &str, password: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_fanzha"))
+            .args(["--db", &db.target, "user", "add", name, "--role", role])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        writeln!(stdin, "{password}").unwrap();
+        drop(stdin);
+        child.wait_with_output().unwrap()
+    };
+    let password = "correct horse battery staple";
+    assert_eq!(code(&add("wang", "station_officer", password)), 0);
+    let taken = add("wang", "analyst", password);
+    assert_eq!(code(&taken), 2);
+    assert!(String::from_utf8_lossy(&taken.stderr).contains("taken"));
+    assert_eq!(code(&add("li", "analyst", "short")), 2);
+    assert_eq!(code(&add("zhao", "sheriff", password)), 2);
+
+    let (child, addr) = serve(&db);
+    let body = format!("{{\"username\":\"wang\",\"password\":\"{password}\"}}");
+    let answer = http(
+        &addr,
+        &format!(
+            "POST /api/v1/login HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("\"role\":\"station_officer\""), "{answer}");
+    assert!(sigterm(child).success());
+
+    let audit = db.run(&["--json", "db", "audit"]);
+    let text = String::from_utf8_lossy(&audit.stdout);
+    assert!(
+        !text.contains(password),
+        "the password reached the audit trail"
+    );
+}

@@ -7,6 +7,7 @@ pub mod ingest;
 pub mod quarantine;
 pub mod serve;
 pub mod sim;
+pub mod user;
 
 use std::sync::Arc;
 
