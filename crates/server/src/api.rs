@@ -2,7 +2,7 @@
 //! paths annotated here, so it cannot drift from the code.
 
 use axum::extract::rejection::{JsonRejection, PathRejection};
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -14,6 +14,7 @@ use utoipa::OpenApi;
 
 use crate::auth::{self, CurrentUser};
 use crate::error::{ApiError, Code, ErrorBody};
+use crate::ratelimit;
 use crate::AppState;
 
 #[derive(OpenApi)]
@@ -105,11 +106,13 @@ pub struct LoginResponse {
         (status = 400, description = "Not a login document", body = ErrorBody),
         (status = 401, description = "Wrong username or password", body = ErrorBody),
         (status = 413, description = "Body over the limit", body = ErrorBody),
-        (status = 415, description = "Body not declared as JSON", body = ErrorBody)
+        (status = 415, description = "Body not declared as JSON", body = ErrorBody),
+        (status = 429, description = "Too many failed logins; see Retry-After", body = ErrorBody)
     )
 )]
 pub async fn login(
     State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<std::net::SocketAddr>,
     body: Result<Json<LoginRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(req) = body?;
@@ -123,6 +126,28 @@ pub async fn login(
             ApiError::new(Code::InvalidParameter, "password too long").with_field("password")
         );
     }
+    let now = std::time::Instant::now();
+    let user_key = format!("user:{}", req.username);
+    let addr_key = format!("addr:{}", client.ip());
+    let wait = [
+        (&user_key, ratelimit::MAX_FAILURES_PER_USER),
+        (&addr_key, ratelimit::MAX_FAILURES_PER_ADDRESS),
+    ]
+    .into_iter()
+    .filter_map(|(key, max)| state.logins.blocked(key, max, now))
+    .max();
+    if let Some(wait) = wait {
+        let mut res = ApiError::new(
+            Code::TooManyAttempts,
+            "too many failed logins; try again later",
+        )
+        .into_response();
+        // Whole seconds, rounded up, so a client that waits exactly this long gets through.
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
+        return Ok(res);
+    }
     let user = state
         .store
         .user_by_name(&req.username)
@@ -133,6 +158,8 @@ pub async fn login(
     let user = match user {
         Some(u) if ok => u,
         _ => {
+            state.logins.failed(&user_key, now);
+            state.logins.failed(&addr_key, now);
             let detail = serde_json::json!({ "username": req.username });
             state
                 .store
@@ -144,6 +171,7 @@ pub async fn login(
             ));
         }
     };
+    state.logins.succeeded(&user_key);
     let (token, hash) = auth::new_token();
     let expires = auth::now_micros().saturating_add(auth::SESSION_SECONDS * 1_000_000);
     state.store.session_add(&hash, user.id, expires).await?;

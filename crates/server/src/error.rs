@@ -48,6 +48,9 @@ error_codes! {
     Unauthenticated => "unauthenticated", UNAUTHORIZED;
     /// The username or password is wrong (which one is not said).
     InvalidCredentials => "invalid_credentials", UNAUTHORIZED;
+    /// Too many failed logins for this username or from this address; `Retry-After` says
+    /// how long to wait.
+    TooManyAttempts => "too_many_attempts", TOO_MANY_REQUESTS;
     /// The caller's role may not do this.
     Forbidden => "forbidden", FORBIDDEN;
     PersonNotFound => "person_not_found", NOT_FOUND;
@@ -70,6 +73,7 @@ impl Code {
             StatusCode::UNSUPPORTED_MEDIA_TYPE => Code::UnsupportedMediaType,
             StatusCode::UNAUTHORIZED => Code::Unauthenticated,
             StatusCode::FORBIDDEN => Code::Forbidden,
+            StatusCode::TOO_MANY_REQUESTS => Code::TooManyAttempts,
             StatusCode::SERVICE_UNAVAILABLE => Code::StoreUnavailable,
             s if s.is_client_error() => Code::BadRequest,
             _ => Code::Internal,

@@ -10,6 +10,7 @@ mod api;
 pub mod auth;
 pub mod error;
 pub mod metrics;
+pub mod ratelimit;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -69,6 +70,7 @@ pub(crate) struct AppState {
     pub metrics: Arc<Metrics>,
     /// Rendered once: the document is a function of the code.
     pub openapi: axum::body::Bytes,
+    pub logins: Arc<ratelimit::LoginLimiter>,
 }
 
 /// The server, bound and ready to run.
@@ -132,7 +134,11 @@ impl Application {
         self,
         stop: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
-        axum::serve(self.listener, self.router)
+        // Connection info gives handlers the client's address (login limits count by it).
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
             .with_graceful_shutdown(stop)
             .await
             .map_err(ServerError::Serve)
@@ -174,6 +180,7 @@ fn router(store: Arc<dyn Store>) -> Router {
         store,
         metrics: Arc::clone(&metrics),
         openapi: axum::body::Bytes::from(openapi),
+        logins: Arc::new(ratelimit::LoginLimiter::default()),
     };
     let header = |name: HeaderName, value: &'static str| {
         SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value))

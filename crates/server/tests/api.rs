@@ -549,3 +549,31 @@ async fn logout_ends_the_session() {
         .contains("Max-Age=0"));
     assert_eq!(app.get(path).await.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn repeated_failed_logins_are_refused_for_a_while() {
+    let app = spawn_app().await;
+    let wrong = serde_json::json!({ "username": "analyst", "password": "guess" });
+    for _ in 0..fanzha_server::ratelimit::MAX_FAILURES_PER_USER {
+        assert_eq!(
+            app.post_login(wrong.clone()).await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    // Now even the right password waits: the guesser cannot tell it was right.
+    let right = serde_json::json!({ "username": "analyst", "password": PASSWORD });
+    let res = app.post_login(right).await;
+    let retry_after: u64 = res.headers()[reqwest::header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry_after > 0 && retry_after <= fanzha_server::ratelimit::WINDOW.as_secs());
+    let (status, body) = TestApp::error_body(res).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("too_many_attempts"))
+    );
+    // Other users are not locked out by someone guessing at this one.
+    app.user("second", Role::Analyst).await;
+}
