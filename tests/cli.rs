@@ -246,7 +246,7 @@ both!(
 both!(
     the_demo_loads_every_kind_and_reruns_clean,
     |db: super::Db| {
-        let out = db.run(&["demo"]);
+        let out = db.run(&["demo", "--no-serve"]);
         assert_eq!(
             super::code(&out),
             0,
@@ -261,7 +261,7 @@ both!(
             );
         }
         assert_eq!(first["quarantine"], 0);
-        assert_eq!(super::code(&db.run(&["demo"])), 0);
+        assert_eq!(super::code(&db.run(&["demo", "--no-serve"])), 0);
         assert_eq!(db.stats(), first, "a second demo stores nothing new");
     }
 );
@@ -685,4 +685,48 @@ fn a_user_added_by_the_cli_logs_in_to_the_server() {
         !text.contains(password),
         "the password reached the audit trail"
     );
+}
+
+#[test]
+fn the_demo_serves_with_an_account_per_role() {
+    use std::io::{BufRead as _, BufReader};
+    let db = sqlite();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fanzha"))
+        .args([
+            "--db",
+            &db.target,
+            "--json",
+            "demo",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let _counts = lines.next().unwrap().unwrap();
+    let v: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    let addr = v["url"].as_str().unwrap().strip_prefix("http://").unwrap();
+    let accounts = v["accounts"].as_array().unwrap();
+    assert_eq!(accounts.len(), 11, "{accounts:?}");
+    let analyst = accounts
+        .iter()
+        .find(|a| a["username"] == "analyst")
+        .unwrap();
+    let body = serde_json::json!({
+        "username": "analyst",
+        "password": analyst["password"],
+    })
+    .to_string();
+    let answer = http(
+        addr,
+        &format!(
+            "POST /api/v1/login HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(sigterm(child).success());
 }

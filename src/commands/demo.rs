@@ -1,11 +1,15 @@
 //! `fanzha demo`: simulates a small district (about 5,000 residents, a week, seeded), loads
-//! every file the simulator wrote into the store, and shows what it holds with a few headline
-//! figures from the ground truth. Later capabilities grow it (the engines, the console).
+//! every file the simulator wrote into the store, shows what it holds with a few headline
+//! figures from the ground truth, then serves it with one demo account per role (new random
+//! passwords on every run). Later capabilities grow it (the engines, the console).
 
+use std::io::Write as _;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use fanzha_core::schema::Kind;
+use fanzha_core::vocab::Role;
 use fanzha_core::Money;
 use fanzha_ingest::IngestOptions;
 
@@ -18,6 +22,12 @@ pub struct Args {
     /// The simulator's seed (one seed gives the same district on every run).
     #[arg(long, default_value_t = DEMO_SEED)]
     seed: u64,
+    /// Where the server listens; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Load the district and stop, without serving it.
+    #[arg(long)]
+    no_serve: bool,
 }
 
 /// The demo district's seed: the simulation's first day, 2026-03-01.
@@ -117,9 +127,64 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<Outcome> {
             ctx.db
         );
     }
+    if !args.no_serve {
+        serve(ctx, &store, args.listen).await?;
+    }
     Ok(if rejected > 0 {
         Outcome::Rejected
     } else {
         Outcome::Clean
     })
+}
+
+/// Gives every role a demo account named after it, with a fresh random password (a rerun
+/// replaces the last run's, so no password outlives the run that printed it), then serves.
+async fn serve(
+    ctx: &Context,
+    store: &Arc<dyn fanzha_store::Store>,
+    listen: SocketAddr,
+) -> anyhow::Result<()> {
+    let mut accounts = Vec::new();
+    for role in Role::ALL {
+        let password = fanzha_server::auth::random_password();
+        fanzha_server::auth::set_user(&**store, role.as_str(), &password, *role)
+            .await
+            .with_context(|| format!("creating the demo account {role}"))?;
+        accounts.push((role.as_str(), password));
+    }
+    let names: Vec<&str> = accounts.iter().map(|(n, _)| *n).collect();
+    super::audit(
+        store,
+        "cli.demo.accounts",
+        serde_json::json!({ "usernames": names }),
+    )
+    .await?;
+    let app = fanzha_server::Application::build(fanzha_server::Settings {
+        listen,
+        db: ctx.db.clone(),
+    })
+    .await?;
+    let url = format!("http://{}", app.local_addr());
+    if ctx.json {
+        let accounts: Vec<serde_json::Value> = accounts
+            .iter()
+            .map(|(u, p)| serde_json::json!({ "username": u, "password": p }))
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({ "url": url, "accounts": accounts })
+        );
+    } else {
+        println!();
+        println!("演示账号 demo accounts (username = role; passwords are new on every run):");
+        for (username, password) in &accounts {
+            println!("  {username:<18} {password}");
+        }
+        println!();
+        println!("serving on {url}  (POST {url}/api/v1/login, API document {url}/api/openapi.json; Ctrl-C stops)");
+    }
+    // Whoever started us (a script, a test) reads the URL before the first request.
+    std::io::stdout().flush().context("writing the URL")?;
+    app.run_until_stopped().await?;
+    Ok(())
 }

@@ -88,6 +88,41 @@ pub async fn add_user(
     Ok(store.user_add(username, &hash, role).await?)
 }
 
+/// Adds a user, or gives an existing one this password (ending their sessions). For demo
+/// accounts, whose passwords are new on every demo run.
+pub async fn set_user(
+    store: &dyn Store,
+    username: &str,
+    password: &str,
+    role: Role,
+) -> Result<(), AuthError> {
+    let owned = password.to_owned();
+    let hash = tokio::task::spawn_blocking(move || hash_password(&owned))
+        .await
+        .map_err(|e| AuthError::Hash(e.to_string()))??;
+    if store.user_add(username, &hash, role).await?.is_none() {
+        store.user_set_password(username, &hash).await?;
+    }
+    Ok(())
+}
+
+/// A random password of 16 letters and digits (about 93 bits), without look-alikes
+/// (0/O, 1/l/I) so it can be read off a screen.
+pub fn random_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut out = String::with_capacity(16);
+    while out.len() < 16 {
+        let mut b = [0u8; 1];
+        OsRng.fill_bytes(&mut b);
+        // Rejection sampling keeps every character equally likely.
+        let i = usize::from(b[0]);
+        if i < 256 - 256 % ALPHABET.len() {
+            out.push(char::from(ALPHABET[i % ALPHABET.len()]));
+        }
+    }
+    out
+}
+
 /// A new session token (hex) and the hash the store keeps of it.
 pub(crate) fn new_token() -> (String, String) {
     let mut bytes = [0u8; 32];
@@ -215,6 +250,16 @@ mod tests {
         assert_ne!(t1, t2);
         assert_ne!(t1, h1);
         assert_eq!(h1, token_hash(&t1));
+    }
+
+    #[test]
+    fn random_passwords_are_long_and_differ() {
+        let a = random_password();
+        assert_eq!(a.len(), 16);
+        assert!(a
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() && !"0O1lI".contains(c)));
+        assert_ne!(a, random_password());
     }
 
     #[test]

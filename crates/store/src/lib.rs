@@ -224,6 +224,10 @@ pub trait Store: Send + Sync {
 
     async fn user_by_name(&self, username: &str) -> Result<Option<UserRow>>;
 
+    /// Replaces a user's password hash and ends all their sessions; `false` when there is no
+    /// such user.
+    async fn user_set_password(&self, username: &str, password_hash: &str) -> Result<bool>;
+
     /// Records a session, identified by the SHA-256 of its token (hex), until `expires_at`.
     async fn session_add(&self, token_hash: &str, user_id: i64, expires_at: i64) -> Result<()>;
 

@@ -466,6 +466,26 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn user_set_password(&self, username: &str, password_hash: &str) -> Result<bool> {
+        let (username, hash) = (username.to_owned(), password_hash.to_owned());
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let id: Option<i64> = tx
+                .query_row(
+                    "UPDATE users SET password_hash = ?1 WHERE username = ?2 RETURNING id",
+                    params![hash, username],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(id) = id {
+                tx.execute("DELETE FROM sessions WHERE user_id = ?1", [id])?;
+            }
+            tx.commit()?;
+            Ok(id.is_some())
+        })
+        .await
+    }
+
     async fn session_add(&self, token_hash: &str, user_id: i64, expires_at: i64) -> Result<()> {
         let token_hash = token_hash.to_owned();
         self.run(move |conn| {

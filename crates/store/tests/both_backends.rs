@@ -572,4 +572,24 @@ both!(users_and_sessions, |s: Arc<dyn Store>| async move {
     s.session_remove("h1").await.unwrap();
     assert_eq!(s.session_user("h1", 0).await.unwrap(), None, "logged out");
     s.session_remove("h1").await.unwrap();
+
+    s.session_add("h3", id, 1_000).await.unwrap();
+    assert!(s
+        .user_set_password("analyst1", "$argon2id$new")
+        .await
+        .unwrap());
+    assert_eq!(
+        s.user_by_name("analyst1")
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash,
+        "$argon2id$new"
+    );
+    assert_eq!(
+        s.session_user("h3", 0).await.unwrap(),
+        None,
+        "a new password ends the old sessions"
+    );
+    assert!(!s.user_set_password("nobody", "$argon2id$x").await.unwrap());
 });
