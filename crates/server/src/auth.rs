@@ -62,6 +62,12 @@ fn verify_password(phc: &str, password: &str) -> bool {
 /// probed by timing.
 pub(crate) async fn check_password(stored: Option<String>, password: String) -> bool {
     static DUMMY: OnceLock<String> = OnceLock::new();
+    // Each check takes 19 MiB and a core for tens of milliseconds: a burst of logins from
+    // many addresses waits here instead of filling the blocking pool and the memory.
+    static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+    let Ok(_permit) = HASHING.acquire().await else {
+        return false;
+    };
     tokio::task::spawn_blocking(move || match stored {
         Some(phc) => verify_password(&phc, &password),
         None => {

@@ -53,6 +53,8 @@ error_codes! {
     TooManyAttempts => "too_many_attempts", TOO_MANY_REQUESTS;
     /// The caller's role may not do this.
     Forbidden => "forbidden", FORBIDDEN;
+    /// A state-changing request a browser sent from another site (CSRF).
+    CrossSiteRequest => "cross_site_request", FORBIDDEN;
     PersonNotFound => "person_not_found", NOT_FOUND;
     RouteNotFound => "route_not_found", NOT_FOUND;
     MethodNotAllowed => "method_not_allowed", METHOD_NOT_ALLOWED;

@@ -187,7 +187,7 @@ fn router(store: Arc<dyn Store>) -> Router {
     };
     // Layers wrap from the bottom up: security headers outermost, so every response carries
     // them, errors included; the JSON error shape next; then metrics (seeing each route's
-    // final status); body limits innermost.
+    // final status, refusals included); the cross-site check and body limits innermost.
     Router::new()
         .route("/healthz", get(api::healthz))
         .route("/metrics", get(api::metrics))
@@ -199,6 +199,7 @@ fn router(store: Arc<dyn Store>) -> Router {
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
+        .layer(middleware::from_fn(same_origin_writes))
         .layer(middleware::from_fn_with_state(metrics, metrics::track))
         .layer(middleware::from_fn(json_errors))
         .layer(header(
@@ -210,6 +211,40 @@ fn router(store: Arc<dyn Store>) -> Router {
         .layer(header(header::REFERRER_POLICY, "no-referrer"))
         // Responses carry personal data, masked or not: no cache keeps a copy.
         .layer(header(header::CACHE_CONTROL, "no-store"))
+}
+
+/// Refuses state-changing requests a browser sends from another site: the defence against
+/// cross-site request forgery that needs no token in the API. The session cookie is already
+/// SameSite=Strict; this is the second wall, for browsers or proxies that drop the attribute.
+/// Requests without `Origin` (non-browser clients: banks' systems, curl) pass; a browser
+/// always sends it on a cross-origin POST.
+async fn same_origin_writes(req: Request, next: Next) -> Response {
+    use axum::http::Method;
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(req).await;
+    }
+    let headers = req.headers();
+    let cross_site = headers
+        .get("sec-fetch-site")
+        .is_some_and(|v| v.as_bytes() == b"cross-site");
+    let foreign_origin = headers.get(header::ORIGIN).is_some_and(|origin| {
+        let origin_host = origin
+            .to_str()
+            .ok()
+            .and_then(|o| o.split_once("://"))
+            .map(|(_, host)| host);
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+        // `Origin: null` (a sandboxed frame, a file) has no host and never matches.
+        origin_host.is_none() || origin_host != host
+    });
+    if cross_site || foreign_origin {
+        return ApiError::new(
+            Code::CrossSiteRequest,
+            "a state-changing request must come from this site",
+        )
+        .into_response();
+    }
+    next.run(req).await
 }
 
 /// Gives errors produced outside our handlers (a method the route lacks, a body over the

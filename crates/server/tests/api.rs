@@ -577,3 +577,48 @@ async fn repeated_failed_logins_are_refused_for_a_while() {
     // Other users are not locked out by someone guessing at this one.
     app.user("second", Role::Analyst).await;
 }
+
+#[tokio::test]
+async fn cross_site_writes_are_refused() {
+    let app = spawn_app().await;
+    let login = serde_json::json!({ "username": "analyst", "password": PASSWORD });
+    let post = |headers: &[(&'static str, String)]| {
+        let mut req = app
+            .client
+            .post(format!("{}/api/v1/login", app.base))
+            .json(&login);
+        for (k, v) in headers {
+            req = req.header(*k, v);
+        }
+        req.send()
+    };
+    for headers in [
+        vec![("origin", "http://evil.example".to_owned())],
+        vec![("origin", "null".to_owned())],
+        vec![("sec-fetch-site", "cross-site".to_owned())],
+    ] {
+        let (status, body) = TestApp::error_body(post(&headers).await.unwrap()).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("cross_site_request")),
+            "{headers:?}"
+        );
+    }
+    let same = app.base.clone();
+    let res = post(&[
+        ("origin", same),
+        ("sec-fetch-site", "same-origin".to_owned()),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "same-origin login");
+    // Reads are not writes: a cross-site GET still answers (and still needs a session).
+    let res = app
+        .client
+        .get(format!("{}/healthz", app.base))
+        .header("origin", "http://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+}
