@@ -41,6 +41,9 @@ enum Command {
     Db(commands::db::Cmd),
     /// Serve the JSON API (and its OpenAPI document, /healthz, /metrics) until Ctrl-C.
     Serve(commands::serve::Args),
+    /// API keys for banks' and carriers' systems.
+    #[command(subcommand)]
+    Key(commands::key::Cmd),
     /// The server's users.
     #[command(subcommand)]
     User(commands::user::Cmd),
@@ -126,6 +129,7 @@ async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Quarantine(cmd) => commands::quarantine::run(&ctx, cmd).await,
         Command::Db(cmd) => commands::db::run(&ctx, cmd).await,
         Command::Serve(args) => commands::serve::run(&ctx, args).await,
+        Command::Key(cmd) => commands::key::run(&ctx, cmd).await,
         Command::User(cmd) => commands::user::run(&ctx, cmd).await,
         Command::Demo(args) => commands::demo::run(&ctx, args).await,
         Command::Sim(args) => commands::sim::run(&ctx, args).await,

@@ -525,7 +525,7 @@ fn migrate_reports_what_it_applied() {
     let db = sqlite();
     let first: Value =
         serde_json::from_slice(&db.run(&["--json", "db", "migrate"]).stdout).unwrap();
-    assert_eq!(first["applied_now"], serde_json::json!([1, 2]));
+    assert_eq!(first["applied_now"], serde_json::json!([1, 2, 3]));
     let again: Value =
         serde_json::from_slice(&db.run(&["--json", "db", "migrate"]).stdout).unwrap();
     assert_eq!(again["applied_now"], serde_json::json!([]));
@@ -730,3 +730,43 @@ fn the_demo_serves_with_an_account_per_role() {
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(sigterm(child).success());
 }
+
+both!(keys_are_shown_once_listed_and_revoked, |db: super::Db| {
+    let out = db.run(&[
+        "--json",
+        "key",
+        "add",
+        "--institution",
+        "ICBC",
+        "--role",
+        "bank_operator",
+        "--label",
+        "core",
+    ]);
+    assert_eq!(
+        super::code(&out),
+        0,
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let made: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let key = made["key"].as_str().unwrap();
+    assert!(key.starts_with("fzk_"));
+    let id = made["id"].as_i64().unwrap().to_string();
+    let refused = db.run(&["key", "add", "--institution", "ICBC", "--role", "analyst"]);
+    assert_eq!(super::code(&refused), 2);
+
+    let list = db.run(&["--json", "key", "list"]);
+    let text = String::from_utf8_lossy(&list.stdout);
+    assert!(text.contains("\"institution_code\": \"ICBC\""), "{text}");
+    assert!(!text.contains(&key[4..]), "the key is never shown again");
+    assert_eq!(super::code(&db.run(&["key", "revoke", &id])), 0);
+    assert_eq!(
+        super::code(&db.run(&["key", "revoke", &id])),
+        2,
+        "already revoked"
+    );
+    let list = db.run(&["--json", "key", "list"]);
+    let keys: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+    assert!(keys[0]["revoked_at"].is_i64());
+});

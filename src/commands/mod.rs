@@ -4,6 +4,7 @@ pub mod bench;
 pub mod db;
 pub mod demo;
 pub mod ingest;
+pub mod key;
 pub mod quarantine;
 pub mod serve;
 pub mod sim;

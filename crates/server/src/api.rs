@@ -197,14 +197,21 @@ pub async fn login(
     tag = "session",
     responses(
         (status = 204, description = "Logged out"),
-        (status = 401, description = "Not logged in", body = ErrorBody)
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "An API key cannot log out", body = ErrorBody)
     )
 )]
 pub async fn logout(
     State(state): State<AppState>,
     user: CurrentUser,
 ) -> Result<Response, ApiError> {
-    state.store.session_remove(&user.session_hash).await?;
+    let Some(session) = &user.session_hash else {
+        return Err(ApiError::new(
+            Code::Forbidden,
+            "an API key is revoked by the operator, not logged out",
+        ));
+    };
+    state.store.session_remove(session).await?;
     state
         .store
         .audit_append(&user.actor(), "api.logout", "{}")
@@ -278,7 +285,7 @@ const PERSON_READERS: &[Role] = &[
     Role::CommunityWorker,
 ];
 
-/// One person, masked. Needs a session and a role whose work is with people.
+/// One person, masked. Needs a session (or key) and a role whose work is with people.
 #[utoipa::path(
     get,
     path = "/api/v1/persons/{person_id}",

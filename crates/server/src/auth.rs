@@ -1,9 +1,10 @@
 //! Who is calling. People log in with a password (argon2id) and carry a session cookie
-//! (HttpOnly, Secure, SameSite=Strict); [`CurrentUser`] is the extractor every protected
-//! handler takes, so a handler without it is public by construction and visible in review.
+//! (HttpOnly, Secure, SameSite=Strict); banks' and carriers' systems send an API key as
+//! `Authorization: Bearer fzk_…`. [`CurrentUser`] is the extractor every protected handler
+//! takes, so a handler without it is public by construction and visible in review.
 //!
-//! A session token is 32 random bytes; the store keeps only its SHA-256, so reading the
-//! database does not let anyone ride a session.
+//! Session tokens and API keys are 32 random bytes; the store keeps only their SHA-256, so
+//! reading the database does not let anyone ride a session or call as a bank.
 
 use std::sync::OnceLock;
 
@@ -129,6 +130,26 @@ pub fn random_password() -> String {
     out
 }
 
+/// The prefix of every API key: recognisable in a leaked config file or a secret scanner.
+pub const API_KEY_PREFIX: &str = "fzk_";
+
+/// Makes an API key for an institution's system and stores its hash; returns the key's id
+/// and the key, which is shown once and never stored.
+pub async fn add_api_key(
+    store: &dyn Store,
+    institution_code: &str,
+    role: Role,
+    label: &str,
+) -> Result<(i64, String), AuthError> {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    let key = format!("{API_KEY_PREFIX}{}", hex(&bytes));
+    let id = store
+        .api_key_add(&token_hash(&key), institution_code, role, label)
+        .await?;
+    Ok((id, key))
+}
+
 /// A new session token (hex) and the hash the store keeps of it.
 pub(crate) fn new_token() -> (String, String) {
     let mut bytes = [0u8; 32];
@@ -171,21 +192,23 @@ pub(crate) fn now_micros() -> i64 {
         .unwrap_or(0)
 }
 
-/// The logged-in user of a request. Extracting it fails with 401 when no live session
-/// cookie came with the request.
+/// The caller of a request: a logged-in person or an institution's API key. Extracting it
+/// fails with 401 when neither a live session cookie nor an active key came with the request.
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
-    pub id: i64,
-    pub username: String,
+    /// Who, as the audit trail names them: `user:NAME` or `key:ID:INSTITUTION`.
+    actor: String,
     pub role: Role,
-    /// The hash of the session this request rode, so logout can end exactly it.
-    pub(crate) session_hash: String,
+    /// The institution an API key acts for; scoping will confine it to that institution.
+    pub institution: Option<String>,
+    /// The hash of the session this request rode (none for a key), so logout ends exactly it.
+    pub(crate) session_hash: Option<String>,
 }
 
 impl CurrentUser {
     /// The actor named in the audit trail.
     pub fn actor(&self) -> String {
-        format!("user:{}", self.username)
+        self.actor.clone()
     }
 
     /// 403 unless the user's role is one of `roles`.
@@ -217,6 +240,30 @@ impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        // A request that names a key is judged by the key alone, never by a cookie beside it.
+        if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
+            let refused = || ApiError::new(Code::Unauthenticated, "unknown or revoked API key");
+            let key = auth
+                .to_str()
+                .ok()
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .filter(|k| {
+                    k.strip_prefix(API_KEY_PREFIX)
+                        .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+                })
+                .ok_or_else(refused)?;
+            let row = state
+                .store
+                .api_key_active(&token_hash(key))
+                .await?
+                .ok_or_else(refused)?;
+            return Ok(CurrentUser {
+                actor: format!("key:{}:{}", row.id, row.institution_code),
+                role: row.role,
+                institution: Some(row.institution_code),
+                session_hash: None,
+            });
+        }
         let unauthenticated = || ApiError::new(Code::Unauthenticated, "log in first");
         let token = session_token(parts).ok_or_else(unauthenticated)?;
         let hash = token_hash(token);
@@ -226,10 +273,10 @@ impl FromRequestParts<AppState> for CurrentUser {
             .await?
             .ok_or_else(unauthenticated)?;
         Ok(CurrentUser {
-            id: user.id,
-            username: user.username,
+            actor: format!("user:{}", user.username),
             role: user.role,
-            session_hash: hash,
+            institution: None,
+            session_hash: Some(hash),
         })
     }
 }

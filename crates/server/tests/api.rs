@@ -622,3 +622,77 @@ async fn cross_site_writes_are_refused() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn institutions_call_with_keys_until_revoked() {
+    let app = spawn_app().await;
+    app.seed_person("500103199001011234", "张三", "13812345678")
+        .await;
+    let (id, key) =
+        fanzha_server::auth::add_api_key(&*app.store, "ICBC", Role::BankOperator, "core banking")
+            .await
+            .unwrap();
+    assert!(key.starts_with("fzk_") && key.len() == 68);
+    let keys = app.store.api_key_list().await.unwrap();
+    assert!(
+        !format!("{keys:?}").contains(&key[4..]),
+        "the key itself is not stored"
+    );
+
+    let with = |auth: String| {
+        app.client
+            .get(format!("{}/api/v1/persons/500103199001011234", app.base))
+            .header("authorization", auth)
+            .send()
+    };
+    // Known: authenticated, and a bank may not look people up by id.
+    let (status, body) = TestApp::error_body(with(format!("Bearer {key}")).await.unwrap()).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("forbidden"))
+    );
+    let analyst_key =
+        fanzha_server::auth::add_api_key(&*app.store, "CENTRE", Role::Analyst, "integration")
+            .await
+            .unwrap()
+            .1;
+    assert_eq!(
+        with(format!("Bearer {analyst_key}"))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    let log = app.store.audit_list().await.unwrap();
+    assert!(log
+        .iter()
+        .any(|e| e.action == "api.person.view" && e.actor.ends_with(":CENTRE")));
+
+    assert!(app.store.api_key_revoke(id).await.unwrap());
+    let mut forged = key.clone();
+    forged.replace_range(10..11, if &key[10..11] == "a" { "b" } else { "a" });
+    for auth in [
+        format!("Bearer {key}"),
+        format!("Bearer {forged}"),
+        format!("Bearer {}", &key[..20]),
+        format!("Basic {key}"),
+        "Bearer ".to_owned(),
+    ] {
+        let (status, body) = TestApp::error_body(with(auth.clone()).await.unwrap()).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("unauthenticated")),
+            "{auth}"
+        );
+    }
+    // A bad key is not rescued by a good cookie beside it.
+    let res = app
+        .client
+        .get(format!("{}/api/v1/persons/500103199001011234", app.base))
+        .header("authorization", format!("Bearer {key}"))
+        .header("cookie", &app.analyst)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}

@@ -175,6 +175,23 @@ pub struct UserRow {
     pub disabled_at: Option<i64>,
 }
 
+/// An institution's API key as stored (never the key itself, which only its holder has).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ApiKeyRow {
+    pub id: i64,
+    /// The bank or carrier the key acts for (an `institutions` code).
+    pub institution_code: String,
+    #[serde(serialize_with = "role_text")]
+    pub role: Role,
+    pub label: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+fn role_text<S: serde::Serializer>(r: &Role, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(r.as_str())
+}
+
 /// A stored role that is not one of [`Role`]'s words: the table was written by something
 /// other than this store.
 pub(crate) fn parse_role(s: &str) -> Result<Role> {
@@ -227,6 +244,24 @@ pub trait Store: Send + Sync {
     /// Replaces a user's password hash and ends all their sessions; `false` when there is no
     /// such user.
     async fn user_set_password(&self, username: &str, password_hash: &str) -> Result<bool>;
+
+    /// Stores a new API key by its hash; returns its id.
+    async fn api_key_add(
+        &self,
+        key_hash: &str,
+        institution_code: &str,
+        role: Role,
+        label: &str,
+    ) -> Result<i64>;
+
+    /// The key with this hash, unless it is revoked.
+    async fn api_key_active(&self, key_hash: &str) -> Result<Option<ApiKeyRow>>;
+
+    /// Every key, revoked ones included, oldest first.
+    async fn api_key_list(&self) -> Result<Vec<ApiKeyRow>>;
+
+    /// Revokes a key; `false` when there is no such key or it was already revoked.
+    async fn api_key_revoke(&self, id: i64) -> Result<bool>;
 
     /// Records a session, identified by the SHA-256 of its token (hex), until `expires_at`.
     async fn session_add(&self, token_hash: &str, user_id: i64, expires_at: i64) -> Result<()>;

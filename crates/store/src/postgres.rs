@@ -15,10 +15,12 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{Executor, PgConnection, PgPool, Row as _};
 
 use crate::compare::{self, classify, Verdict};
-use crate::migrate::{self, MIGRATIONS, PERSON_COLS, QUARANTINE_COLS, TRANSFER_COLS, USER_COLS};
+use crate::migrate::{
+    self, API_KEY_COLS, MIGRATIONS, PERSON_COLS, QUARANTINE_COLS, TRANSFER_COLS, USER_COLS,
+};
 use crate::{
-    AuditEntry, Backend, Batch, BatchOutcome, Item, PersonRow, QuarantineEntry, Rejection, Result,
-    Store, StoreError, TransferCore, UserRow,
+    ApiKeyRow, AuditEntry, Backend, Batch, BatchOutcome, Item, PersonRow, QuarantineEntry,
+    Rejection, Result, Store, StoreError, TransferCore, UserRow,
 };
 
 /// Advisory-lock keys: one for migrations, one for the audit chain's tail.
@@ -419,6 +421,17 @@ fn user(r: &PgRow) -> Result<UserRow> {
     })
 }
 
+fn api_key(r: &PgRow) -> Result<ApiKeyRow> {
+    Ok(ApiKeyRow {
+        id: r.try_get(0)?,
+        institution_code: r.try_get(1)?,
+        role: crate::parse_role(r.try_get(2)?)?,
+        label: r.try_get(3)?,
+        created_at: r.try_get(4)?,
+        revoked_at: r.try_get(5)?,
+    })
+}
+
 fn transfer(r: &PgRow) -> Result<TransferCore> {
     Ok(TransferCore {
         tx_id: r.try_get(0)?,
@@ -600,6 +613,56 @@ impl Store for PgStore {
         }
         tx.commit().await?;
         Ok(id.is_some())
+    }
+
+    async fn api_key_add(
+        &self,
+        key_hash: &str,
+        institution_code: &str,
+        role: Role,
+        label: &str,
+    ) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO api_keys (key_hash, institution_code, role, label, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(key_hash)
+        .bind(institution_code)
+        .bind(role.as_str())
+        .bind(label)
+        .bind(crate::now_micros())
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    async fn api_key_active(&self, key_hash: &str) -> Result<Option<ApiKeyRow>> {
+        sqlx::query(&format!(
+            "SELECT {API_KEY_COLS} FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL"
+        ))
+        .bind(key_hash)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(api_key)
+        .transpose()
+    }
+
+    async fn api_key_list(&self) -> Result<Vec<ApiKeyRow>> {
+        sqlx::query(&format!("SELECT {API_KEY_COLS} FROM api_keys ORDER BY id"))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(api_key)
+            .collect()
+    }
+
+    async fn api_key_revoke(&self, id: i64) -> Result<bool> {
+        let done =
+            sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                .bind(crate::now_micros())
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn session_add(&self, token_hash: &str, user_id: i64, expires_at: i64) -> Result<()> {

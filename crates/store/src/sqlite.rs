@@ -14,10 +14,12 @@ use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension, ToSql, TransactionBehavior};
 
 use crate::compare::{self, classify, Verdict};
-use crate::migrate::{self, MIGRATIONS, PERSON_COLS, QUARANTINE_COLS, TRANSFER_COLS, USER_COLS};
+use crate::migrate::{
+    self, API_KEY_COLS, MIGRATIONS, PERSON_COLS, QUARANTINE_COLS, TRANSFER_COLS, USER_COLS,
+};
 use crate::{
-    AuditEntry, Backend, Batch, BatchOutcome, PersonRow, QuarantineEntry, Rejection, Result, Store,
-    StoreError, TransferCore, UserRow,
+    ApiKeyRow, AuditEntry, Backend, Batch, BatchOutcome, PersonRow, QuarantineEntry, Rejection,
+    Result, Store, StoreError, TransferCore, UserRow,
 };
 
 pub struct SqliteStore {
@@ -314,6 +316,32 @@ fn user_from(
     })
 }
 
+type KeyFields = (i64, String, String, String, i64, Option<i64>);
+
+fn api_key_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<KeyFields> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+    ))
+}
+
+fn api_key_from(
+    (id, institution_code, role, label, created_at, revoked_at): KeyFields,
+) -> Result<ApiKeyRow> {
+    Ok(ApiKeyRow {
+        id,
+        institution_code,
+        role: crate::parse_role(&role)?,
+        label,
+        created_at,
+        revoked_at,
+    })
+}
+
 fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
     Ok(AuditEntry {
         id: r.get(0)?,
@@ -482,6 +510,65 @@ impl Store for SqliteStore {
             }
             tx.commit()?;
             Ok(id.is_some())
+        })
+        .await
+    }
+
+    async fn api_key_add(
+        &self,
+        key_hash: &str,
+        institution_code: &str,
+        role: Role,
+        label: &str,
+    ) -> Result<i64> {
+        let (hash, inst, label) = (
+            key_hash.to_owned(),
+            institution_code.to_owned(),
+            label.to_owned(),
+        );
+        self.run(move |conn| {
+            conn.execute(
+                "INSERT INTO api_keys (key_hash, institution_code, role, label, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![hash, inst, role.as_str(), label, crate::now_micros()],
+            )?;
+            Ok(conn.last_insert_rowid())
+        })
+        .await
+    }
+
+    async fn api_key_active(&self, key_hash: &str) -> Result<Option<ApiKeyRow>> {
+        let hash = key_hash.to_owned();
+        self.run(move |conn| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {API_KEY_COLS} FROM api_keys WHERE key_hash = ?1 AND revoked_at IS NULL"
+            ))?;
+            stmt.query_row([hash], api_key_row)
+                .optional()?
+                .map(api_key_from)
+                .transpose()
+        })
+        .await
+    }
+
+    async fn api_key_list(&self) -> Result<Vec<ApiKeyRow>> {
+        self.run(|conn| {
+            let mut stmt =
+                conn.prepare(&format!("SELECT {API_KEY_COLS} FROM api_keys ORDER BY id"))?;
+            let rows = stmt
+                .query_map([], api_key_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            rows.into_iter().map(api_key_from).collect()
+        })
+        .await
+    }
+
+    async fn api_key_revoke(&self, id: i64) -> Result<bool> {
+        self.run(move |conn| {
+            let n = conn.execute(
+                "UPDATE api_keys SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL",
+                params![crate::now_micros(), id],
+            )?;
+            Ok(n == 1)
         })
         .await
     }

@@ -593,3 +593,29 @@ both!(users_and_sessions, |s: Arc<dyn Store>| async move {
     );
     assert!(!s.user_set_password("nobody", "$argon2id$x").await.unwrap());
 });
+
+both!(api_keys_rotate_and_revoke, |s: Arc<dyn Store>| async move {
+    use fanzha_core::vocab::Role;
+    let old = s
+        .api_key_add("hash-old", "ICBC", Role::BankOperator, "core banking")
+        .await
+        .unwrap();
+    let new = s
+        .api_key_add("hash-new", "ICBC", Role::BankOperator, "core banking 2")
+        .await
+        .unwrap();
+    assert_ne!(old, new);
+    let k = s.api_key_active("hash-old").await.unwrap().unwrap();
+    assert_eq!(
+        (k.id, k.institution_code.as_str(), k.role, k.revoked_at),
+        (old, "ICBC", Role::BankOperator, None)
+    );
+    assert!(s.api_key_revoke(old).await.unwrap());
+    assert!(!s.api_key_revoke(old).await.unwrap(), "already revoked");
+    assert!(!s.api_key_revoke(9_999).await.unwrap(), "no such key");
+    assert_eq!(s.api_key_active("hash-old").await.unwrap(), None);
+    assert!(s.api_key_active("hash-new").await.unwrap().is_some());
+    let all = s.api_key_list().await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert!(all[0].revoked_at.is_some() && all[1].revoked_at.is_none());
+});
