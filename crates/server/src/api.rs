@@ -1,5 +1,7 @@
-//! The handlers and the OpenAPI document generated from them: the document lists exactly the
-//! paths annotated here, so it cannot drift from the code.
+//! The handlers and the OpenAPI document generated from them: each path's entry (parameters,
+//! bodies, every status it answers with) is written on its handler, so the two change together.
+//! A route added to the router must be added to `ApiDoc`'s `paths` too; the server tests check
+//! the document lists the API's paths.
 
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{ConnectInfo, Path, State};
@@ -24,6 +26,7 @@ use crate::AppState;
         description = "The joint-operations platform against telecom and online fraud. Every \
                        error answers with `ErrorBody`; personal data is masked."
     ),
+    modifiers(&SecuritySchemes),
     paths(healthz, metrics, login, logout, get_person),
     components(schemas(Health, LoginRequest, LoginResponse, PersonView, ErrorBody)),
     tags(
@@ -33,6 +36,26 @@ use crate::AppState;
     )
 )]
 pub struct ApiDoc;
+
+/// The two ways to call: a person's session cookie, or an institution's key.
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+        };
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(auth::SESSION_COOKIE))),
+        );
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
 
 /// The answer of `/healthz`.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -195,6 +218,7 @@ pub async fn login(
     post,
     path = "/api/v1/logout",
     tag = "session",
+    security(("session" = [])),
     responses(
         (status = 204, description = "Logged out"),
         (status = 401, description = "Not logged in", body = ErrorBody),
@@ -290,6 +314,7 @@ const PERSON_READERS: &[Role] = &[
     get,
     path = "/api/v1/persons/{person_id}",
     tag = "persons",
+    security(("session" = []), ("api_key" = [])),
     params(("person_id" = String, Path, description = "The identity document number")),
     responses(
         (status = 200, description = "The person, masked", body = PersonView),

@@ -186,6 +186,22 @@ async fn openapi_document_lists_the_api() {
     }
     let schemas = doc["components"]["schemas"].as_object().unwrap();
     assert!(schemas.contains_key("PersonView") && schemas.contains_key("ErrorBody"));
+    let schemes = &doc["components"]["securitySchemes"];
+    assert_eq!(schemes["session"]["in"], "cookie");
+    assert_eq!(schemes["session"]["name"], "fanzha_session");
+    assert_eq!(schemes["api_key"]["scheme"], "bearer");
+    let person = &doc["paths"]["/api/v1/persons/{person_id}"]["get"];
+    assert_eq!(
+        person["security"].as_array().map(Vec::len),
+        Some(2),
+        "{person}"
+    );
+    for status in ["200", "401", "403", "404"] {
+        assert!(
+            person["responses"][status].is_object(),
+            "{status} undocumented"
+        );
+    }
 }
 
 #[tokio::test]
