@@ -112,6 +112,25 @@ pub struct Tx {
     pub tag: u32,
 }
 
+impl Tx {
+    /// A transfer with no device, IP or cell behind it (salaries, pensions, bank-side
+    /// movements) and not a victim's payment.
+    pub fn plain(ts: i64, from: u32, to: u32, amount: i64, channel: Channel, memo: u8) -> Tx {
+        Tx {
+            ts,
+            from,
+            to,
+            amount,
+            channel,
+            memo,
+            device: NONE,
+            ip: 0,
+            cell: NONE,
+            tag: NONE,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct Call {
     pub ts: i64,

@@ -482,18 +482,14 @@ pub fn plan(cfg: &Config, w: &mut World) -> Plan {
         };
         let ts = START + pl.rng.between(2 * HOUR, DAY * i64::from(days).min(3));
         let amount = pl.rng.between(20, 200) * 10_000;
-        pl.out.tx(Tx {
+        pl.out.tx(Tx::plain(
             ts,
             from,
             to,
             amount,
-            channel: Channel::Transfer,
-            memo: memo::NONE,
-            device: NONE,
-            ip: 0,
-            cell: NONE,
-            tag: NONE,
-        });
+            Channel::Transfer,
+            memo::NONE,
+        ));
         let cell = ring.den_cell;
         let sim_box = ring.sim_box;
         let seller_phone = w.phone_of(seller);
@@ -1094,18 +1090,14 @@ fn victim(
                 .between(p.rebate_bonus_percent[0], p.rebate_bonus_percent[1]);
             let rebate = amount + amount * bonus / 100;
             let from = pl.plan.rings[r as usize].rebate_account;
-            pl.out.tx(Tx {
-                ts: pts + pl.rng.between(3, 20) * MINUTE,
+            pl.out.tx(Tx::plain(
+                pts + pl.rng.between(3, 20) * MINUTE,
                 from,
-                to: main,
-                amount: rebate,
-                channel: Channel::Transfer,
-                memo: memo::TASK,
-                device: NONE,
-                ip: 0,
-                cell: NONE,
-                tag: NONE,
-            });
+                main,
+                rebate,
+                Channel::Transfer,
+                memo::TASK,
+            ));
         }
     }
     if payments.is_empty() {
@@ -1261,18 +1253,14 @@ fn launder_l3(pl: &mut Planner<'_>, r: u32, l3: u32, ts: i64, amount: i64) {
         let mut tt = t;
         while left > 0 {
             let chunk = left.min(pl.cfg.params.courier_withdrawal_max_yuan * 100);
-            pl.out.tx(Tx {
-                ts: tt,
-                from: l3,
-                to: NONE,
-                amount: chunk,
-                channel: Channel::AtmWithdrawal,
-                memo: memo::NONE,
-                device: NONE,
-                ip: 0,
-                cell: NONE,
-                tag: NONE,
-            });
+            pl.out.tx(Tx::plain(
+                tt,
+                l3,
+                NONE,
+                chunk,
+                Channel::AtmWithdrawal,
+                memo::NONE,
+            ));
             left -= chunk;
             tt += pl.rng.between(60, 600);
         }
@@ -1476,18 +1464,14 @@ fn ring_background(pl: &mut Planner<'_>, w: &World) {
                         });
                     } else {
                         let from = w.outside_relatives[pl.rng.index(w.outside_relatives.len())];
-                        pl.out.tx(Tx {
+                        pl.out.tx(Tx::plain(
                             ts,
                             from,
-                            to: a,
-                            amount: pl.rng.between(50, 500) * 100,
-                            channel: Channel::Transfer,
-                            memo: memo::TRANSFER,
-                            device: NONE,
-                            ip: 0,
-                            cell: NONE,
-                            tag: NONE,
-                        });
+                            a,
+                            pl.rng.between(50, 500) * 100,
+                            Channel::Transfer,
+                            memo::TRANSFER,
+                        ));
                     }
                 }
             }

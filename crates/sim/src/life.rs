@@ -415,47 +415,35 @@ pub fn day(cfg: &Config, w: &World, d: u32) -> Day {
             if person.employer != NONE {
                 let company = &w.companies[person.employer as usize];
                 let amount = (rng.lognormal(p.salary_median_yuan, 0.5) as i64) * 100;
-                out.txs.push(Tx {
+                out.txs.push(Tx::plain(
                     ts,
-                    from: company.account,
-                    to: main,
+                    company.account,
+                    main,
                     amount,
-                    channel: Channel::Transfer,
-                    memo: memo::SALARY,
-                    device: NONE,
-                    ip: 0,
-                    cell: NONE,
-                    tag: NONE,
-                });
+                    Channel::Transfer,
+                    memo::SALARY,
+                ));
             } else if person.has(tag::RETIRED) {
                 let amount = (rng.lognormal(p.pension_median_yuan, 0.35) as i64) * 100;
-                out.txs.push(Tx {
+                out.txs.push(Tx::plain(
                     ts,
-                    from: w.pension_fund,
-                    to: main,
+                    w.pension_fund,
+                    main,
                     amount,
-                    channel: Channel::Transfer,
-                    memo: memo::PENSION,
-                    device: NONE,
-                    ip: 0,
-                    cell: NONE,
-                    tag: NONE,
-                });
+                    Channel::Transfer,
+                    memo::PENSION,
+                ));
             } else if !person.has(tag::STUDENT | tag::UNEMPLOYED) {
                 let from = w.outside_employers[pi as usize % w.outside_employers.len()];
                 let amount = (rng.lognormal(p.outside_salary_median_yuan, 0.6) as i64) * 100;
-                out.txs.push(Tx {
+                out.txs.push(Tx::plain(
                     ts,
                     from,
-                    to: main,
+                    main,
                     amount,
-                    channel: Channel::Transfer,
-                    memo: memo::SALARY,
-                    device: NONE,
-                    ip: 0,
-                    cell: NONE,
-                    tag: NONE,
-                });
+                    Channel::Transfer,
+                    memo::SALARY,
+                ));
             }
         }
         let household = &w.households[person.household as usize];
