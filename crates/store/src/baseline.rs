@@ -43,15 +43,7 @@ pub fn sqlite_import(csv: &Path, db: &Path) -> Result<Duration, StoreError> {
 /// Loads `csv` with `psql \copy` into a new unindexed table in `schema`; returns the time
 /// taken. The file goes to psql on its standard input, so no path is spelled into a command.
 pub fn pg_copy(url: &str, schema: &str, csv: &Path) -> Result<Duration, StoreError> {
-    if !schema
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '_')
-    {
-        return Err(failed(
-            "psql",
-            format!("schema name `{schema}` must be ASCII letters, digits and _"),
-        ));
-    }
+    crate::postgres::check_schema_name(schema).map_err(|r| failed("psql", r))?;
     let input = File::open(csv).map_err(|e| failed("psql", e))?;
     let t = Instant::now();
     // psql runs each -c in one session; a backslash command must stand alone.
@@ -74,15 +66,7 @@ pub fn pg_copy(url: &str, schema: &str, csv: &Path) -> Result<Duration, StoreErr
 
 /// Drops a scratch schema and everything in it.
 pub fn pg_drop_schema(url: &str, schema: &str) -> Result<(), StoreError> {
-    if !schema
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '_')
-    {
-        return Err(failed(
-            "psql",
-            format!("schema name `{schema}` must be ASCII letters, digits and _"),
-        ));
-    }
+    crate::postgres::check_schema_name(schema).map_err(|r| failed("psql", r))?;
     let status = Command::new("psql")
         .arg(url)
         .args(["-q", "-c"])

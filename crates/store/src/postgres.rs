@@ -27,6 +27,20 @@ use crate::{
 const MIGRATION_LOCK: i64 = 0x46_5a_4d_49_47;
 const AUDIT_LOCK: i64 = 0x46_5a_41_55_44;
 
+/// A schema name is spelled into SQL, so only plain identifiers are accepted.
+pub(crate) fn check_schema_name(schema: &str) -> Result<(), String> {
+    if schema.is_empty()
+        || !schema
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        return Err(format!(
+            "schema name `{schema}` must be ASCII letters, digits and _"
+        ));
+    }
+    Ok(())
+}
+
 pub struct PgStore {
     pool: PgPool,
 }
@@ -40,16 +54,10 @@ impl PgStore {
     /// Connects with every session's `search_path` set to `schema`, creating the schema if
     /// needed: separate schemas give tests (and tenants) their own tables in one database.
     pub async fn connect_in_schema(url: &str, schema: &str) -> Result<Self> {
-        if !schema
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_')
-            || schema.is_empty()
-        {
-            return Err(StoreError::Open {
-                path: crate::redact_target(url),
-                reason: format!("schema name `{schema}` must be ASCII letters, digits and _"),
-            });
-        }
+        check_schema_name(schema).map_err(|reason| StoreError::Open {
+            path: crate::redact_target(url),
+            reason,
+        })?;
         let opts = PgConnectOptions::from_str(url)?;
         let setup = PgPool::connect_with(opts.clone()).await?;
         setup
