@@ -59,6 +59,8 @@ pub enum ServerError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot install the Ctrl-C/SIGTERM handlers")]
+    Signals(#[source] std::io::Error),
     #[error("the server stopped")]
     Serve(#[source] std::io::Error),
 }
@@ -79,6 +81,7 @@ pub struct Application {
     addr: SocketAddr,
     store: Arc<dyn Store>,
     router: Router,
+    stop: StopSignals,
 }
 
 impl Application {
@@ -103,11 +106,15 @@ impl Application {
             source,
         })?;
         let router = router(Arc::clone(&store));
+        // Installed now, not when serving starts: whoever reads the printed URL may signal
+        // at once, and a signal before installation would kill us uncleanly.
+        let stop = StopSignals::install().map_err(ServerError::Signals)?;
         Ok(Application {
             listener,
             addr,
             store,
             router,
+            stop,
         })
     }
 
@@ -125,8 +132,9 @@ impl Application {
     }
 
     /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
-    pub async fn run_until_stopped(self) -> Result<(), ServerError> {
-        self.run_until(shutdown_signal()).await
+    pub async fn run_until_stopped(mut self) -> Result<(), ServerError> {
+        let stop = std::mem::take(&mut self.stop);
+        self.run_until(stop.received()).await
     }
 
     /// Serves until `stop` completes, then finishes the requests in flight.
@@ -145,28 +153,49 @@ impl Application {
     }
 }
 
-/// Ctrl-C, or SIGTERM (what service managers and `docker stop` send).
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        // If the handler cannot be installed, waiting forever leaves SIGTERM in charge.
+/// Ctrl-C, or SIGTERM (what service managers and `docker stop` send), registered with the
+/// runtime up front. `Default` is "never": what is left once the handlers are taken.
+#[derive(Default)]
+struct StopSignals {
+    #[cfg(unix)]
+    handlers: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl StopSignals {
+    #[cfg(unix)]
+    fn install() -> std::io::Result<StopSignals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(StopSignals {
+            handlers: Some((
+                signal(SignalKind::interrupt())?,
+                signal(SignalKind::terminate())?,
+            )),
+        })
+    }
+
+    #[cfg(not(unix))]
+    fn install() -> std::io::Result<StopSignals> {
+        Ok(StopSignals::default())
+    }
+
+    #[cfg(unix)]
+    async fn received(self) {
+        match self.handlers {
+            Some((mut int, mut term)) => {
+                tokio::select! {
+                    _ = int.recv() => {},
+                    _ = term.recv() => {},
+                }
+            }
+            None => std::future::pending().await,
+        }
+    }
+
+    #[cfg(not(unix))]
+    async fn received(self) {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
     }
 }
 
