@@ -147,7 +147,13 @@ async fn serve(
     let mut accounts = Vec::new();
     for role in Role::ALL {
         let password = fanzha_server::auth::random_password();
-        fanzha_server::auth::set_user(&**store, role.as_str(), &password, *role)
+        let account = fanzha_server::auth::Account {
+            username: role.as_str(),
+            role: *role,
+            institution_code: None,
+            jurisdiction_code: None,
+        };
+        fanzha_server::auth::set_user(&**store, &account, &password)
             .await
             .with_context(|| format!("creating the demo account {role}"))?;
         accounts.push((role.as_str(), password));

@@ -46,7 +46,13 @@ pub async fn run(ctx: &Context, cmd: Cmd) -> anyhow::Result<Outcome> {
                 bail!("the password needs at least {MIN_PASSWORD_CHARS} characters");
             }
             let store = ctx.store().await?;
-            let id = fanzha_server::auth::add_user(&*store, &username, password, role)
+            let account = fanzha_server::auth::Account {
+                username: &username,
+                role,
+                institution_code: None,
+                jurisdiction_code: None,
+            };
+            let id = fanzha_server::auth::add_user(&*store, &account, password)
                 .await
                 .context("adding the user")?;
             let Some(id) = id else {

@@ -9,7 +9,6 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use fanzha_core::mask;
-use fanzha_core::vocab::Role;
 use fanzha_store::PersonRow;
 use serde::{Deserialize, Serialize};
 use utoipa::OpenApi;
@@ -297,18 +296,6 @@ impl From<PersonRow> for PersonView {
 /// Longer than any identity document number by a wide margin; anything longer is not an id.
 const MAX_PERSON_ID_CHARS: usize = 64;
 
-/// The roles whose work is with people. Jurisdiction scoping (an officer sees only their
-/// area) comes with the scoping work; bank, carrier, publicity, admin and auditor roles have
-/// no business looking people up by id.
-const PERSON_READERS: &[Role] = &[
-    Role::Commander,
-    Role::Analyst,
-    Role::Approver,
-    Role::StationLeader,
-    Role::StationOfficer,
-    Role::CommunityWorker,
-];
-
 /// One person, masked. Needs a session (or key) and a role whose work is with people.
 #[utoipa::path(
     get,
@@ -329,7 +316,7 @@ pub async fn get_person(
     user: CurrentUser,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<PersonView>, ApiError> {
-    user.require(PERSON_READERS)?;
+    let scope = user.scope()?;
     let Path(person_id) = path.map_err(|e| {
         ApiError::new(Code::InvalidParameter, e.body_text()).with_field("person_id")
     })?;
@@ -340,7 +327,7 @@ pub async fn get_person(
         )
         .with_field("person_id"));
     }
-    let person = state.store.person(&person_id).await?;
+    let person = state.store.person(&scope, &person_id).await?;
     // Every look-up of a person's data is on record, found or not: a run of misses is how
     // someone fishing for ids shows.
     let detail = serde_json::json!({ "person_id": person_id, "found": person.is_some() });

@@ -15,7 +15,7 @@ use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 use fanzha_core::vocab::Role;
-use fanzha_store::Store;
+use fanzha_store::{NewUser, Scope, Store};
 use sha2::{Digest, Sha256};
 
 use crate::error::{ApiError, Code};
@@ -81,34 +81,52 @@ pub(crate) async fn check_password(stored: Option<String>, password: String) -> 
     .unwrap_or(false)
 }
 
+/// Who a new user is: name, role, and the institution or jurisdiction their role works in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account<'a> {
+    pub username: &'a str,
+    pub role: Role,
+    pub institution_code: Option<&'a str>,
+    pub jurisdiction_code: Option<&'a str>,
+}
+
+async fn hash_off_thread(password: &str) -> Result<String, AuthError> {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| AuthError::Hash(e.to_string()))?
+}
+
+fn new_user<'a>(account: &'a Account<'a>, hash: &'a str) -> NewUser<'a> {
+    NewUser {
+        username: account.username,
+        password_hash: hash,
+        role: account.role,
+        institution_code: account.institution_code,
+        jurisdiction_code: account.jurisdiction_code,
+    }
+}
+
 /// Adds a user with a hashed password; `None` when the name is taken.
 pub async fn add_user(
     store: &dyn Store,
-    username: &str,
+    account: &Account<'_>,
     password: &str,
-    role: Role,
 ) -> Result<Option<i64>, AuthError> {
-    let password = password.to_owned();
-    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|e| AuthError::Hash(e.to_string()))??;
-    Ok(store.user_add(username, &hash, role).await?)
+    let hash = hash_off_thread(password).await?;
+    Ok(store.user_add(&new_user(account, &hash)).await?)
 }
 
 /// Adds a user, or gives an existing one this password (ending their sessions). For demo
 /// accounts, whose passwords are new on every demo run.
 pub async fn set_user(
     store: &dyn Store,
-    username: &str,
+    account: &Account<'_>,
     password: &str,
-    role: Role,
 ) -> Result<(), AuthError> {
-    let owned = password.to_owned();
-    let hash = tokio::task::spawn_blocking(move || hash_password(&owned))
-        .await
-        .map_err(|e| AuthError::Hash(e.to_string()))??;
-    if store.user_add(username, &hash, role).await?.is_none() {
-        store.user_set_password(username, &hash).await?;
+    let hash = hash_off_thread(password).await?;
+    if store.user_add(&new_user(account, &hash)).await?.is_none() {
+        store.user_set_password(account.username, &hash).await?;
     }
     Ok(())
 }
@@ -199,8 +217,10 @@ pub struct CurrentUser {
     /// Who, as the audit trail names them: `user:NAME` or `key:ID:INSTITUTION`.
     actor: String,
     pub role: Role,
-    /// The institution an API key acts for; scoping will confine it to that institution.
+    /// The bank or carrier the user or API key acts for.
     pub institution: Option<String>,
+    /// The jurisdiction a station or community user works in.
+    pub jurisdiction: Option<String>,
     /// The hash of the session this request rode (none for a key), so logout ends exactly it.
     pub(crate) session_hash: Option<String>,
 }
@@ -211,9 +231,25 @@ impl CurrentUser {
         self.actor.clone()
     }
 
-    /// 403 unless the user's role is one of `roles`.
-    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
-        if roles.contains(&self.role) {
+    /// What this caller's reads are narrowed to; 403 when the role sees no personal data or
+    /// lacks the institution or jurisdiction its remit needs.
+    pub fn scope(&self) -> Result<Scope, ApiError> {
+        crate::policy::scope(
+            self.role,
+            self.institution.as_deref(),
+            self.jurisdiction.as_deref(),
+        )
+        .ok_or_else(|| {
+            ApiError::new(
+                Code::Forbidden,
+                format!("the role {} sees no personal data here", self.role),
+            )
+        })
+    }
+
+    /// 403 unless the role may do `action`.
+    pub fn allow(&self, action: crate::policy::Action) -> Result<(), ApiError> {
+        if crate::policy::allows(self.role, action) {
             Ok(())
         } else {
             Err(ApiError::new(
@@ -261,6 +297,7 @@ impl FromRequestParts<AppState> for CurrentUser {
                 actor: format!("key:{}:{}", row.id, row.institution_code),
                 role: row.role,
                 institution: Some(row.institution_code),
+                jurisdiction: None,
                 session_hash: None,
             });
         }
@@ -275,7 +312,8 @@ impl FromRequestParts<AppState> for CurrentUser {
         Ok(CurrentUser {
             actor: format!("user:{}", user.username),
             role: user.role,
-            institution: None,
+            institution: user.institution_code,
+            jurisdiction: user.jurisdiction_code,
             session_hash: Some(hash),
         })
     }

@@ -10,6 +10,7 @@ mod api;
 pub mod auth;
 pub mod error;
 pub mod metrics;
+pub mod policy;
 pub mod ratelimit;
 
 use std::future::Future;

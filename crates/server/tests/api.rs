@@ -45,7 +45,13 @@ impl TestApp {
 
     /// Adds a user with this role and logs them in; returns the `Cookie` header to send.
     async fn user(&self, username: &str, role: Role) -> String {
-        fanzha_server::auth::add_user(&*self.store, username, PASSWORD, role)
+        let account = fanzha_server::auth::Account {
+            username,
+            role,
+            institution_code: None,
+            jurisdiction_code: None,
+        };
+        fanzha_server::auth::add_user(&*self.store, &account, PASSWORD)
             .await
             .unwrap()
             .unwrap();

@@ -15,6 +15,7 @@ mod error;
 mod migrate;
 pub mod postgres;
 pub mod sqlite;
+mod view;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -25,6 +26,10 @@ use fanzha_core::vocab::Role;
 
 pub use error::StoreError;
 pub use migrate::MIGRATIONS;
+pub use view::{
+    Attribute, AuditFilter, Dashboard, DayFigures, EntityKind, EntityRef, Event, Field,
+    InsiderFlag, Link, NewUser, Profile, Scope, SearchHit,
+};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -173,6 +178,11 @@ pub struct UserRow {
     pub role: Role,
     /// Set when the account is disabled: it can no longer log in or use its sessions.
     pub disabled_at: Option<i64>,
+    /// The bank or carrier a bank or carrier operator works for.
+    pub institution_code: Option<String>,
+    /// The jurisdiction a station or community user works in.
+    pub jurisdiction_code: Option<String>,
+    pub created_at: i64,
 }
 
 /// An institution's API key as stored (never the key itself, which only its holder has).
@@ -228,18 +238,20 @@ pub trait Store: Send + Sync {
 
     async fn quarantine_get(&self, id: i64) -> Result<Option<QuarantineEntry>>;
 
-    /// The person with this id, if stored.
-    async fn person(&self, person_id: &str) -> Result<Option<PersonRow>>;
+    /// The person with this id, if stored and within `scope`.
+    async fn person(&self, scope: &Scope, person_id: &str) -> Result<Option<PersonRow>>;
 
     /// Adds a user; `None` when the username is taken.
-    async fn user_add(
-        &self,
-        username: &str,
-        password_hash: &str,
-        role: Role,
-    ) -> Result<Option<i64>>;
+    async fn user_add(&self, user: &NewUser<'_>) -> Result<Option<i64>>;
 
     async fn user_by_name(&self, username: &str) -> Result<Option<UserRow>>;
+
+    /// Every user, disabled ones included, by name.
+    async fn user_list(&self) -> Result<Vec<UserRow>>;
+
+    /// Disables a user (ending their sessions) or enables them again; `false` when there is
+    /// no such user.
+    async fn user_set_disabled(&self, username: &str, disabled: bool) -> Result<bool>;
 
     /// Replaces a user's password hash and ends all their sessions; `false` when there is no
     /// such user.
@@ -289,6 +301,75 @@ pub trait Store: Send + Sync {
     async fn audit_append(&self, actor: &str, action: &str, detail: &str) -> Result<AuditEntry>;
 
     async fn audit_list(&self) -> Result<Vec<AuditEntry>>;
+
+    // ---- The server's reads. Every one is narrowed by a `Scope` inside the SQL. ----
+
+    /// The entity's profile within `scope` (its attributes, up to `limit` links and up to
+    /// `limit` history events, newest first); `None` when it is not stored or not in scope.
+    async fn profile(
+        &self,
+        scope: &Scope,
+        entity: &EntityRef,
+        limit: u32,
+    ) -> Result<Option<Profile>> {
+        let _ = (scope, entity, limit);
+        Err(StoreError::Task("profile: not yet implemented".into()))
+    }
+
+    /// Entities within `scope` matching `query`: an exact person id, account number, MSISDN
+    /// or device id, or a name prefix; at most `limit`.
+    async fn search(&self, scope: &Scope, query: &str, limit: u32) -> Result<Vec<SearchHit>> {
+        let _ = (scope, query, limit);
+        Err(StoreError::Task("search: not yet implemented".into()))
+    }
+
+    /// Reports, cases and losses per Shanghai day with `from <= ts < to` (UTC micros),
+    /// within `scope` (a report belongs to its `community_code`, else its victim's).
+    async fn dashboard(&self, scope: &Scope, from: i64, to: i64) -> Result<Dashboard> {
+        let _ = (scope, from, to);
+        Err(StoreError::Task("dashboard: not yet implemented".into()))
+    }
+
+    /// The latest instant in the data (reports, transactions, calls): where a dashboard over
+    /// simulated or historic data ends. `None` on an empty store.
+    async fn data_end(&self) -> Result<Option<i64>> {
+        Err(StoreError::Task("data_end: not yet implemented".into()))
+    }
+
+    /// Audit entries matching `filter`, newest first, `limit` of them after skipping
+    /// `offset`; and how many match in all.
+    async fn audit_page(
+        &self,
+        filter: &AuditFilter,
+        limit: u32,
+        offset: u64,
+    ) -> Result<(Vec<AuditEntry>, u64)> {
+        let _ = (filter, limit, offset);
+        Err(StoreError::Task("audit_page: not yet implemented".into()))
+    }
+
+    /// Raises a flag unless one for the same user, day and rule exists; its id if new.
+    async fn flag_add(
+        &self,
+        username: &str,
+        day: &str,
+        rule: &str,
+        detail: &str,
+    ) -> Result<Option<i64>> {
+        let _ = (username, day, rule, detail);
+        Err(StoreError::Task("flag_add: not yet implemented".into()))
+    }
+
+    /// Every flag, newest first.
+    async fn flag_list(&self) -> Result<Vec<InsiderFlag>> {
+        Err(StoreError::Task("flag_list: not yet implemented".into()))
+    }
+
+    /// Marks a flag reviewed by an auditor; `false` when there is no such flag.
+    async fn flag_review(&self, id: i64, auditor: &str) -> Result<bool> {
+        let _ = (id, auditor);
+        Err(StoreError::Task("flag_review: not yet implemented".into()))
+    }
 }
 
 /// Opens a store: a `postgres://` or `postgresql://` URL selects PostgreSQL, anything else

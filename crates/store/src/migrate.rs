@@ -8,6 +8,7 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_users.sql")),
     (3, include_str!("../migrations/0003_api_keys.sql")),
+    (4, include_str!("../migrations/0004_scopes_and_flags.sql")),
 ];
 
 /// Column lists of the tables the store reads back, in the order its row mappers expect.
@@ -15,7 +16,8 @@ pub(crate) const QUARANTINE_COLS: &str =
     "id, file, line, kind, field, reason, original, quarantined_at";
 pub(crate) const PERSON_COLS: &str =
     "person_id, id_kind, name, community_code, phone, address, tags, birth_date";
-pub(crate) const USER_COLS: &str = "id, username, password_hash, role, disabled_at";
+pub(crate) const USER_COLS: &str =
+    "id, username, password_hash, role, disabled_at, institution_code, jurisdiction_code, created_at";
 pub(crate) const API_KEY_COLS: &str = "id, institution_code, role, label, created_at, revoked_at";
 pub(crate) const TRANSFER_COLS: &str = "tx_id, ts, from_account, to_account, amount_fen, extra";
 

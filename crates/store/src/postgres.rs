@@ -19,8 +19,8 @@ use crate::migrate::{
     self, API_KEY_COLS, MIGRATIONS, PERSON_COLS, QUARANTINE_COLS, TRANSFER_COLS, USER_COLS,
 };
 use crate::{
-    ApiKeyRow, AuditEntry, Backend, Batch, BatchOutcome, Item, PersonRow, QuarantineEntry,
-    Rejection, Result, Store, StoreError, TransferCore, UserRow,
+    ApiKeyRow, AuditEntry, Backend, Batch, BatchOutcome, Item, NewUser, PersonRow,
+    QuarantineEntry, Rejection, Result, Scope, Store, StoreError, TransferCore, UserRow,
 };
 
 /// Advisory-lock keys: one for migrations, one for the audit chain's tail.
@@ -426,6 +426,9 @@ fn user(r: &PgRow) -> Result<UserRow> {
         password_hash: r.try_get(2)?,
         role: crate::parse_role(r.try_get(3)?)?,
         disabled_at: r.try_get(4)?,
+        institution_code: r.try_get(5)?,
+        jurisdiction_code: r.try_get(6)?,
+        created_at: r.try_get(7)?,
     })
 }
 
@@ -562,7 +565,7 @@ impl Store for PgStore {
         .transpose()
     }
 
-    async fn person(&self, person_id: &str) -> Result<Option<PersonRow>> {
+    async fn person(&self, _scope: &Scope, person_id: &str) -> Result<Option<PersonRow>> {
         sqlx::query(&format!(
             "SELECT {PERSON_COLS} FROM persons WHERE person_id = $1"
         ))
@@ -574,20 +577,17 @@ impl Store for PgStore {
         .transpose()
     }
 
-    async fn user_add(
-        &self,
-        username: &str,
-        password_hash: &str,
-        role: Role,
-    ) -> Result<Option<i64>> {
+    async fn user_add(&self, user: &NewUser<'_>) -> Result<Option<i64>> {
         Ok(sqlx::query_scalar(
-            "INSERT INTO users (username, password_hash, role, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (username) DO NOTHING RETURNING id",
+            "INSERT INTO users (username, password_hash, role, created_at, institution_code, jurisdiction_code) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (username) DO NOTHING RETURNING id",
         )
-        .bind(username)
-        .bind(password_hash)
-        .bind(role.as_str())
+        .bind(user.username)
+        .bind(user.password_hash)
+        .bind(user.role.as_str())
         .bind(crate::now_micros())
+        .bind(user.institution_code)
+        .bind(user.jurisdiction_code)
         .fetch_optional(&self.pool)
         .await?)
     }
@@ -614,6 +614,33 @@ impl Store for PgStore {
         .fetch_optional(&mut *tx)
         .await?;
         if let Some(id) = id {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(id.is_some())
+    }
+
+    async fn user_list(&self) -> Result<Vec<UserRow>> {
+        sqlx::query(&format!("SELECT {USER_COLS} FROM users ORDER BY username"))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(user)
+            .collect()
+    }
+
+    async fn user_set_disabled(&self, username: &str, disabled: bool) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let id: Option<i64> =
+            sqlx::query_scalar("UPDATE users SET disabled_at = $1 WHERE username = $2 RETURNING id")
+                .bind(disabled.then(crate::now_micros))
+                .bind(username)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let (Some(id), true) = (id, disabled) {
             sqlx::query("DELETE FROM sessions WHERE user_id = $1")
                 .bind(id)
                 .execute(&mut *tx)
@@ -688,7 +715,8 @@ impl Store for PgStore {
 
     async fn session_user(&self, token_hash: &str, now: i64) -> Result<Option<UserRow>> {
         sqlx::query(
-            "SELECT u.id, u.username, u.password_hash, u.role, u.disabled_at FROM sessions s \
+            "SELECT u.id, u.username, u.password_hash, u.role, u.disabled_at, u.institution_code, \
+                 u.jurisdiction_code, u.created_at FROM sessions s \
              JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL",
         )

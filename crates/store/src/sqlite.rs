@@ -18,8 +18,8 @@ use crate::migrate::{
     self, API_KEY_COLS, MIGRATIONS, PERSON_COLS, QUARANTINE_COLS, TRANSFER_COLS, USER_COLS,
 };
 use crate::{
-    ApiKeyRow, AuditEntry, Backend, Batch, BatchOutcome, PersonRow, QuarantineEntry, Rejection,
-    Result, Store, StoreError, TransferCore, UserRow,
+    ApiKeyRow, AuditEntry, Backend, Batch, BatchOutcome, NewUser, PersonRow, QuarantineEntry,
+    Rejection, Result, Scope, Store, StoreError, TransferCore, UserRow,
 };
 
 pub struct SqliteStore {
@@ -300,20 +300,25 @@ fn person_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PersonRow> {
 
 /// A user row as read, its role still text: a bad word is a [`StoreError::Corrupt`], which
 /// rusqlite's row mapper cannot return.
-fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, String, String, Option<i64>)> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(UserRow, String)> {
+    Ok((
+        UserRow {
+            id: r.get(0)?,
+            username: r.get(1)?,
+            password_hash: r.get(2)?,
+            role: fanzha_core::vocab::Role::Admin,
+            disabled_at: r.get(4)?,
+            institution_code: r.get(5)?,
+            jurisdiction_code: r.get(6)?,
+            created_at: r.get(7)?,
+        },
+        r.get(3)?,
+    ))
 }
 
-fn user_from(
-    (id, username, password_hash, role, disabled_at): (i64, String, String, String, Option<i64>),
-) -> Result<UserRow> {
-    Ok(UserRow {
-        id,
-        username,
-        password_hash,
-        role: crate::parse_role(&role)?,
-        disabled_at,
-    })
+fn user_from((mut user, role): (UserRow, String)) -> Result<UserRow> {
+    user.role = crate::parse_role(&role)?;
+    Ok(user)
 }
 
 type KeyFields = (i64, String, String, String, i64, Option<i64>);
@@ -448,7 +453,7 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn person(&self, person_id: &str) -> Result<Option<PersonRow>> {
+    async fn person(&self, _scope: &Scope, person_id: &str) -> Result<Option<PersonRow>> {
         let id = person_id.to_owned();
         self.run(move |conn| {
             let mut stmt = conn.prepare_cached(&format!(
@@ -459,22 +464,56 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn user_add(
-        &self,
-        username: &str,
-        password_hash: &str,
-        role: Role,
-    ) -> Result<Option<i64>> {
-        let (username, hash) = (username.to_owned(), password_hash.to_owned());
+    async fn user_add(&self, user: &NewUser<'_>) -> Result<Option<i64>> {
+        let (username, hash, role) = (
+            user.username.to_owned(),
+            user.password_hash.to_owned(),
+            user.role,
+        );
+        let (institution, jurisdiction) = (
+            user.institution_code.map(str::to_owned),
+            user.jurisdiction_code.map(str::to_owned),
+        );
         self.run(move |conn| {
             Ok(conn
                 .query_row(
-                    "INSERT INTO users (username, password_hash, role, created_at) VALUES (?1, ?2, ?3, ?4) \
-                     ON CONFLICT (username) DO NOTHING RETURNING id",
-                    params![username, hash, role.as_str(), crate::now_micros()],
+                    "INSERT INTO users (username, password_hash, role, created_at, institution_code, jurisdiction_code) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (username) DO NOTHING RETURNING id",
+                    params![username, hash, role.as_str(), crate::now_micros(), institution, jurisdiction],
                     |r| r.get(0),
                 )
                 .optional()?)
+        })
+        .await
+    }
+
+    async fn user_list(&self) -> Result<Vec<UserRow>> {
+        self.run(|conn| {
+            let mut stmt =
+                conn.prepare(&format!("SELECT {USER_COLS} FROM users ORDER BY username"))?;
+            let rows = stmt.query_map([], user_row)?;
+            rows.map(|r| user_from(r?)).collect()
+        })
+        .await
+    }
+
+    async fn user_set_disabled(&self, username: &str, disabled: bool) -> Result<bool> {
+        let username = username.to_owned();
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let at = disabled.then(crate::now_micros);
+            let id: Option<i64> = tx
+                .query_row(
+                    "UPDATE users SET disabled_at = ?1 WHERE username = ?2 RETURNING id",
+                    params![at, username],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let (Some(id), true) = (id, disabled) {
+                tx.execute("DELETE FROM sessions WHERE user_id = ?1", [id])?;
+            }
+            tx.commit()?;
+            Ok(id.is_some())
         })
         .await
     }
@@ -589,7 +628,8 @@ impl Store for SqliteStore {
         let token_hash = token_hash.to_owned();
         self.run(move |conn| {
             let mut stmt = conn.prepare_cached(
-                "SELECT u.id, u.username, u.password_hash, u.role, u.disabled_at FROM sessions s \
+                "SELECT u.id, u.username, u.password_hash, u.role, u.disabled_at, u.institution_code, \
+                 u.jurisdiction_code, u.created_at FROM sessions s \
                  JOIN users u ON u.id = s.user_id \
                  WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND u.disabled_at IS NULL",
             )?;

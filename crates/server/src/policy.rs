@@ -1,0 +1,103 @@
+//! Who may do what: the one table of role permissions, and the [`Scope`] a caller's reads
+//! are narrowed to. Handlers ask here; the store enforces the scope inside its queries.
+
+use fanzha_core::vocab::Role;
+use fanzha_store::Scope;
+
+/// What part of the district a role works on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Remit {
+    /// The anti-fraud centre: the whole district.
+    District,
+    /// A bank or carrier: its own institution (the user or key names it).
+    Institution,
+    /// A police station or a community: a jurisdiction (the user names it).
+    Jurisdiction,
+    /// No personal data at all (admin, publicity, auditor work on users, aggregates, logs).
+    NoPersons,
+}
+
+pub fn remit(role: Role) -> Remit {
+    match role {
+        Role::Commander | Role::Analyst | Role::Approver => Remit::District,
+        Role::BankOperator | Role::CarrierOperator => Remit::Institution,
+        Role::StationLeader | Role::StationOfficer | Role::CommunityWorker => {
+            Remit::Jurisdiction
+        }
+        Role::Admin | Role::Publicity | Role::Auditor => Remit::NoPersons,
+    }
+}
+
+/// The actions the permission table answers for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Search and open profiles (masked).
+    ViewEntities,
+    /// Unmask one field of one entity, with a typed reason.
+    Reveal,
+    /// The dashboard's figures.
+    ViewDashboard,
+    /// Users, roles and API keys.
+    Administer,
+    /// The audit trail, its verification and the insider flags.
+    Audit,
+}
+
+/// Whether `role` may do `action` at all (the scope then narrows what it sees).
+pub fn allows(role: Role, action: Action) -> bool {
+    use Role::*;
+    match action {
+        Action::ViewEntities => remit(role) != Remit::NoPersons,
+        // Commanders read figures and community workers visit people; neither needs raw
+        // identifiers, so neither can unmask them.
+        Action::Reveal => matches!(
+            role,
+            Analyst | Approver | StationLeader | StationOfficer | BankOperator | CarrierOperator
+        ),
+        Action::ViewDashboard => !matches!(role, BankOperator | CarrierOperator),
+        Action::Administer => role == Admin,
+        Action::Audit => role == Auditor,
+    }
+}
+
+/// The scope of a caller with this role, institution and jurisdiction; `None` when the
+/// role sees no personal data or lacks the institution or jurisdiction its remit needs
+/// (such a caller sees nothing rather than everything).
+pub fn scope(
+    role: Role,
+    institution: Option<&str>,
+    jurisdiction: Option<&str>,
+) -> Option<Scope> {
+    match remit(role) {
+        Remit::District => Some(Scope::All),
+        Remit::Institution => institution.map(|i| Scope::Institution(i.to_owned())),
+        Remit::Jurisdiction => jurisdiction.map(|j| Scope::Jurisdiction(j.to_owned())),
+        Remit::NoPersons => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scoped_role_without_its_tenant_sees_nothing() {
+        assert_eq!(scope(Role::BankOperator, None, Some("500103")), None);
+        assert_eq!(scope(Role::StationOfficer, Some("ICBC"), None), None);
+        assert_eq!(
+            scope(Role::BankOperator, Some("ICBC"), None),
+            Some(Scope::Institution("ICBC".into()))
+        );
+        assert_eq!(scope(Role::Analyst, None, None), Some(Scope::All));
+        assert_eq!(scope(Role::Auditor, None, None), None);
+    }
+
+    #[test]
+    fn only_roles_that_see_persons_may_reveal() {
+        for &role in Role::ALL {
+            if allows(role, Action::Reveal) {
+                assert!(allows(role, Action::ViewEntities), "{role}");
+            }
+        }
+    }
+}
