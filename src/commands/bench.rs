@@ -23,6 +23,9 @@ pub enum Cmd {
     Ingest(IngestArgs),
     /// The simulator: a whole district written to disk.
     Sim(SimArgs),
+    /// The server under load: dashboard and profile pages at N concurrent users, M idle
+    /// connections held, against a `/healthz` baseline in the same run.
+    Serve(super::bench_serve::ServeArgs),
 }
 
 #[derive(clap::Args)]
@@ -82,6 +85,7 @@ pub async fn run(ctx: &Context, cmd: Cmd) -> anyhow::Result<Outcome> {
     match cmd {
         Cmd::Ingest(args) => ingest_bench(ctx, args).await,
         Cmd::Sim(args) => sim_bench(ctx, args).await,
+        Cmd::Serve(args) => super::bench_serve::run(ctx, args).await,
     }
 }
 
@@ -295,7 +299,7 @@ fn peak_rss_kb() -> Option<u64> {
         .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
 }
 
-fn machine() -> String {
+pub(super) fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|c| {

@@ -1,6 +1,7 @@
 //! One module per subcommand; each opens the store, calls the libraries and prints.
 
 pub mod bench;
+mod bench_serve;
 pub mod db;
 pub mod demo;
 pub mod ingest;
