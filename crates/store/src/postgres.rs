@@ -19,7 +19,7 @@ use crate::migrate::{
     self, API_KEY_COLS, MIGRATIONS, PERSON_COLS, QUARANTINE_COLS, TRANSFER_COLS, USER_COLS,
 };
 use crate::{
-    ApiKeyRow, AuditEntry, Backend, Batch, BatchOutcome, Item, NewUser, PersonRow,
+    ApiKeyRow, AuditEntry, AuditHead, Backend, Batch, BatchOutcome, Item, NewUser, PersonRow,
     QuarantineEntry, Rejection, Result, Scope, Store, StoreError, TransferCore, UserRow,
 };
 
@@ -634,12 +634,13 @@ impl Store for PgStore {
 
     async fn user_set_disabled(&self, username: &str, disabled: bool) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
-        let id: Option<i64> =
-            sqlx::query_scalar("UPDATE users SET disabled_at = $1 WHERE username = $2 RETURNING id")
-                .bind(disabled.then(crate::now_micros))
-                .bind(username)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let id: Option<i64> = sqlx::query_scalar(
+            "UPDATE users SET disabled_at = $1 WHERE username = $2 RETURNING id",
+        )
+        .bind(disabled.then(crate::now_micros))
+        .bind(username)
+        .fetch_optional(&mut *tx)
+        .await?;
         if let (Some(id), true) = (id, disabled) {
             sqlx::query("DELETE FROM sessions WHERE user_id = $1")
                 .bind(id)
@@ -779,11 +780,10 @@ impl Store for PgStore {
             .bind(AUDIT_LOCK)
             .execute(&mut *tx)
             .await?;
-        let prev: String =
-            sqlx::query_scalar("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1")
-                .fetch_optional(&mut *tx)
-                .await?
-                .unwrap_or_else(|| compare::AUDIT_GENESIS.to_owned());
+        let prev: String = sqlx::query_scalar("SELECT hash FROM audit_head WHERE one = 1")
+            .fetch_optional(&mut *tx)
+            .await?
+            .unwrap_or_else(|| compare::AUDIT_GENESIS.to_owned());
         let at = crate::now_micros();
         let hash = compare::audit_hash(&prev, at, actor, action, detail);
         let id: i64 = sqlx::query_scalar(
@@ -797,6 +797,14 @@ impl Store for PgStore {
         .bind(&hash)
         .fetch_one(&mut *tx)
         .await?;
+        sqlx::query(
+            "INSERT INTO audit_head (one, last_id, hash) VALUES (1, $1, $2) \
+             ON CONFLICT (one) DO UPDATE SET last_id = excluded.last_id, hash = excluded.hash",
+        )
+        .bind(id)
+        .bind(&hash)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(AuditEntry {
             id,
@@ -807,6 +815,19 @@ impl Store for PgStore {
             prev_hash: prev,
             hash,
         })
+    }
+
+    async fn audit_head(&self) -> Result<Option<AuditHead>> {
+        let row = sqlx::query("SELECT last_id, hash FROM audit_head WHERE one = 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(AuditHead {
+                last_id: r.try_get(0)?,
+                hash: r.try_get(1)?,
+            })
+        })
+        .transpose()
     }
 
     async fn audit_list(&self) -> Result<Vec<AuditEntry>> {

@@ -18,9 +18,13 @@ use crate::migrate::{
     self, API_KEY_COLS, MIGRATIONS, PERSON_COLS, QUARANTINE_COLS, TRANSFER_COLS, USER_COLS,
 };
 use crate::{
-    ApiKeyRow, AuditEntry, Backend, Batch, BatchOutcome, NewUser, PersonRow, QuarantineEntry,
-    Rejection, Result, Scope, Store, StoreError, TransferCore, UserRow,
+    ApiKeyRow, AuditEntry, AuditHead, Backend, Batch, BatchOutcome, NewUser, PersonRow,
+    QuarantineEntry, Rejection, Result, Scope, Store, StoreError, TransferCore, UserRow,
 };
+
+const AUDIT_HEAD_UPSERT_SQLITE: &str =
+    "INSERT INTO audit_head (one, last_id, hash) VALUES (1, ?1, ?2) \
+     ON CONFLICT (one) DO UPDATE SET last_id = excluded.last_id, hash = excluded.hash";
 
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
@@ -694,7 +698,7 @@ impl Store for SqliteStore {
         self.run(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let prev: String = tx
-                .query_row("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1", [], |r| r.get(0))
+                .query_row("SELECT hash FROM audit_head WHERE one = 1", [], |r| r.get(0))
                 .optional()?
                 .unwrap_or_else(|| compare::AUDIT_GENESIS.to_owned());
             let at = crate::now_micros();
@@ -704,8 +708,27 @@ impl Store for SqliteStore {
                 params![at, actor, action, detail, prev, hash],
             )?;
             let id = tx.last_insert_rowid();
+            tx.execute(AUDIT_HEAD_UPSERT_SQLITE, params![id, hash])?;
             tx.commit()?;
             Ok(AuditEntry { id, at, actor, action, detail, prev_hash: prev, hash })
+        })
+        .await
+    }
+
+    async fn audit_head(&self) -> Result<Option<AuditHead>> {
+        self.run(|conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT last_id, hash FROM audit_head WHERE one = 1",
+                    [],
+                    |r| {
+                        Ok(AuditHead {
+                            last_id: r.get(0)?,
+                            hash: r.get(1)?,
+                        })
+                    },
+                )
+                .optional()?)
         })
         .await
     }
