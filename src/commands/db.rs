@@ -1,4 +1,4 @@
-//! `fanzha db stats|migrate|audit`.
+//! `fanzha db stats|migrate|backup|restore`.
 
 use anyhow::Context as _;
 
@@ -11,8 +11,6 @@ pub enum Cmd {
     Stats,
     /// Apply pending migrations.
     Migrate,
-    /// Show the audit trail and verify its hash chain.
-    Audit,
 }
 
 pub async fn run(ctx: &Context, cmd: Cmd) -> anyhow::Result<Outcome> {
@@ -52,31 +50,6 @@ pub async fn run(ctx: &Context, cmd: Cmd) -> anyhow::Result<Outcome> {
                     "schema is at version {}",
                     versions.last().copied().unwrap_or(0)
                 );
-            }
-        }
-        Cmd::Audit => {
-            let store = ctx.store().await?;
-            let entries = store.audit_list().await?;
-            let broken = fanzha_store::verify_audit_chain(&entries);
-            if ctx.json {
-                println!(
-                    "{}",
-                    serde_json::json!({ "entries": entries, "chain_broken_at": broken })
-                );
-            } else {
-                for e in &entries {
-                    let at = fanzha_core::Instant::from_micros(e.at)
-                        .map(|i| i.to_string())
-                        .unwrap_or_default();
-                    println!("#{} {} {} {} {}", e.id, at, e.actor, e.action, e.detail);
-                }
-                match broken {
-                    None => println!("hash chain verified: {} entries", entries.len()),
-                    Some(id) => println!("HASH CHAIN BROKEN at entry #{id}"),
-                }
-            }
-            if broken.is_some() {
-                return Ok(Outcome::Unusable);
             }
         }
     }
