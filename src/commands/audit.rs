@@ -93,7 +93,10 @@ pub async fn run(ctx: &Context, cmd: Cmd) -> anyhow::Result<Outcome> {
                 for e in &entries {
                     println!("{}", line(e));
                 }
-                println!("{} of {total} matching entries, newest first", entries.len());
+                println!(
+                    "{} of {total} matching entries, newest first",
+                    entries.len()
+                );
             }
         }
         Cmd::Insiders => {

@@ -9,6 +9,7 @@
 //! entries for the rows it rejects, so a killed ingest loses nothing it committed and a rerun
 //! stores nothing twice.
 
+pub mod backup;
 pub mod baseline;
 mod compare;
 mod error;
