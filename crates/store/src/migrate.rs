@@ -9,7 +9,7 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     (2, include_str!("../migrations/0002_users.sql")),
     (3, include_str!("../migrations/0003_api_keys.sql")),
     (4, include_str!("../migrations/0004_scopes_and_flags.sql")),
-    (5, include_str!("../migrations/0005_audit_head.sql")),
+    (6, include_str!("../migrations/0006_audit_head.sql")),
 ];
 
 /// Column lists of the tables the store reads back, in the order its row mappers expect.

@@ -1,4 +1,4 @@
--- Fanzha schema v5: the audit chain's head, kept beside the log. Each append chains to the
+-- Fanzha schema v6: the audit chain's head, kept beside the log. Each append chains to the
 -- head (not to whatever row is last in audit_log) and moves it in the same transaction, so
 -- deleting the newest entries is caught: the head then names an entry that is gone, and an
 -- entry appended afterwards chains to the deleted one, not to the surviving last row.
