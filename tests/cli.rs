@@ -1325,3 +1325,54 @@ fn restore_drill(db: Db) {
         String::from_utf8_lossy(&forced.stderr)
     );
 }
+
+#[test]
+fn audit_insiders_flags_a_stray_look_up_once() {
+    let db = sqlite();
+    add_analyst(&db, "li", "correct horse battery staple");
+    // A look-up as the server records it: the person was outside li's scope.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let store = fanzha_store::open(&db.target).await.unwrap();
+        let detail = serde_json::json!({
+            "id": "330102199001011234", "community": "330199002001", "found": true, "in_scope": false,
+        });
+        store
+            .audit_append("user:li", "lookup.person", &detail.to_string())
+            .await
+            .unwrap();
+    });
+    let run = || {
+        let out = db.run(&["--json", "audit", "insiders"]);
+        assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let first = run();
+    let raised = first["raised"].as_array().unwrap();
+    assert_eq!(raised.len(), 1, "{first}");
+    assert_eq!(
+        (raised[0]["username"].as_str(), raised[0]["rule"].as_str()),
+        (Some("li"), Some("out_of_scope"))
+    );
+    let second = run();
+    assert_eq!(
+        second["raised"],
+        serde_json::json!([]),
+        "a rerun raises nothing"
+    );
+    assert_eq!(second["flags"].as_array().unwrap().len(), 1);
+
+    // The auditors' alert is in the trail, and the trail still verifies.
+    let out = db.run(&["--json", "audit", "list", "--action", "insider."]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["total"], 1);
+    assert_eq!(v["entries"][0]["actor"], "system:insider");
+    assert_eq!(verify(&db).0, 0);
+    // Filters: by actor, and a limit.
+    let out = db.run(&[
+        "--json", "audit", "list", "--actor", "user:li", "--limit", "5",
+    ]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["entries"][0]["action"], "lookup.person");
+    assert_eq!(v["total"], 1);
+}

@@ -97,9 +97,9 @@ async fn read(
     let mut out = Vec::new();
     loop {
         let (page, total) = store.audit_page(&filter, PAGE, out.len() as u64).await?;
-        let done = page.len() < PAGE as usize;
+        let empty = page.is_empty();
         out.extend(page);
-        if done || out.len() as u64 >= total {
+        if empty || out.len() as u64 >= total {
             return Ok(out);
         }
     }

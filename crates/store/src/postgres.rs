@@ -18,9 +18,9 @@ use crate::compare::{self, classify, Verdict};
 use crate::migrate::{self, API_KEY_COLS, MIGRATIONS, QUARANTINE_COLS, TRANSFER_COLS, USER_COLS};
 use crate::reads::{self, Arg, Cell, Rows, Stmt};
 use crate::{
-    ApiKeyRow, AuditEntry, AuditFilter, AuditHead, Backend, Batch, BatchOutcome, Dashboard, EntityRef,
-    InsiderFlag, Item, NewUser, PersonRow, Profile, QuarantineEntry, Rejection, Result, Scope,
-    SearchHit, Store, StoreError, TransferCore, UserRow,
+    ApiKeyRow, AuditEntry, AuditFilter, AuditHead, Backend, Batch, BatchOutcome, Dashboard,
+    EntityRef, InsiderFlag, Item, NewUser, PersonRow, Profile, QuarantineEntry, Rejection, Result,
+    Scope, SearchHit, Store, StoreError, TransferCore, UserRow,
 };
 
 /// Advisory-lock keys: one for migrations, one for the audit chain's tail.
