@@ -36,9 +36,12 @@ enum Command {
     /// Inspect rejected records.
     #[command(subcommand)]
     Quarantine(commands::quarantine::Cmd),
-    /// The database: row counts, migrations, audit trail.
+    /// The database: row counts, migrations, backup and restore.
     #[command(subcommand)]
     Db(commands::db::Cmd),
+    /// The audit trail: verify its hash chain, list entries, detect insiders.
+    #[command(subcommand)]
+    Audit(commands::audit::Cmd),
     /// Serve the JSON API (and its OpenAPI document, /healthz, /metrics) until Ctrl-C.
     Serve(commands::serve::Args),
     /// API keys for banks' and carriers' systems.
@@ -56,8 +59,8 @@ enum Command {
     Bench(commands::bench::Cmd),
 }
 
-/// Exit codes: 0 everything stored; 1 some records rejected; 2 a file or the configuration
-/// was unusable.
+/// Exit codes: 0 everything stored (or verified); 1 some records rejected, or `audit verify`
+/// found the trail broken; 2 a file or the configuration was unusable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Outcome {
     Clean = 0,
@@ -128,6 +131,7 @@ async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Ingest(args) => commands::ingest::run(&ctx, args).await,
         Command::Quarantine(cmd) => commands::quarantine::run(&ctx, cmd).await,
         Command::Db(cmd) => commands::db::run(&ctx, cmd).await,
+        Command::Audit(cmd) => commands::audit::run(&ctx, cmd).await,
         Command::Serve(args) => commands::serve::run(&ctx, args).await,
         Command::Key(cmd) => commands::key::run(&ctx, cmd).await,
         Command::User(cmd) => commands::user::run(&ctx, cmd).await,

@@ -85,6 +85,29 @@ impl Db {
         self.stats()[kind].as_u64().unwrap()
     }
 
+    /// Runs SQL on the store behind the CLI's back, as someone with database access would
+    /// (SQLite through rusqlite, PostgreSQL through psql in the store's schema).
+    fn sql(&self, sql: &str) {
+        match pg_parts(&self.target) {
+            None => {
+                let conn = rusqlite::Connection::open(&self.target).unwrap();
+                conn.execute_batch(sql).unwrap();
+            }
+            Some((url, schema)) => {
+                let out = Command::new("psql")
+                    .args(["-v", "ON_ERROR_STOP=1", "-q", "-d", &url, "-c"])
+                    .arg(format!("SET search_path TO {schema}; {sql}"))
+                    .output()
+                    .expect("psql runs");
+                assert!(
+                    out.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+        }
+    }
+
     fn quarantine(&self) -> Vec<Value> {
         let out = self.run(&["--json", "quarantine", "list"]);
         assert_eq!(out.status.code(), Some(0));
@@ -94,6 +117,31 @@ impl Db {
             .unwrap()
             .clone()
     }
+}
+
+/// A PostgreSQL target's URL without its `schema=` parameter, and the schema.
+fn pg_parts(target: &str) -> Option<(String, String)> {
+    if !target.starts_with("postgres") {
+        return None;
+    }
+    let (url, query) = target.split_once('?')?;
+    let mut schema = None;
+    let rest: Vec<&str> = query
+        .split('&')
+        .filter(|p| match p.strip_prefix("schema=") {
+            Some(s) => {
+                schema = Some(s.to_owned());
+                false
+            }
+            None => true,
+        })
+        .collect();
+    let url = if rest.is_empty() {
+        url.to_owned()
+    } else {
+        format!("{url}?{}", rest.join("&"))
+    };
+    Some((url, schema?))
 }
 
 fn code(out: &Output) -> i32 {
@@ -463,8 +511,8 @@ fn every_run_is_in_the_audit_trail() {
     let db = sqlite();
     ingest_json(&db, &[&fixture("sample-district/persons.csv")]);
     db.stats();
-    let out = db.run(&["--json", "db", "audit"]);
-    assert_eq!(code(&out), 0);
+    let out = db.run(&["--json", "audit", "list"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let actions: Vec<&str> = v["entries"]
         .as_array()
@@ -472,8 +520,16 @@ fn every_run_is_in_the_audit_trail() {
         .iter()
         .map(|e| e["action"].as_str().unwrap())
         .collect();
-    assert_eq!(actions, vec!["cli.ingest", "cli.db.stats"]);
-    assert!(v["chain_broken_at"].is_null());
+    assert_eq!(actions, vec!["cli.db.stats", "cli.ingest"], "newest first");
+    assert_eq!(v["total"], 2);
+    // The listing itself is on record, and the trail verifies.
+    let verify = db.run(&["--json", "audit", "verify"]);
+    assert_eq!(code(&verify), 0);
+    let v: Value = serde_json::from_slice(&verify.stdout).unwrap();
+    assert_eq!(
+        (v["entries"].as_u64(), v["verified"].as_bool()),
+        (Some(3), Some(true))
+    );
 }
 
 #[test]
@@ -525,7 +581,8 @@ fn migrate_reports_what_it_applied() {
     let db = sqlite();
     let first: Value =
         serde_json::from_slice(&db.run(&["--json", "db", "migrate"]).stdout).unwrap();
-    assert_eq!(first["applied_now"], serde_json::json!([1, 2, 3]));
+    let all: Vec<u32> = fanzha_store::MIGRATIONS.iter().map(|(v, _)| *v).collect();
+    assert_eq!(first["applied_now"], serde_json::json!(all));
     let again: Value =
         serde_json::from_slice(&db.run(&["--json", "db", "migrate"]).stdout).unwrap();
     assert_eq!(again["applied_now"], serde_json::json!([]));
@@ -647,6 +704,11 @@ fn a_user_added_by_the_cli_logs_in_to_the_server() {
     let add = |name: &str, role: &str, password: &str| {
         let mut child = Command::new(env!("CARGO_BIN_EXE_fanzha"))
             .args(["--db", &db.target, "user", "add", name, "--role", role])
+            .args(if role == "station_officer" {
+                &["--jurisdiction", "500103001"][..]
+            } else {
+                &[]
+            })
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -679,8 +741,9 @@ fn a_user_added_by_the_cli_logs_in_to_the_server() {
     assert!(answer.contains("\"role\":\"station_officer\""), "{answer}");
     assert!(sigterm(child).success());
 
-    let audit = db.run(&["--json", "db", "audit"]);
+    let audit = db.run(&["--json", "audit", "list", "--limit", "1000"]);
     let text = String::from_utf8_lossy(&audit.stdout);
+    assert!(text.contains("cli.user.add"), "{text}");
     assert!(
         !text.contains(password),
         "the password reached the audit trail"
@@ -709,26 +772,160 @@ fn the_demo_serves_with_an_account_per_role() {
     let v: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
     let addr = v["url"].as_str().unwrap().strip_prefix("http://").unwrap();
     let accounts = v["accounts"].as_array().unwrap();
-    assert_eq!(accounts.len(), 11, "{accounts:?}");
-    let analyst = accounts
-        .iter()
-        .find(|a| a["username"] == "analyst")
-        .unwrap();
-    let body = serde_json::json!({
-        "username": "analyst",
-        "password": analyst["password"],
-    })
-    .to_string();
-    let answer = http(
-        addr,
-        &format!(
-            "POST /api/v1/login HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\
-             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        ),
+    assert_eq!(
+        accounts.len(),
+        12,
+        "one per role and a second bank operator"
     );
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let account = |name: &str| {
+        accounts
+            .iter()
+            .find(|a| a["username"] == name)
+            .unwrap_or_else(|| panic!("no demo account {name}"))
+            .clone()
+    };
+    for name in ["analyst", "bank_operator_2"] {
+        let body = serde_json::json!({
+            "username": name,
+            "password": account(name)["password"],
+        })
+        .to_string();
+        let answer = http(
+            addr,
+            &format!(
+                "POST /api/v1/login HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\
+                 Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            ),
+        );
+        assert!(answer.starts_with("HTTP/1.1 200"), "{name}: {answer}");
+    }
     assert!(sigterm(child).success());
+
+    // Each scoped account works in a real part of the loaded district, so its scope matches
+    // data: its bank holds accounts, its carrier (as sims.carrier spells it) holds SIMs, its
+    // town and community hold people.
+    let conn = rusqlite::Connection::open(&db.target).unwrap();
+    let rows = |sql: &str, code: &Value| -> i64 {
+        conn.query_row(sql, [code.as_str().unwrap()], |r| r.get(0))
+            .unwrap()
+    };
+    let (bank1, bank2) = (
+        account("bank_operator")["institution"].clone(),
+        account("bank_operator_2")["institution"].clone(),
+    );
+    assert_ne!(
+        bank1, bank2,
+        "the second bank operator works for another bank"
+    );
+    for bank in [&bank1, &bank2] {
+        assert!(
+            rows("SELECT count(*) FROM accounts WHERE bank_code = ?1", bank) > 0,
+            "{bank}"
+        );
+    }
+    let carrier = account("carrier_operator")["institution"].clone();
+    assert!(
+        rows("SELECT count(*) FROM sims WHERE carrier = ?1", &carrier) > 0,
+        "{carrier}"
+    );
+    let town = account("station_officer")["jurisdiction"].clone();
+    assert_eq!(account("station_leader")["jurisdiction"], town);
+    let community = account("community_worker")["jurisdiction"].clone();
+    assert!(
+        community
+            .as_str()
+            .unwrap()
+            .starts_with(town.as_str().unwrap()),
+        "the community worker's community lies in the station's town: {community} {town}"
+    );
+    assert_eq!(
+        rows(
+            "SELECT count(*) FROM jurisdictions WHERE code = ?1 AND level = 'town'",
+            &town
+        ),
+        1
+    );
+    assert!(
+        rows(
+            "SELECT count(*) FROM persons WHERE community_code = ?1",
+            &community
+        ) > 0,
+        "{community}"
+    );
+    for centre in ["analyst", "commander", "auditor"] {
+        let a = account(centre);
+        assert!(
+            a["institution"].is_null() && a["jurisdiction"].is_null(),
+            "{a}"
+        );
+    }
+}
+
+#[test]
+fn a_user_gets_exactly_the_remit_of_its_role() {
+    use std::io::Write as _;
+    let db = sqlite();
+    let add = |args: &[&str]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_fanzha"))
+            .args(["--db", &db.target, "--json", "user", "add"])
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        writeln!(stdin, "correct horse battery staple").unwrap();
+        drop(stdin);
+        child.wait_with_output().unwrap()
+    };
+    let refused = |args: &[&str], flag: &str| {
+        let out = add(args);
+        assert_eq!(code(&out), 2, "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(flag), "{args:?}: {err}");
+    };
+    refused(&["b", "--role", "bank_operator"], "--institution");
+    refused(
+        &["c", "--role", "carrier_operator", "--jurisdiction", "5001"],
+        "--institution",
+    );
+    refused(&["s", "--role", "station_officer"], "--jurisdiction");
+    refused(
+        &["w", "--role", "community_worker", "--institution", "ICBC"],
+        "--jurisdiction",
+    );
+    refused(
+        &["a", "--role", "analyst", "--jurisdiction", "5001"],
+        "neither",
+    );
+
+    let out = add(&["b", "--role", "bank_operator", "--institution", "ICBC"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (v["institution"].as_str(), v["jurisdiction"].as_str()),
+        (Some("ICBC"), None)
+    );
+    let out = add(&[
+        "w",
+        "--role",
+        "community_worker",
+        "--jurisdiction",
+        "330199001001",
+    ]);
+    assert_eq!(code(&out), 0);
+    // Stored, not just printed: the server scopes by what the store holds.
+    let conn = rusqlite::Connection::open(&db.target).unwrap();
+    let stored: (Option<String>, Option<String>) = conn
+        .query_row(
+            "SELECT institution_code, jurisdiction_code FROM users WHERE username = 'w'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(stored, (None, Some("330199001001".to_owned())));
 }
 
 both!(keys_are_shown_once_listed_and_revoked, |db: super::Db| {
@@ -770,3 +967,412 @@ both!(keys_are_shown_once_listed_and_revoked, |db: super::Db| {
     let keys: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
     assert!(keys[0]["revoked_at"].is_i64());
 });
+
+/// `audit verify --json`: its exit code and answer.
+fn verify(db: &Db) -> (i32, Value) {
+    let out = db.run(&["--json", "audit", "verify"]);
+    let v = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (code(&out), v)
+}
+
+both!(
+    audit_verify_names_the_first_altered_or_deleted_entry,
+    |db: super::Db| {
+        for _ in 0..5 {
+            db.stats();
+        }
+        // Entries 1-5 are the stats runs; each verify adds its own entry after checking.
+        let (code, v) = super::verify(&db);
+        assert_eq!((code, v["verified"].as_bool()), (0, Some(true)), "{v}");
+        assert_eq!(v["entries"], 5);
+
+        // An altered entry: the link from it to the one before no longer holds.
+        db.sql("UPDATE audit_log SET actor = 'cli:nobody' WHERE id = 3");
+        let (code, v) = super::verify(&db);
+        assert_eq!(code, 1, "a broken trail exits 1: {v}");
+        assert_eq!(v["first_broken_id"], 3);
+        assert_eq!(v["broken"]["kind"], "link");
+    }
+);
+
+both!(
+    audit_verify_catches_a_deleted_middle_entry,
+    |db: super::Db| {
+        for _ in 0..5 {
+            db.stats();
+        }
+        db.sql("DELETE FROM audit_log WHERE id = 2");
+        let (code, v) = super::verify(&db);
+        assert_eq!(code, 1, "{v}");
+        assert_eq!(
+            v["first_broken_id"], 3,
+            "the entry after the gap no longer chains"
+        );
+    }
+);
+
+both!(
+    audit_verify_catches_deleted_newest_entries,
+    |db: super::Db| {
+        for _ in 0..5 {
+            db.stats();
+        }
+        // The hash chain alone cannot see this: what is left chains perfectly.
+        db.sql("DELETE FROM audit_log WHERE id = 5");
+        let (code, v) = super::verify(&db);
+        assert_eq!(code, 1, "{v}");
+        assert_eq!(v["broken"]["kind"], "truncated");
+        assert_eq!(v["first_broken_id"], 5);
+        assert_eq!(v["broken"]["last_id"], 4);
+        // That verify run appended an entry; it chains to the deleted one, so the trail
+        // stays broken rather than healing over the gap.
+        let (code, v) = super::verify(&db);
+        assert_eq!(code, 1, "{v}");
+        assert_eq!(v["broken"]["kind"], "link");
+
+        // Deleting every entry is caught too.
+        db.sql("DELETE FROM audit_log");
+        let (code, v) = super::verify(&db);
+        assert_eq!(
+            (code, v["broken"]["kind"].as_str()),
+            (1, Some("truncated")),
+            "{v}"
+        );
+    }
+);
+
+impl Db {
+    /// An empty store of the same backend for a restore to land in: a new SQLite path, or a
+    /// new PostgreSQL database (dropped when the returned guard goes) with another schema
+    /// name than this store's.
+    fn fresh(&self) -> (Db, Option<PgDatabase>) {
+        let Some((url, _)) = pg_parts(&self.target) else {
+            return (sqlite(), None);
+        };
+        static N: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "drill_{}_{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        );
+        let (base, query) = match url.split_once('?') {
+            Some((b, q)) => (b.to_owned(), format!("?{q}")),
+            None => (url.clone(), String::new()),
+        };
+        let (server, _db) = base.rsplit_once('/').unwrap();
+        let guard = PgDatabase {
+            admin_url: url.clone(),
+            name: name.clone(),
+        };
+        guard.psql(&format!("CREATE DATABASE {name}"));
+        let sep = if query.is_empty() { '?' } else { '&' };
+        let target = format!("{server}/{name}{query}{sep}schema=restored");
+        (
+            Db {
+                target,
+                dir: tempfile::tempdir().unwrap(),
+            },
+            Some(guard),
+        )
+    }
+}
+
+/// A PostgreSQL database made for one test, dropped at its end.
+struct PgDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl PgDatabase {
+    fn psql(&self, sql: &str) {
+        let out = Command::new("psql")
+            .args([
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-q",
+                "-d",
+                &self.admin_url,
+                "-c",
+                sql,
+            ])
+            .output()
+            .expect("psql runs");
+        assert!(
+            out.status.success(),
+            "{sql}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let _ = Command::new("psql")
+            .args(["-q", "-d", &self.admin_url, "-c"])
+            .arg(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .output();
+    }
+}
+
+/// `fanzha user add NAME --role analyst` with this password.
+fn add_analyst(db: &Db, name: &str, password: &str) {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fanzha"))
+        .args(["--db", &db.target, "user", "add", name, "--role", "analyst"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "{password}").unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A login attempt's status line.
+fn login(addr: &str, username: &str, password: &str) -> String {
+    let body = serde_json::json!({ "username": username, "password": password }).to_string();
+    let answer = http(
+        addr,
+        &format!(
+            "POST /api/v1/login HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    answer.lines().next().unwrap_or_default().to_owned()
+}
+
+both!(
+    a_backup_taken_under_load_restores_to_a_store_that_verifies_and_serves,
+    |db: super::Db| {
+        super::restore_drill(db);
+    }
+);
+
+fn restore_drill(db: Db) {
+    use std::sync::atomic::{AtomicBool, AtomicUsize};
+    use std::sync::Arc;
+
+    // What is committed before the backup begins.
+    let (c, _) = ingest_json(&db, &[&fixture("sample-district")]);
+    assert_eq!(c, 0);
+    let password = "correct horse battery staple";
+    add_analyst(&db, "drill", password);
+    let before = db.stats();
+    let (c, v) = verify(&db);
+    assert_eq!(c, 0, "{v}");
+    let audit_before = v["entries"].as_u64().unwrap();
+    let batches = generated_transactions(db.dir.path(), 20_000);
+
+    // Load: the server answering health checks and logins, the CLI writing audit entries,
+    // and an ingest committing batches, all while the backup is taken.
+    let (server, addr) = serve(&db);
+    let stop = Arc::new(AtomicBool::new(false));
+    let health = Arc::new(AtomicUsize::new(0));
+    let cli_runs = Arc::new(AtomicUsize::new(0));
+    let mut load = Vec::new();
+    for _ in 0..2 {
+        let (stop, health, addr) = (stop.clone(), health.clone(), addr.clone());
+        load.push(std::thread::spawn(move || {
+            while !stop.load(Ordering::SeqCst) {
+                let answer = http(
+                    &addr,
+                    "GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+                );
+                assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+                health.fetch_add(1, Ordering::SeqCst);
+            }
+        }));
+    }
+    {
+        let (stop, addr) = (stop.clone(), addr.clone());
+        load.push(std::thread::spawn(move || {
+            // Failed logins are audited; the address's limit (30) is kept clear of so the
+            // good logins keep making sessions.
+            let mut failures = 0;
+            while !stop.load(Ordering::SeqCst) {
+                assert_eq!(login(&addr, "drill", password), "HTTP/1.1 200 OK");
+                if failures < 10 {
+                    let status = login(&addr, &format!("ghost{failures}"), "wrong password 123");
+                    assert!(status.starts_with("HTTP/1.1 401"), "{status}");
+                    failures += 1;
+                }
+            }
+        }));
+    }
+    {
+        let (stop, cli_runs, target) = (stop.clone(), cli_runs.clone(), db.target.clone());
+        load.push(std::thread::spawn(move || {
+            while !stop.load(Ordering::SeqCst) {
+                let out = Command::new(env!("CARGO_BIN_EXE_fanzha"))
+                    .args(["--db", &target, "db", "stats"])
+                    .output()
+                    .unwrap();
+                assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+                cli_runs.fetch_add(1, Ordering::SeqCst);
+            }
+        }));
+    }
+    let ingest = Command::new(env!("CARGO_BIN_EXE_fanzha"))
+        .args([
+            "--db",
+            &db.target,
+            "ingest",
+            "--batch-size",
+            "500",
+            &batches,
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    while health.load(Ordering::SeqCst) < 20 || cli_runs.load(Ordering::SeqCst) < 1 {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+
+    let file = db.dir.path().join("fanzha.backup");
+    let file_arg = file.display().to_string();
+    let out = db.run(&["--json", "db", "backup", &file_arg]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let again = db.run(&["db", "backup", &file_arg]);
+    assert_eq!(code(&again), 2, "an existing backup is not overwritten");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
+
+    stop.store(true, Ordering::SeqCst);
+    for t in load {
+        t.join().unwrap();
+    }
+    let ingest = ingest.wait_with_output().unwrap();
+    assert_eq!(code(&ingest), 0);
+    assert!(sigterm(server).success());
+    let after = db.stats();
+
+    // The drill: restore into a fresh store, verify, serve.
+    let (fresh, _guard) = db.fresh();
+    let out = fresh.run(&["--json", "db", "restore", &file_arg]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let restored_report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        restored_report["audit_broken"].is_null(),
+        "{restored_report}"
+    );
+    let (c, v) = verify(&fresh);
+    assert_eq!(c, 0, "the restored trail verifies: {v}");
+    assert!(
+        v["entries"].as_u64().unwrap() > audit_before,
+        "every entry committed before the backup is there: {v}"
+    );
+    let restored = fresh.stats();
+    for kind in fanzha_kinds() {
+        let (b, r, a) = (
+            before[kind].as_u64().unwrap(),
+            restored[kind].as_u64().unwrap(),
+            after[kind].as_u64().unwrap(),
+        );
+        assert!(
+            b <= r && r <= a,
+            "{kind}: {b} before, {r} restored, {a} after"
+        );
+    }
+    let new_tx =
+        restored["transactions"].as_u64().unwrap() - before["transactions"].as_u64().unwrap();
+    assert_eq!(
+        new_tx % 500,
+        0,
+        "a snapshot holds whole batches only, got {new_tx}"
+    );
+
+    let (server, addr) = serve(&fresh);
+    let answer = http(
+        &addr,
+        "GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    );
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert_eq!(
+        login(&addr, "drill", password),
+        "HTTP/1.1 200 OK",
+        "users came back with the data"
+    );
+    assert!(sigterm(server).success());
+
+    // A store that now holds data is not overwritten without --force, and a file that is
+    // not a backup is refused before anything is touched.
+    let refused = fresh.run(&["db", "restore", &file_arg]);
+    assert_eq!(code(&refused), 2);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--force"));
+    let junk = db.dir.path().join("junk.backup");
+    std::fs::write(&junk, "not a backup\n").unwrap();
+    let (other, _guard2) = db.fresh();
+    let refused = other.run(&["db", "restore", junk.to_str().unwrap()]);
+    assert_eq!(code(&refused), 2);
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("not a Fanzha backup"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    let forced = fresh.run(&["db", "restore", "--force", &file_arg]);
+    assert_eq!(
+        code(&forced),
+        0,
+        "{}",
+        String::from_utf8_lossy(&forced.stderr)
+    );
+}
+
+#[test]
+fn audit_insiders_flags_a_stray_look_up_once() {
+    let db = sqlite();
+    add_analyst(&db, "li", "correct horse battery staple");
+    // A look-up as the server records it: the person was outside li's scope.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let store = fanzha_store::open(&db.target).await.unwrap();
+        let detail = serde_json::json!({
+            "id": "330102199001011234", "community": "330199002001", "found": true, "in_scope": false,
+        });
+        store
+            .audit_append("user:li", "lookup.person", &detail.to_string())
+            .await
+            .unwrap();
+    });
+    let run = || {
+        let out = db.run(&["--json", "audit", "insiders"]);
+        assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let first = run();
+    let raised = first["raised"].as_array().unwrap();
+    assert_eq!(raised.len(), 1, "{first}");
+    assert_eq!(
+        (raised[0]["username"].as_str(), raised[0]["rule"].as_str()),
+        (Some("li"), Some("out_of_scope"))
+    );
+    let second = run();
+    assert_eq!(
+        second["raised"],
+        serde_json::json!([]),
+        "a rerun raises nothing"
+    );
+    assert_eq!(second["flags"].as_array().unwrap().len(), 1);
+
+    // The auditors' alert is in the trail, and the trail still verifies.
+    let out = db.run(&["--json", "audit", "list", "--action", "insider."]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["total"], 1);
+    assert_eq!(v["entries"][0]["actor"], "system:insider");
+    assert_eq!(verify(&db).0, 0);
+    // Filters: by actor, and a limit.
+    let out = db.run(&[
+        "--json", "audit", "list", "--actor", "user:li", "--limit", "5",
+    ]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["entries"][0]["action"], "lookup.person");
+    assert_eq!(v["total"], 1);
+}

@@ -1,6 +1,8 @@
-//! `fanzha db stats|migrate|audit`.
+//! `fanzha db stats|migrate|backup|restore`.
 
-use anyhow::Context as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context as _};
 
 use super::Context;
 use crate::Outcome;
@@ -11,8 +13,27 @@ pub enum Cmd {
     Stats,
     /// Apply pending migrations.
     Migrate,
-    /// Show the audit trail and verify its hash chain.
-    Audit,
+    /// Back the store up to FILE while it is in use: SQLite's online backup (a running
+    /// `fanzha serve` keeps working), or pg_dump of the store's schema for PostgreSQL.
+    Backup {
+        file: PathBuf,
+        /// Replace FILE if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Restore a backup made by `db backup` into the store (stop any server on it first).
+    /// Refuses a store that holds data unless --force, and a file that is not a Fanzha
+    /// backup.
+    Restore {
+        file: PathBuf,
+        /// Replace a store that holds data.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+fn is_postgres(target: &str) -> bool {
+    target.starts_with("postgres://") || target.starts_with("postgresql://")
 }
 
 pub async fn run(ctx: &Context, cmd: Cmd) -> anyhow::Result<Outcome> {
@@ -54,29 +75,76 @@ pub async fn run(ctx: &Context, cmd: Cmd) -> anyhow::Result<Outcome> {
                 );
             }
         }
-        Cmd::Audit => {
+        Cmd::Backup { file, force } => {
+            // Opening a SQLite path creates the file: a mistyped --db would back up an empty
+            // new database and look like success.
+            if !is_postgres(&ctx.db) && !Path::new(&ctx.db).is_file() {
+                bail!("no database at {}", ctx.db);
+            }
             let store = ctx.store().await?;
-            let entries = store.audit_list().await?;
-            let broken = fanzha_store::verify_audit_chain(&entries);
+            let report = fanzha_store::backup::backup(&ctx.db, &file, force)
+                .await
+                .with_context(|| format!("backing up to {}", file.display()))?;
+            super::audit(
+                &store,
+                "cli.db.backup",
+                serde_json::json!({ "file": file, "report": report }),
+            )
+            .await?;
+            if ctx.json {
+                println!("{}", serde_json::json!({ "file": file, "report": report }));
+            } else {
+                println!(
+                    "backed up {} to {} ({} bytes)",
+                    super::shown_target(&ctx.db),
+                    file.display(),
+                    report.bytes
+                );
+            }
+        }
+        Cmd::Restore { file, force } => {
+            let report = fanzha_store::backup::restore(&file, &ctx.db, force)
+                .await
+                .with_context(|| format!("restoring {}", file.display()))?;
+            // Opening migrates a backup made by an older build forward.
+            let store = ctx.store().await?;
+            let (head, entries) = fanzha_store::audit_trail(&*store).await?;
+            let verdict = fanzha_store::verify_audit_trail(head.as_ref(), &entries);
+            let broken = verdict.as_ref().err();
+            super::audit(
+                &store,
+                "cli.db.restore",
+                serde_json::json!({
+                    "file": file,
+                    "report": report,
+                    "force": force,
+                    "audit_broken": broken,
+                }),
+            )
+            .await?;
             if ctx.json {
                 println!(
                     "{}",
-                    serde_json::json!({ "entries": entries, "chain_broken_at": broken })
+                    serde_json::json!({
+                        "file": file,
+                        "report": report,
+                        "audit_entries": entries.len(),
+                        "audit_broken": broken,
+                    })
                 );
             } else {
-                for e in &entries {
-                    let at = fanzha_core::Instant::from_micros(e.at)
-                        .map(|i| i.to_string())
-                        .unwrap_or_default();
-                    println!("#{} {} {} {} {}", e.id, at, e.actor, e.action, e.detail);
-                }
+                println!(
+                    "restored {} into {}",
+                    file.display(),
+                    super::shown_target(&ctx.db)
+                );
                 match broken {
-                    None => println!("hash chain verified: {} entries", entries.len()),
-                    Some(id) => println!("HASH CHAIN BROKEN at entry #{id}"),
+                    None => println!("audit trail verified: {} entries", entries.len()),
+                    Some(b) => println!("AUDIT TRAIL BROKEN at entry #{}: {b}", b.id()),
                 }
             }
             if broken.is_some() {
-                return Ok(Outcome::Unusable);
+                return Ok(Outcome::Rejected);
             }
         }
     }

@@ -1,13 +1,15 @@
 //! `fanzha demo`: simulates a small district (about 5,000 residents, a week, seeded), loads
 //! every file the simulator wrote into the store, shows what it holds with a few headline
 //! figures from the ground truth, then serves it with one demo account per role (new random
-//! passwords on every run). Later capabilities grow it (the engines, the console).
+//! passwords on every run), each scoped role working for a bank, carrier, town or community
+//! of the simulated district. Later capabilities grow it (the engines, the console).
 
 use std::io::Write as _;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::Context as _;
+use anyhow::{bail, Context as _};
 use fanzha_core::schema::Kind;
 use fanzha_core::vocab::Role;
 use fanzha_core::Money;
@@ -128,7 +130,8 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<Outcome> {
         );
     }
     if !args.no_serve {
-        serve(ctx, &store, args.listen).await?;
+        let remits = Remits::read(dir.path())?;
+        serve(ctx, &store, args.listen, &remits).await?;
     }
     Ok(if rejected > 0 {
         Outcome::Rejected
@@ -137,28 +140,152 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<Outcome> {
     })
 }
 
-/// Gives every role a demo account named after it, with a fresh random password (a rerun
-/// replaces the last run's, so no password outlives the run that printed it), then serves.
+/// The username of the second demo bank operator, who works for another bank than the
+/// first: the one who is refused the first bank's data.
+const SECOND_BANK_OPERATOR: &str = "bank_operator_2";
+
+/// Where the scoped demo accounts work, taken from the simulated district's own reference
+/// files so their scopes match the loaded data.
+struct Remits {
+    /// The first two banks in institutions.csv.
+    banks: [String; 2],
+    /// The first carrier: its code is what `sims.carrier` holds, which carrier scoping
+    /// matches.
+    carrier: String,
+    /// The first town (a police station's area) and the first community within it.
+    town: String,
+    community: String,
+}
+
+impl Remits {
+    fn read(dir: &Path) -> anyhow::Result<Remits> {
+        let institutions = read_rows(&dir.join("institutions.csv"), &["code", "kind"])?;
+        let of_kind = |kind: &'static str| {
+            institutions
+                .iter()
+                .filter(move |r| r[1] == kind)
+                .map(|r| r[0].clone())
+        };
+        let mut banks = of_kind("bank");
+        let (Some(bank1), Some(bank2)) = (banks.next(), banks.next()) else {
+            bail!("the simulated district has fewer than two banks");
+        };
+        let carrier = of_kind("carrier")
+            .next()
+            .context("the simulated district has no carrier")?;
+        let places = read_rows(
+            &dir.join("jurisdictions.csv"),
+            &["code", "level", "parent_code"],
+        )?;
+        let town = places
+            .iter()
+            .find(|r| r[1] == "town")
+            .map(|r| r[0].clone())
+            .context("the simulated district has no town")?;
+        let community = places
+            .iter()
+            .find(|r| r[1] == "community" && r[2] == town)
+            .map(|r| r[0].clone())
+            .with_context(|| format!("the simulated town {town} has no community"))?;
+        Ok(Remits {
+            banks: [bank1, bank2],
+            carrier,
+            town,
+            community,
+        })
+    }
+
+    /// The institution or jurisdiction a demo account of `role` works in.
+    fn of(&self, role: Role) -> (Option<&str>, Option<&str>) {
+        match role {
+            Role::BankOperator => (Some(&self.banks[0]), None),
+            Role::CarrierOperator => (Some(&self.carrier), None),
+            Role::StationLeader | Role::StationOfficer => (None, Some(&self.town)),
+            Role::CommunityWorker => (None, Some(&self.community)),
+            _ => (None, None),
+        }
+    }
+}
+
+/// The named columns of every record of a CSV file, in file order.
+fn read_rows(path: &Path, columns: &[&str]) -> anyhow::Result<Vec<Vec<String>>> {
+    let mut reader =
+        csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
+    let header = reader.headers()?.clone();
+    let at: Vec<usize> = columns
+        .iter()
+        .map(|c| {
+            header
+                .iter()
+                .position(|h| h == *c)
+                .with_context(|| format!("{} has no column {c}", path.display()))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.with_context(|| format!("reading {}", path.display()))?;
+        rows.push(
+            at.iter()
+                .map(|&i| record.get(i).unwrap_or_default().to_owned())
+                .collect(),
+        );
+    }
+    Ok(rows)
+}
+
+/// One demo account as printed.
+struct DemoAccount {
+    username: String,
+    role: Role,
+    institution: Option<String>,
+    jurisdiction: Option<String>,
+    password: String,
+}
+
+/// Gives every role a demo account named after it (and a second bank operator for another
+/// bank), scoped to a bank, carrier, town or community of the simulated district, with a
+/// fresh random password (a rerun replaces the last run's, so no password outlives the run
+/// that printed it), then serves.
 async fn serve(
     ctx: &Context,
     store: &Arc<dyn fanzha_store::Store>,
     listen: SocketAddr,
+    remits: &Remits,
 ) -> anyhow::Result<()> {
+    let mut wanted: Vec<(&str, Role, Option<&str>, Option<&str>)> = Role::ALL
+        .iter()
+        .map(|&role| {
+            let (inst, juris) = remits.of(role);
+            (role.as_str(), role, inst, juris)
+        })
+        .collect();
+    wanted.push((
+        SECOND_BANK_OPERATOR,
+        Role::BankOperator,
+        Some(&remits.banks[1]),
+        None,
+    ));
     let mut accounts = Vec::new();
-    for role in Role::ALL {
+    for (username, role, institution, jurisdiction) in wanted {
         let password = fanzha_server::auth::random_password();
         let account = fanzha_server::auth::Account {
-            username: role.as_str(),
-            role: *role,
-            institution_code: None,
-            jurisdiction_code: None,
+            username,
+            role,
+            institution_code: institution,
+            jurisdiction_code: jurisdiction,
         };
         fanzha_server::auth::set_user(&**store, &account, &password)
             .await
-            .with_context(|| format!("creating the demo account {role}"))?;
-        accounts.push((role.as_str(), password));
+            .with_context(|| format!("creating the demo account {username}"))?;
+        accounts.push(DemoAccount {
+            username: username.to_owned(),
+            role,
+            institution: institution.map(str::to_owned),
+            jurisdiction: jurisdiction.map(str::to_owned),
+            password,
+        });
     }
-    let names: Vec<&str> = accounts.iter().map(|(n, _)| *n).collect();
+    let names: Vec<&str> = accounts.iter().map(|a| a.username.as_str()).collect();
     super::audit(
         store,
         "cli.demo.accounts",
@@ -174,7 +301,15 @@ async fn serve(
     if ctx.json {
         let accounts: Vec<serde_json::Value> = accounts
             .iter()
-            .map(|(u, p)| serde_json::json!({ "username": u, "password": p }))
+            .map(|a| {
+                serde_json::json!({
+                    "username": a.username,
+                    "password": a.password,
+                    "role": a.role.as_str(),
+                    "institution": a.institution,
+                    "jurisdiction": a.jurisdiction,
+                })
+            })
             .collect();
         println!(
             "{}",
@@ -183,9 +318,23 @@ async fn serve(
     } else {
         println!();
         println!("演示账号 demo accounts (username = role; passwords are new on every run):");
-        for (username, password) in &accounts {
-            println!("  {username:<18} {password}");
+        for a in &accounts {
+            let remit = match (&a.institution, &a.jurisdiction) {
+                (Some(i), _) => format!("机构 institution {i}"),
+                (_, Some(j)) => format!("辖区 jurisdiction {j}"),
+                _ => match fanzha_server::policy::remit(a.role) {
+                    fanzha_server::policy::Remit::NoPersons => {
+                        "不查看个人数据 no personal data".to_owned()
+                    }
+                    _ => "全区 whole district".to_owned(),
+                },
+            };
+            println!("  {:<18} {}  {remit}", a.username, a.password);
         }
+        println!(
+            "  ({SECOND_BANK_OPERATOR} works for {}, not {}: it is refused the first bank's accounts)",
+            remits.banks[1], remits.banks[0]
+        );
         println!();
         println!("serving on {url}  (POST {url}/api/v1/login, API document {url}/api/openapi.json; Ctrl-C stops)");
     }

@@ -1,5 +1,6 @@
 //! One module per subcommand; each opens the store, calls the libraries and prints.
 
+pub mod audit;
 pub mod bench;
 mod bench_serve;
 pub mod db;

@@ -9,11 +9,13 @@
 //! entries for the rows it rejects, so a killed ingest loses nothing it committed and a rerun
 //! stores nothing twice.
 
+pub mod backup;
 pub mod baseline;
 mod compare;
 mod error;
 mod migrate;
 pub mod postgres;
+mod reads;
 pub mod sqlite;
 mod view;
 
@@ -139,6 +141,49 @@ pub struct AuditEntry {
     pub detail: String,
     pub prev_hash: String,
     pub hash: String,
+}
+
+/// The newest entry of the audit trail as recorded beside it (`audit_head`), moved in the same
+/// transaction as each append. Comparing it with the trail's last entry catches the deletion
+/// of the newest entries, which the hash chain alone cannot see.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AuditHead {
+    pub last_id: i64,
+    pub hash: String,
+}
+
+/// Where and how an audit trail fails to verify.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, thiserror::Error)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AuditBreak {
+    /// Entry `id` does not chain: it was altered, or the entry before it was altered or
+    /// deleted.
+    #[error("entry #{id} does not chain to the one before it: altered, or its predecessor altered or deleted")]
+    Link { id: i64 },
+    /// The head records entry `head_id`, but the trail ends at `last_id` (or is empty): the
+    /// newest entries were deleted.
+    #[error("the head records entry #{head_id} but the trail ends at {}: the newest entries were deleted", last_id.map_or("no entry".to_owned(), |i| format!("#{i}")))]
+    Truncated { head_id: i64, last_id: Option<i64> },
+    /// The last entry chains, but the head records another hash for it: it was rewritten.
+    #[error("entry #{id} differs from the head recorded for it: rewritten")]
+    HeadMismatch { id: i64 },
+    /// Entries from `id` on lie past the recorded head, or there is no head: written around
+    /// the store, or the head was deleted.
+    #[error("entries from #{id} on are not anchored by the head: written around the store, or the head was deleted")]
+    Unanchored { id: i64 },
+}
+
+impl AuditBreak {
+    /// The entry where the trail first fails: the one that does not chain, or the one the
+    /// head names that is gone, or the first one past the head.
+    pub fn id(&self) -> i64 {
+        match *self {
+            AuditBreak::Link { id }
+            | AuditBreak::HeadMismatch { id }
+            | AuditBreak::Unanchored { id } => id,
+            AuditBreak::Truncated { head_id, .. } => head_id,
+        }
+    }
 }
 
 /// The stored core of a transfer, for matching one transfer seen in two banks' statements.
@@ -302,39 +347,42 @@ pub trait Store: Send + Sync {
 
     async fn audit_list(&self) -> Result<Vec<AuditEntry>>;
 
+    /// The recorded head of the audit chain; `None` before the first entry.
+    async fn audit_head(&self) -> Result<Option<AuditHead>>;
+
     // ---- The server's reads. Every one is narrowed by a `Scope` inside the SQL. ----
 
     /// The entity's profile within `scope` (its attributes, up to `limit` links and up to
     /// `limit` history events, newest first); `None` when it is not stored or not in scope.
+    ///
+    /// Links start with holdings (`holds_account`, `holds_sim`, `held_by`), then the
+    /// heaviest edges. Under [`Scope::All`] an account or number known only from transfers,
+    /// calls or messages (another bank's, another city's) has a profile with no attributes;
+    /// a device is known from log-ins, transfers and calls. Under a narrower scope a device
+    /// shows only its uses by in-scope accounts and SIMs, a SIM only the traffic of its
+    /// in-scope holdings, and a person at an institution only that institution's holdings
+    /// (and no police reports). Times in attributes are shown in Beijing time.
     async fn profile(
         &self,
         scope: &Scope,
         entity: &EntityRef,
         limit: u32,
-    ) -> Result<Option<Profile>> {
-        let _ = (scope, entity, limit);
-        Err(StoreError::Task("profile: not yet implemented".into()))
-    }
+    ) -> Result<Option<Profile>>;
 
-    /// Entities within `scope` matching `query`: an exact person id, account number, MSISDN
-    /// or device id, or a name prefix; at most `limit`.
-    async fn search(&self, scope: &Scope, query: &str, limit: u32) -> Result<Vec<SearchHit>> {
-        let _ = (scope, query, limit);
-        Err(StoreError::Task("search: not yet implemented".into()))
-    }
+    /// Entities within `scope` matching `query` (trimmed): an exact person id, account
+    /// number, MSISDN or device id, or a name prefix; at most `limit`, exact hits first.
+    /// A query over 64 characters matches nothing.
+    async fn search(&self, scope: &Scope, query: &str, limit: u32) -> Result<Vec<SearchHit>>;
 
     /// Reports, cases and losses per Shanghai day with `from <= ts < to` (UTC micros),
-    /// within `scope` (a report belongs to its `community_code`, else its victim's).
-    async fn dashboard(&self, scope: &Scope, from: i64, to: i64) -> Result<Dashboard> {
-        let _ = (scope, from, to);
-        Err(StoreError::Task("dashboard: not yet implemented".into()))
-    }
+    /// within `scope` (a report belongs to its `community_code`, else its victim's; at an
+    /// institution, to its victim when a customer there; a case to the scope of any of its
+    /// reports). A window of more than [`DASHBOARD_MAX_DAYS`] days keeps its last ones.
+    async fn dashboard(&self, scope: &Scope, from: i64, to: i64) -> Result<Dashboard>;
 
     /// The latest instant in the data (reports, transactions, calls): where a dashboard over
     /// simulated or historic data ends. `None` on an empty store.
-    async fn data_end(&self) -> Result<Option<i64>> {
-        Err(StoreError::Task("data_end: not yet implemented".into()))
-    }
+    async fn data_end(&self) -> Result<Option<i64>>;
 
     /// Audit entries matching `filter`, newest first, `limit` of them after skipping
     /// `offset`; and how many match in all.
@@ -343,10 +391,7 @@ pub trait Store: Send + Sync {
         filter: &AuditFilter,
         limit: u32,
         offset: u64,
-    ) -> Result<(Vec<AuditEntry>, u64)> {
-        let _ = (filter, limit, offset);
-        Err(StoreError::Task("audit_page: not yet implemented".into()))
-    }
+    ) -> Result<(Vec<AuditEntry>, u64)>;
 
     /// Raises a flag unless one for the same user, day and rule exists; its id if new.
     async fn flag_add(
@@ -355,22 +400,19 @@ pub trait Store: Send + Sync {
         day: &str,
         rule: &str,
         detail: &str,
-    ) -> Result<Option<i64>> {
-        let _ = (username, day, rule, detail);
-        Err(StoreError::Task("flag_add: not yet implemented".into()))
-    }
+    ) -> Result<Option<i64>>;
 
     /// Every flag, newest first.
-    async fn flag_list(&self) -> Result<Vec<InsiderFlag>> {
-        Err(StoreError::Task("flag_list: not yet implemented".into()))
-    }
+    async fn flag_list(&self) -> Result<Vec<InsiderFlag>>;
 
-    /// Marks a flag reviewed by an auditor; `false` when there is no such flag.
-    async fn flag_review(&self, id: i64, auditor: &str) -> Result<bool> {
-        let _ = (id, auditor);
-        Err(StoreError::Task("flag_review: not yet implemented".into()))
-    }
+    /// Marks a flag reviewed by an auditor (the first review stands); `false` when there is
+    /// no such flag.
+    async fn flag_review(&self, id: i64, auditor: &str) -> Result<bool>;
 }
+
+/// The longest dashboard window, in days (ten years): a longer one keeps its last days, so a
+/// careless request cannot make the store build millions of empty days.
+pub const DASHBOARD_MAX_DAYS: u32 = 3_660;
 
 /// Opens a store: a `postgres://` or `postgresql://` URL selects PostgreSQL, anything else
 /// is a SQLite file path. A `schema=NAME` parameter in the URL keeps Fanzha's tables in that
@@ -452,6 +494,59 @@ pub fn verify_audit_chain(entries: &[AuditEntry]) -> Option<i64> {
     None
 }
 
+/// Verifies a whole audit trail: the hash chain, and that its last entry is the recorded
+/// head (so deleting the newest entries is caught too). `head` must be read before
+/// `entries` (see [`audit_trail`]): an entry appended in between then lies past the head
+/// and is not held against the trail.
+pub fn verify_audit_trail(
+    head: Option<&AuditHead>,
+    entries: &[AuditEntry],
+) -> std::result::Result<(), AuditBreak> {
+    if let Some(id) = verify_audit_chain(entries) {
+        return Err(AuditBreak::Link { id });
+    }
+    let Some(head) = head else {
+        return match entries.first() {
+            Some(e) => Err(AuditBreak::Unanchored { id: e.id }),
+            None => Ok(()),
+        };
+    };
+    match entries.iter().position(|e| e.id == head.last_id) {
+        Some(i) if entries[i].hash != head.hash => {
+            Err(AuditBreak::HeadMismatch { id: head.last_id })
+        }
+        Some(_) => Ok(()),
+        None => match entries.last() {
+            Some(last) if last.id > head.last_id => Err(AuditBreak::Unanchored {
+                id: entries
+                    .iter()
+                    .find(|e| e.id > head.last_id)
+                    .map_or(last.id, |e| e.id),
+            }),
+            last => Err(AuditBreak::Truncated {
+                head_id: head.last_id,
+                last_id: last.map(|e| e.id),
+            }),
+        },
+    }
+}
+
+/// The head, then the entries, of the audit trail: in that order, so a concurrent append
+/// adds entries past the head rather than moving the head past the entries read.
+pub async fn audit_trail(store: &dyn Store) -> Result<(Option<AuditHead>, Vec<AuditEntry>)> {
+    let head = store.audit_head().await?;
+    let entries = store.audit_list().await?;
+    if head.is_none() && !entries.is_empty() {
+        // Either the head was deleted or the first entries were appended between the two
+        // reads; read again, in the same order, to tell which.
+        if let Some(head) = store.audit_head().await? {
+            let entries = store.audit_list().await?;
+            return Ok((Some(head), entries));
+        }
+    }
+    Ok((head, entries))
+}
+
 pub(crate) fn now_micros() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -469,6 +564,98 @@ pub(crate) fn empty_counts() -> BTreeMap<String, u64> {
 
 #[cfg(test)]
 mod tests {
+    use super::{verify_audit_trail, AuditBreak, AuditEntry, AuditHead};
+
+    /// A chained trail of `n` entries with ids 1..=n, and its head.
+    fn trail(n: i64) -> (AuditHead, Vec<AuditEntry>) {
+        let mut prev = super::compare::AUDIT_GENESIS.to_owned();
+        let mut out = Vec::new();
+        for id in 1..=n {
+            let detail = format!("{{\"n\":{id}}}");
+            let hash = super::compare::audit_hash(&prev, id * 10, "cli:root", "cli.x", &detail);
+            out.push(AuditEntry {
+                id,
+                at: id * 10,
+                actor: "cli:root".into(),
+                action: "cli.x".into(),
+                detail,
+                prev_hash: prev,
+                hash: hash.clone(),
+            });
+            prev = hash;
+        }
+        let head = AuditHead {
+            last_id: n,
+            hash: prev,
+        };
+        (head, out)
+    }
+
+    #[test]
+    fn an_intact_trail_verifies_and_an_empty_one_too() {
+        let (head, entries) = trail(4);
+        assert_eq!(verify_audit_trail(Some(&head), &entries), Ok(()));
+        assert_eq!(verify_audit_trail(None, &[]), Ok(()));
+    }
+
+    #[test]
+    fn deleting_the_newest_entries_is_caught() {
+        let (head, mut entries) = trail(4);
+        entries.pop();
+        assert_eq!(
+            verify_audit_trail(Some(&head), &entries),
+            Err(AuditBreak::Truncated {
+                head_id: 4,
+                last_id: Some(3)
+            })
+        );
+        assert_eq!(
+            verify_audit_trail(Some(&head), &[]),
+            Err(AuditBreak::Truncated {
+                head_id: 4,
+                last_id: None
+            })
+        );
+    }
+
+    #[test]
+    fn deleting_or_altering_a_middle_entry_names_the_first_broken_link() {
+        let (head, mut entries) = trail(4);
+        entries.remove(1);
+        assert_eq!(
+            verify_audit_trail(Some(&head), &entries),
+            Err(AuditBreak::Link { id: 3 })
+        );
+        let (head, mut entries) = trail(4);
+        entries[2].actor = "cli:someone".into();
+        assert_eq!(
+            verify_audit_trail(Some(&head), &entries),
+            Err(AuditBreak::Link { id: 3 })
+        );
+    }
+
+    #[test]
+    fn a_rewritten_last_entry_or_a_missing_head_is_caught() {
+        let (mut head, entries) = trail(3);
+        head.hash = "0".repeat(64);
+        assert_eq!(
+            verify_audit_trail(Some(&head), &entries),
+            Err(AuditBreak::HeadMismatch { id: 3 })
+        );
+        let (_, entries) = trail(3);
+        assert_eq!(
+            verify_audit_trail(None, &entries),
+            Err(AuditBreak::Unanchored { id: 1 })
+        );
+    }
+
+    #[test]
+    fn entries_appended_after_the_head_was_read_are_fine() {
+        let (_, entries) = trail(5);
+        let (head, _) = trail(3);
+        assert_eq!(verify_audit_trail(Some(&head), &entries), Ok(()));
+    }
+
     #[test]
     fn passwords_are_redacted() {
         assert_eq!(
