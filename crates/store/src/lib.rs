@@ -141,6 +141,14 @@ pub struct AuditEntry {
     pub hash: String,
 }
 
+/// An audit entry to append: who did what, and the detail as JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAuditEntry {
+    pub actor: String,
+    pub action: String,
+    pub detail: String,
+}
+
 /// The stored core of a transfer, for matching one transfer seen in two banks' statements.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransferCore {
@@ -299,6 +307,11 @@ pub trait Store: Send + Sync {
 
     /// Appends to the audit trail, chaining the new entry's hash to the last one.
     async fn audit_append(&self, actor: &str, action: &str, detail: &str) -> Result<AuditEntry>;
+
+    /// Appends several entries in one transaction, in order, each chained to the one before:
+    /// all are committed or none. One commit for many entries is what lets a busy server
+    /// audit every look-up without queueing on the database's single writer.
+    async fn audit_append_many(&self, entries: Vec<NewAuditEntry>) -> Result<Vec<AuditEntry>>;
 
     async fn audit_list(&self) -> Result<Vec<AuditEntry>>;
 

@@ -19,7 +19,7 @@ use crate::migrate::{
     self, API_KEY_COLS, MIGRATIONS, PERSON_COLS, QUARANTINE_COLS, TRANSFER_COLS, USER_COLS,
 };
 use crate::{
-    ApiKeyRow, AuditEntry, Backend, Batch, BatchOutcome, Item, NewUser, PersonRow,
+    ApiKeyRow, AuditEntry, Backend, Batch, BatchOutcome, Item, NewAuditEntry, NewUser, PersonRow,
     QuarantineEntry, Rejection, Result, Scope, Store, StoreError, TransferCore, UserRow,
 };
 
@@ -634,12 +634,13 @@ impl Store for PgStore {
 
     async fn user_set_disabled(&self, username: &str, disabled: bool) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
-        let id: Option<i64> =
-            sqlx::query_scalar("UPDATE users SET disabled_at = $1 WHERE username = $2 RETURNING id")
-                .bind(disabled.then(crate::now_micros))
-                .bind(username)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let id: Option<i64> = sqlx::query_scalar(
+            "UPDATE users SET disabled_at = $1 WHERE username = $2 RETURNING id",
+        )
+        .bind(disabled.then(crate::now_micros))
+        .bind(username)
+        .fetch_optional(&mut *tx)
+        .await?;
         if let (Some(id), true) = (id, disabled) {
             sqlx::query("DELETE FROM sessions WHERE user_id = $1")
                 .bind(id)
@@ -807,6 +808,52 @@ impl Store for PgStore {
             prev_hash: prev,
             hash,
         })
+    }
+
+    async fn audit_append_many(&self, entries: Vec<NewAuditEntry>) -> Result<Vec<AuditEntry>> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(AUDIT_LOCK)
+            .execute(&mut *tx)
+            .await?;
+        let mut prev: String =
+            sqlx::query_scalar("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1")
+                .fetch_optional(&mut *tx)
+                .await?
+                .unwrap_or_else(|| compare::AUDIT_GENESIS.to_owned());
+        let mut out = Vec::with_capacity(entries.len());
+        for NewAuditEntry {
+            actor,
+            action,
+            detail,
+        } in entries
+        {
+            let at = crate::now_micros();
+            let hash = compare::audit_hash(&prev, at, &actor, &action, &detail);
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO audit_log (at, actor, action, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(at)
+            .bind(&actor)
+            .bind(&action)
+            .bind(&detail)
+            .bind(&prev)
+            .bind(&hash)
+            .fetch_one(&mut *tx)
+            .await?;
+            let prev_hash = std::mem::replace(&mut prev, hash.clone());
+            out.push(AuditEntry {
+                id,
+                at,
+                actor,
+                action,
+                detail,
+                prev_hash,
+                hash,
+            });
+        }
+        tx.commit().await?;
+        Ok(out)
     }
 
     async fn audit_list(&self) -> Result<Vec<AuditEntry>> {

@@ -18,8 +18,8 @@ use crate::migrate::{
     self, API_KEY_COLS, MIGRATIONS, PERSON_COLS, QUARANTINE_COLS, TRANSFER_COLS, USER_COLS,
 };
 use crate::{
-    ApiKeyRow, AuditEntry, Backend, Batch, BatchOutcome, NewUser, PersonRow, QuarantineEntry,
-    Rejection, Result, Scope, Store, StoreError, TransferCore, UserRow,
+    ApiKeyRow, AuditEntry, Backend, Batch, BatchOutcome, NewAuditEntry, NewUser, PersonRow,
+    QuarantineEntry, Rejection, Result, Scope, Store, StoreError, TransferCore, UserRow,
 };
 
 pub struct SqliteStore {
@@ -706,6 +706,33 @@ impl Store for SqliteStore {
             let id = tx.last_insert_rowid();
             tx.commit()?;
             Ok(AuditEntry { id, at, actor, action, detail, prev_hash: prev, hash })
+        })
+        .await
+    }
+
+    async fn audit_append_many(&self, entries: Vec<NewAuditEntry>) -> Result<Vec<AuditEntry>> {
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut prev: String = tx
+                .query_row("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1", [], |r| r.get(0))
+                .optional()?
+                .unwrap_or_else(|| compare::AUDIT_GENESIS.to_owned());
+            let mut out = Vec::with_capacity(entries.len());
+            {
+                let mut insert = tx.prepare_cached(
+                    "INSERT INTO audit_log (at, actor, action, detail, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?;
+                for NewAuditEntry { actor, action, detail } in entries {
+                    let at = crate::now_micros();
+                    let hash = compare::audit_hash(&prev, at, &actor, &action, &detail);
+                    insert.execute(params![at, actor, action, detail, prev, hash])?;
+                    let id = tx.last_insert_rowid();
+                    let prev_hash = std::mem::replace(&mut prev, hash.clone());
+                    out.push(AuditEntry { id, at, actor, action, detail, prev_hash, hash });
+                }
+            }
+            tx.commit()?;
+            Ok(out)
         })
         .await
     }
