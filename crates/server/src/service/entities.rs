@@ -185,6 +185,7 @@ pub async fn person_by_id(
         id: person_id.to_owned(),
     };
     let found = Found {
+        in_scope: person.is_some() || outside.is_none(),
         exists: person.is_some() || outside.is_some(),
         community: person
             .as_ref()
@@ -212,6 +213,8 @@ pub async fn person_by_id(
 struct Found {
     profile: Option<Profile>,
     exists: bool,
+    /// False only when the entity exists outside the caller's scope.
+    in_scope: bool,
     community: Option<String>,
 }
 
@@ -225,6 +228,7 @@ async fn fetch(
         return Ok(Found {
             community: p.community_code.clone(),
             exists: true,
+            in_scope: true,
             profile: Some(p),
         });
     }
@@ -236,6 +240,7 @@ async fn fetch(
     };
     Ok(Found {
         exists: outside.is_some(),
+        in_scope: outside.is_none(),
         community: outside.and_then(|p| p.community_code),
         profile: None,
     })
@@ -247,7 +252,6 @@ async fn record_lookup(
     entity: &EntityRef,
     found: &Found,
 ) -> Result<(), ApiError> {
-    let in_scope = found.profile.is_some() || !found.exists;
     record(
         state,
         user,
@@ -256,7 +260,7 @@ async fn record_lookup(
             "id": entity.id,
             "community": found.community,
             "found": found.exists,
-            "in_scope": in_scope,
+            "in_scope": found.in_scope,
         }),
     )
     .await?;
