@@ -247,6 +247,25 @@ impl CurrentUser {
         })
     }
 
+    /// What this caller's aggregate figures cover; 403 when a scoped role lacks the
+    /// institution or jurisdiction its remit needs.
+    pub fn figures_scope(&self) -> Result<Scope, ApiError> {
+        crate::policy::figures_scope(
+            self.role,
+            self.institution.as_deref(),
+            self.jurisdiction.as_deref(),
+        )
+        .ok_or_else(|| {
+            ApiError::new(
+                Code::Forbidden,
+                format!(
+                    "this {} account names no jurisdiction or institution",
+                    self.role
+                ),
+            )
+        })
+    }
+
     /// 403 unless the role may do `action`.
     pub fn allow(&self, action: crate::policy::Action) -> Result<(), ApiError> {
         if crate::policy::allows(self.role, action) {

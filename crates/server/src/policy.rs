@@ -70,6 +70,19 @@ pub fn scope(role: Role, institution: Option<&str>, jurisdiction: Option<&str>) 
     }
 }
 
+/// The scope of a caller's aggregate figures (the dashboard): as [`scope`], except that
+/// roles without personal data see the district's figures, which name no one.
+pub fn figures_scope(
+    role: Role,
+    institution: Option<&str>,
+    jurisdiction: Option<&str>,
+) -> Option<Scope> {
+    match remit(role) {
+        Remit::NoPersons => Some(Scope::All),
+        _ => scope(role, institution, jurisdiction),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,6 +97,16 @@ mod tests {
         );
         assert_eq!(scope(Role::Analyst, None, None), Some(Scope::All));
         assert_eq!(scope(Role::Auditor, None, None), None);
+    }
+
+    #[test]
+    fn figures_follow_the_remit_and_name_no_one_for_the_rest() {
+        assert_eq!(
+            figures_scope(Role::StationOfficer, None, Some("500103001")),
+            Some(Scope::Jurisdiction("500103001".into()))
+        );
+        assert_eq!(figures_scope(Role::Publicity, None, None), Some(Scope::All));
+        assert_eq!(figures_scope(Role::CommunityWorker, None, None), None);
     }
 
     #[test]

@@ -186,6 +186,14 @@ impl AuditBreak {
     }
 }
 
+/// An audit entry to append: who did what, and the detail as JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAuditEntry {
+    pub actor: String,
+    pub action: String,
+    pub detail: String,
+}
+
 /// The stored core of a transfer, for matching one transfer seen in two banks' statements.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransferCore {
@@ -342,8 +350,23 @@ pub trait Store: Send + Sync {
         hi: i64,
     ) -> Result<Vec<TransferCore>>;
 
-    /// Appends to the audit trail, chaining the new entry's hash to the last one.
-    async fn audit_append(&self, actor: &str, action: &str, detail: &str) -> Result<AuditEntry>;
+    /// Appends to the audit trail, chaining the new entry's hash to the recorded head.
+    async fn audit_append(&self, actor: &str, action: &str, detail: &str) -> Result<AuditEntry> {
+        let entry = NewAuditEntry {
+            actor: actor.to_owned(),
+            action: action.to_owned(),
+            detail: detail.to_owned(),
+        };
+        self.audit_append_many(vec![entry])
+            .await?
+            .pop()
+            .ok_or_else(|| StoreError::Corrupt("an audit append returned no entry".into()))
+    }
+
+    /// Appends several entries in one transaction, in order, each chained to the one before
+    /// (the first to the recorded head), and moves the head: all are committed or none. One commit for many entries is what lets a busy server
+    /// audit every look-up without queueing on the database's single writer.
+    async fn audit_append_many(&self, entries: Vec<NewAuditEntry>) -> Result<Vec<AuditEntry>>;
 
     async fn audit_list(&self) -> Result<Vec<AuditEntry>>;
 

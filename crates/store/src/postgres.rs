@@ -19,8 +19,8 @@ use crate::migrate::{self, API_KEY_COLS, MIGRATIONS, QUARANTINE_COLS, TRANSFER_C
 use crate::reads::{self, Arg, Cell, Rows, Stmt};
 use crate::{
     ApiKeyRow, AuditEntry, AuditFilter, AuditHead, Backend, Batch, BatchOutcome, Dashboard,
-    EntityRef, InsiderFlag, Item, NewUser, PersonRow, Profile, QuarantineEntry, Rejection, Result,
-    Scope, SearchHit, Store, StoreError, TransferCore, UserRow,
+    EntityRef, InsiderFlag, Item, NewAuditEntry, NewUser, PersonRow, Profile, QuarantineEntry,
+    Rejection, Result, Scope, SearchHit, Store, StoreError, TransferCore, UserRow,
 };
 
 /// Advisory-lock keys: one for migrations, one for the audit chain's tail.
@@ -796,49 +796,6 @@ impl Store for PgStore {
         .collect()
     }
 
-    async fn audit_append(&self, actor: &str, action: &str, detail: &str) -> Result<AuditEntry> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(AUDIT_LOCK)
-            .execute(&mut *tx)
-            .await?;
-        let prev: String = sqlx::query_scalar("SELECT hash FROM audit_head WHERE one = 1")
-            .fetch_optional(&mut *tx)
-            .await?
-            .unwrap_or_else(|| compare::AUDIT_GENESIS.to_owned());
-        let at = crate::now_micros();
-        let hash = compare::audit_hash(&prev, at, actor, action, detail);
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO audit_log (at, actor, action, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        )
-        .bind(at)
-        .bind(actor)
-        .bind(action)
-        .bind(detail)
-        .bind(&prev)
-        .bind(&hash)
-        .fetch_one(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO audit_head (one, last_id, hash) VALUES (1, $1, $2) \
-             ON CONFLICT (one) DO UPDATE SET last_id = excluded.last_id, hash = excluded.hash",
-        )
-        .bind(id)
-        .bind(&hash)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(AuditEntry {
-            id,
-            at,
-            actor: actor.to_owned(),
-            action: action.to_owned(),
-            detail: detail.to_owned(),
-            prev_hash: prev,
-            hash,
-        })
-    }
-
     async fn audit_head(&self) -> Result<Option<AuditHead>> {
         let row = sqlx::query("SELECT last_id, hash FROM audit_head WHERE one = 1")
             .fetch_optional(&self.pool)
@@ -850,6 +807,59 @@ impl Store for PgStore {
             })
         })
         .transpose()
+    }
+
+    async fn audit_append_many(&self, entries: Vec<NewAuditEntry>) -> Result<Vec<AuditEntry>> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(AUDIT_LOCK)
+            .execute(&mut *tx)
+            .await?;
+        let mut prev: String = sqlx::query_scalar("SELECT hash FROM audit_head WHERE one = 1")
+            .fetch_optional(&mut *tx)
+            .await?
+            .unwrap_or_else(|| compare::AUDIT_GENESIS.to_owned());
+        let mut out = Vec::with_capacity(entries.len());
+        for NewAuditEntry {
+            actor,
+            action,
+            detail,
+        } in entries
+        {
+            let at = crate::now_micros();
+            let hash = compare::audit_hash(&prev, at, &actor, &action, &detail);
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO audit_log (at, actor, action, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(at)
+            .bind(&actor)
+            .bind(&action)
+            .bind(&detail)
+            .bind(&prev)
+            .bind(&hash)
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO audit_head (one, last_id, hash) VALUES (1, $1, $2) \
+                 ON CONFLICT (one) DO UPDATE SET last_id = excluded.last_id, hash = excluded.hash",
+            )
+            .bind(id)
+            .bind(&hash)
+            .execute(&mut *tx)
+            .await?;
+            let prev_hash = std::mem::replace(&mut prev, hash.clone());
+            out.push(AuditEntry {
+                id,
+                at,
+                actor,
+                action,
+                detail,
+                prev_hash,
+                hash,
+            });
+        }
+        tx.commit().await?;
+        Ok(out)
     }
 
     async fn audit_list(&self) -> Result<Vec<AuditEntry>> {

@@ -23,8 +23,8 @@ use crate::migrate::{self, API_KEY_COLS, MIGRATIONS, QUARANTINE_COLS, TRANSFER_C
 use crate::reads::{self, Arg, Cell, Rows, Stmt};
 use crate::{
     ApiKeyRow, AuditEntry, AuditFilter, AuditHead, Backend, Batch, BatchOutcome, Dashboard,
-    EntityRef, InsiderFlag, NewUser, PersonRow, Profile, QuarantineEntry, Rejection, Result, Scope,
-    SearchHit, Store, StoreError, TransferCore, UserRow,
+    EntityRef, InsiderFlag, NewAuditEntry, NewUser, PersonRow, Profile, QuarantineEntry, Rejection,
+    Result, Scope, SearchHit, Store, StoreError, TransferCore, UserRow,
 };
 
 const AUDIT_HEAD_UPSERT_SQLITE: &str =
@@ -836,28 +836,6 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn audit_append(&self, actor: &str, action: &str, detail: &str) -> Result<AuditEntry> {
-        let (actor, action, detail) = (actor.to_owned(), action.to_owned(), detail.to_owned());
-        self.run(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let prev: String = tx
-                .query_row("SELECT hash FROM audit_head WHERE one = 1", [], |r| r.get(0))
-                .optional()?
-                .unwrap_or_else(|| compare::AUDIT_GENESIS.to_owned());
-            let at = crate::now_micros();
-            let hash = compare::audit_hash(&prev, at, &actor, &action, &detail);
-            tx.execute(
-                "INSERT INTO audit_log (at, actor, action, detail, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![at, actor, action, detail, prev, hash],
-            )?;
-            let id = tx.last_insert_rowid();
-            tx.execute(AUDIT_HEAD_UPSERT_SQLITE, params![id, hash])?;
-            tx.commit()?;
-            Ok(AuditEntry { id, at, actor, action, detail, prev_hash: prev, hash })
-        })
-        .await
-    }
-
     async fn audit_head(&self) -> Result<Option<AuditHead>> {
         self.read(|conn| {
             Ok(conn
@@ -872,6 +850,34 @@ impl Store for SqliteStore {
                     },
                 )
                 .optional()?)
+        })
+        .await
+    }
+
+    async fn audit_append_many(&self, entries: Vec<NewAuditEntry>) -> Result<Vec<AuditEntry>> {
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut prev: String = tx
+                .query_row("SELECT hash FROM audit_head WHERE one = 1", [], |r| r.get(0))
+                .optional()?
+                .unwrap_or_else(|| compare::AUDIT_GENESIS.to_owned());
+            let mut out = Vec::with_capacity(entries.len());
+            {
+                let mut insert = tx.prepare_cached(
+                    "INSERT INTO audit_log (at, actor, action, detail, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?;
+                for NewAuditEntry { actor, action, detail } in entries {
+                    let at = crate::now_micros();
+                    let hash = compare::audit_hash(&prev, at, &actor, &action, &detail);
+                    insert.execute(params![at, actor, action, detail, prev, hash])?;
+                    let id = tx.last_insert_rowid();
+                    tx.execute(AUDIT_HEAD_UPSERT_SQLITE, params![id, hash])?;
+                    let prev_hash = std::mem::replace(&mut prev, hash.clone());
+                    out.push(AuditEntry { id, at, actor, action, detail, prev_hash, hash });
+                }
+            }
+            tx.commit()?;
+            Ok(out)
         })
         .await
     }

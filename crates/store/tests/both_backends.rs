@@ -353,6 +353,37 @@ both!(
     }
 );
 
+both!(
+    audit_batches_chain_in_order_and_continue_the_chain,
+    |s: Arc<dyn Store>| async move {
+        s.audit_append("cli:root", "cli.ingest", "{}")
+            .await
+            .unwrap();
+        let entry = |i: u32| fanzha_store::NewAuditEntry {
+            actor: format!("user:u{i}"),
+            action: "lookup.person".to_owned(),
+            detail: format!("{{\"n\":{i}}}"),
+        };
+        let batch = s
+            .audit_append_many((0..5).map(entry).collect())
+            .await
+            .unwrap();
+        assert_eq!(batch.len(), 5);
+        assert!(s.audit_append_many(Vec::new()).await.unwrap().is_empty());
+        s.audit_append("cli:root", "cli.serve", "{}").await.unwrap();
+        let entries = s.audit_list().await.unwrap();
+        assert_eq!(entries.len(), 7);
+        // Returned as stored, in the order given, between the single appends.
+        assert_eq!(&entries[1..6], &batch[..]);
+        for (i, e) in batch.iter().enumerate() {
+            assert_eq!(e.actor, format!("user:u{i}"));
+        }
+        assert_eq!(batch[0].prev_hash, entries[0].hash);
+        assert_eq!(entries[6].prev_hash, batch[4].hash);
+        assert_eq!(fanzha_store::verify_audit_chain(&entries), None);
+    }
+);
+
 both!(every_kind_round_trips, |s: Arc<dyn Store>| async move {
     // One row of every kind, with every column filled by a value of its type.
     for kind in Kind::ALL {
