@@ -154,10 +154,34 @@ impl Application {
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service)
+        let detector = tokio::spawn(watch_insiders(Arc::clone(&self.store)));
+        let served = axum::serve(self.listener, service)
             .with_graceful_shutdown(stop)
             .await
-            .map_err(ServerError::Serve)
+            .map_err(ServerError::Serve);
+        detector.abort();
+        served
+    }
+}
+
+/// How often the insider rules run over the recent audit trail while the server serves.
+const INSIDER_PERIOD: std::time::Duration = std::time::Duration::from_secs(5 * 60);
+
+/// Runs the insider rules at start and then every [`INSIDER_PERIOD`]; new flags alert the
+/// auditors through the audit trail and the console's flag badge. A failed round is logged
+/// and retried next period: detection must never take the server down.
+async fn watch_insiders(store: Arc<dyn Store>) {
+    let mut every = tokio::time::interval(INSIDER_PERIOD);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        match fanzha_insider::run(&*store, auth::now_micros()).await {
+            Ok(raised) if !raised.is_empty() => {
+                tracing::warn!(flags = raised.len(), "insider rules raised flags for the auditors");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "insider detection round failed"),
+        }
     }
 }
 
