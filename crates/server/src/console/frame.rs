@@ -112,6 +112,11 @@ impl Frame {
         self.lang.t(m)
     }
 
+    /// The form token of the viewer's session, for the hidden field of every POST form.
+    pub fn csrf(&self) -> &str {
+        self.user.as_ref().map_or("", |u| u.csrf.as_str())
+    }
+
     pub fn is_zh(&self) -> bool {
         self.lang == Lang::Zh
     }

@@ -135,6 +135,7 @@ catalogue! {
     Loss => "损失（元）", "Loss (yuan)";
     Share => "占比", "Share";
     Day => "日期", "Day";
+    DailyFigures => "逐日数据", "Daily figures";
     PanelWarnings => "风险预警", "Risk warnings";
     PanelDissuasions => "预警劝阻", "Dissuasion";
     PanelReturns => "冻结资金返还", "Returns to victims";
@@ -177,6 +178,7 @@ catalogue! {
     RevealReason => "事由", "Reason";
     RevealReasonPlaceholder => "例如：案件编号及查询目的", "e.g. case number and purpose";
     RevealSubmit => "查看并记录", "Reveal and record";
+    ReasonLength => "请填写查看事由（{} 个字）。", "Give the reason for revealing ({} characters).";
     Revealed => "完整信息（已记录审计）", "Revealed (recorded in the audit log)";
     MaskedNote => "带 * 的值已脱敏。", "Values with * are masked.";
     // Admin.
@@ -208,6 +210,8 @@ catalogue! {
     Actor => "操作人", "Actor";
     Action => "动作", "Action";
     ActionPrefix => "动作（前缀）", "Action (prefix)";
+    From => "起始日期", "From";
+    To => "截止日期", "To";
     Detail => "详情", "Detail";
     At => "时间", "Time";
     VerifyLead => "逐条核对审计日志的哈希链：任何一条被修改或删除，都会在此报告第一处断点。", "Checks the audit log's hash chain: any altered or deleted entry shows here as the first broken link.";
@@ -244,12 +248,17 @@ pub fn term(lang: Lang, key: &str) -> Cow<'_, str> {
     }
 }
 
-/// Sorted by key (a test checks), for the binary search.
+/// Sorted by key (a test checks), for the binary search; one entry a line.
+#[rustfmt::skip]
 const TERMS: &[(&str, &str, &str)] = &[
+    ("I", "Ⅰ类户", "Class I"),
+    ("II", "Ⅱ类户", "Class II"),
+    ("III", "Ⅲ类户", "Class III"),
     ("account", "银行账户", "Account"),
     ("account_id", "账号", "Account number"),
     ("activated", "开卡", "Activated"),
     ("activated_at", "开卡时间", "Activated"),
+    ("active", "正常", "Active"),
     ("address", "住址", "Address"),
     ("admin", "系统管理员", "Administrator"),
     ("admin.key.add", "新增接口密钥", "API key added"),
@@ -278,30 +287,32 @@ const TERMS: &[(&str, &str, &str)] = &[
     ("carrier_operator", "运营商风控人员", "Carrier operator"),
     ("case", "案件", "Case"),
     ("class", "账户类别", "Class"),
+    ("closed", "已销户", "Closed"),
     ("commander", "指挥长", "Commander"),
     ("community_code", "所属社区", "Community"),
     ("community_worker", "社区网格员", "Community worker"),
+    ("company", "单位", "Company"),
     ("console.login", "控制台登录", "Console login"),
-    (
-        "console.login.failed",
-        "控制台登录失败",
-        "Console login failed",
-    ),
+    ("console.login.failed", "控制台登录失败", "Console login failed"),
     ("console.logout", "控制台退出", "Console logout"),
+    ("corporate", "对公", "Corporate"),
     ("deactivated", "销号", "Deactivated"),
     ("deactivated_at", "销号时间", "Deactivated"),
     ("device", "设备", "Device"),
     ("device_id", "设备号", "Device id"),
+    ("dormant", "久悬", "Dormant"),
+    ("elderly", "老年人", "Elderly"),
     ("fake_credit_repair", "虚假征信", "Fake credit repair"),
-    (
-        "fake_customer_service",
-        "冒充电商物流客服",
-        "Fake customer service",
-    ),
+    ("fake_customer_service", "冒充电商物流客服", "Fake customer service"),
     ("fake_investment", "虚假投资理财", "Fake investment"),
     ("fake_loan", "虚假贷款", "Fake loan"),
+    ("finance", "金融从业人员", "Finance staff"),
+    ("foreign_permanent", "外国人永久居留证", "Foreign permanent residence"),
     ("freeze", "冻结", "Freeze"),
+    ("hearing_impaired", "听障人士", "Hearing impaired"),
     ("held_by", "持有人", "Held by"),
+    ("hmt_permit", "港澳台居民证件", "HK/Macau/Taiwan permit"),
+    ("holder", "持有人", "Holder"),
     ("holder_id", "持有人证件号", "Holder id"),
     ("holds_account", "持有账户", "Holds account"),
     ("holds_sim", "持有号码", "Holds SIM"),
@@ -309,20 +320,19 @@ const TERMS: &[(&str, &str, &str)] = &[
     ("id_kind", "证件类型", "ID kind"),
     ("id_number", "证件号码", "ID number"),
     ("imei", "IMEI", "IMEI"),
-    (
-        "impersonating_officials",
-        "冒充公检法",
-        "Impersonating officials",
-    ),
+    ("impersonating_officials", "冒充公检法", "Impersonating officials"),
+    ("iot", "物联网卡", "IoT"),
     ("ip", "IP 地址", "IP address"),
     ("kind", "类型", "Kind"),
     ("lead", "线索", "Lead"),
+    ("lives_alone", "独居", "Lives alone"),
     ("logged_in", "登录使用", "Logged in"),
     ("login", "登录", "Log-in"),
     ("lookup.account", "查看账户档案", "Account profile view"),
     ("lookup.device", "查看设备档案", "Device profile view"),
     ("lookup.person", "查看人员档案", "Person profile view"),
     ("lookup.sim", "查看号码档案", "SIM profile view"),
+    ("medical", "医务人员", "Medical staff"),
     ("msisdn", "手机号", "Phone number"),
     ("name", "姓名", "Name"),
     ("opened", "开户", "Opened"),
@@ -334,19 +344,20 @@ const TERMS: &[(&str, &str, &str)] = &[
     ("paid", "转出至", "Paid"),
     ("paid_by", "转入自", "Paid by"),
     ("passport", "护照", "Passport"),
+    ("payment", "支付账户", "Payment account"),
     ("peer_volume", "超出同岗中位数", "Above peers' volume"),
     ("person", "人员", "Person"),
+    ("personal", "个人", "Personal"),
     ("phone", "手机号", "Phone"),
+    ("public_servant", "公职人员", "Public servant"),
     ("publicity", "宣传组织人员", "Publicity"),
     ("report", "报警", "Report"),
     ("reported", "报警", "Reported"),
     ("residence_permit", "居住证", "Residence permit"),
+    ("resident", "居民身份证", "Resident ID"),
     ("resident_id", "居民身份证", "Resident ID"),
-    (
-        "reveal.account",
-        "查看账户完整信息",
-        "Account field revealed",
-    ),
+    ("restricted", "受限", "Restricted"),
+    ("reveal.account", "查看账户完整信息", "Account field revealed"),
     ("reveal.device", "查看设备完整信息", "Device field revealed"),
     ("reveal.person", "查看人员完整信息", "Person field revealed"),
     ("reveal.sim", "查看号码完整信息", "SIM field revealed"),
@@ -358,11 +369,14 @@ const TERMS: &[(&str, &str, &str)] = &[
     ("station_leader", "派出所所领导", "Station leader"),
     ("station_officer", "派出所民警", "Station officer"),
     ("status", "状态", "Status"),
+    ("student", "学生", "Student"),
     ("tags", "标签", "Tags"),
     ("transfer_in", "转入", "Transfer in"),
     ("transfer_out", "转出", "Transfer out"),
     ("used_by", "使用者", "Used by"),
     ("used_device", "使用设备", "Used device"),
+    ("video", "视频", "Video"),
+    ("voice", "语音", "Voice"),
 ];
 
 #[cfg(test)]

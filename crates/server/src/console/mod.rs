@@ -13,8 +13,12 @@
 //!   [`viewer::Posted`] (a form whose CSRF token has been checked);
 //! - [`Failure`]: an error answered as a page in the frame, with its status.
 
+mod admin;
+mod audit;
 pub mod chart;
 pub mod csrf;
+mod dashboard;
+mod entities;
 pub mod format;
 pub mod frame;
 pub mod i18n;
@@ -56,6 +60,19 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", post(login::logout))
         .route("/static/console.css", get(stylesheet))
+        .route("/dashboard", get(dashboard::dashboard))
+        .route("/search", get(entities::search))
+        .route("/entity/{handle}", get(entities::entity))
+        .route("/entity/{handle}/reveal", post(entities::reveal))
+        .route("/admin/users", get(admin::users).post(admin::add_user))
+        .route("/admin/users/disable", post(admin::disable_user))
+        .route("/admin/users/enable", post(admin::enable_user))
+        .route("/admin/keys", get(admin::keys).post(admin::add_key))
+        .route("/admin/keys/revoke", post(admin::revoke_key))
+        .route("/audit", get(audit::log))
+        .route("/audit/verify", get(audit::verify))
+        .route("/audit/flags", get(audit::flags))
+        .route("/audit/flags/review", post(audit::review_flag))
         .fallback(not_found)
         // Inner to outer: errors become framed pages (seeing the language and the
         // session), the language choice is remembered, and the CSP is set.
@@ -79,6 +96,12 @@ async fn stylesheet() -> Response {
         STYLESHEET,
     )
         .into_response()
+}
+
+/// A template that failed to render: a bug of ours, logged, answered as a 500 page.
+pub fn render_failure(e: askama::Error) -> Failure {
+    tracing::error!("rendering a console page: {e}");
+    Failure::new(StatusCode::INTERNAL_SERVER_ERROR, M::ServerError)
 }
 
 async fn not_found() -> Failure {

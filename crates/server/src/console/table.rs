@@ -271,9 +271,11 @@ impl Table {
         self
     }
 
-    /// The rows are one page of `total` the source selected; see the module docs.
-    pub fn paged_by_source(mut self, total: u64) -> Table {
+    /// The rows are one page of `per` rows out of `total` that the source selected; see the
+    /// module docs.
+    pub fn paged_by_source(mut self, total: u64, per: u64) -> Table {
         self.source_total = Some(total);
+        self.state.per = per.max(1);
         self.state.sort = None;
         self.state.filter = None;
         self
@@ -496,8 +498,9 @@ impl Table {
             pages_label: lang.fill(M::PageCount, pages),
             prev: (page > 1).then(|| page_href(page - 1)),
             next: (page < pages).then(|| page_href(page + 1)),
-            per_links,
-            show_pager: pages > 1 || total > PAGE_SIZES[0],
+            // A source that pages itself has its own page size.
+            per_links: if sortable { per_links } else { Vec::new() },
+            show_pager: pages > 1 || sortable && total > PAGE_SIZES[0],
         }
     }
 
