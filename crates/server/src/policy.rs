@@ -21,7 +21,9 @@ pub fn remit(role: Role) -> Remit {
     match role {
         Role::Commander | Role::Analyst | Role::Approver => Remit::District,
         Role::BankOperator | Role::CarrierOperator => Remit::Institution,
-        Role::StationLeader | Role::StationOfficer | Role::CommunityWorker => Remit::Jurisdiction,
+        Role::StationLeader | Role::StationOfficer | Role::CommunityWorker => {
+            Remit::Jurisdiction
+        }
         Role::Admin | Role::Publicity | Role::Auditor => Remit::NoPersons,
     }
 }
@@ -61,7 +63,11 @@ pub fn allows(role: Role, action: Action) -> bool {
 /// The scope of a caller with this role, institution and jurisdiction; `None` when the
 /// role sees no personal data or lacks the institution or jurisdiction its remit needs
 /// (such a caller sees nothing rather than everything).
-pub fn scope(role: Role, institution: Option<&str>, jurisdiction: Option<&str>) -> Option<Scope> {
+pub fn scope(
+    role: Role,
+    institution: Option<&str>,
+    jurisdiction: Option<&str>,
+) -> Option<Scope> {
     match remit(role) {
         Remit::District => Some(Scope::All),
         Remit::Institution => institution.map(|i| Scope::Institution(i.to_owned())),

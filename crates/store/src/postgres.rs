@@ -19,8 +19,8 @@ use crate::migrate::{
     self, API_KEY_COLS, MIGRATIONS, PERSON_COLS, QUARANTINE_COLS, TRANSFER_COLS, USER_COLS,
 };
 use crate::{
-    ApiKeyRow, AuditEntry, Backend, Batch, BatchOutcome, Item, NewUser, PersonRow, QuarantineEntry,
-    Rejection, Result, Scope, Store, StoreError, TransferCore, UserRow,
+    ApiKeyRow, AuditEntry, Backend, Batch, BatchOutcome, Item, NewUser, PersonRow,
+    QuarantineEntry, Rejection, Result, Scope, Store, StoreError, TransferCore, UserRow,
 };
 
 /// Advisory-lock keys: one for migrations, one for the audit chain's tail.
@@ -634,13 +634,12 @@ impl Store for PgStore {
 
     async fn user_set_disabled(&self, username: &str, disabled: bool) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
-        let id: Option<i64> = sqlx::query_scalar(
-            "UPDATE users SET disabled_at = $1 WHERE username = $2 RETURNING id",
-        )
-        .bind(disabled.then(crate::now_micros))
-        .bind(username)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let id: Option<i64> =
+            sqlx::query_scalar("UPDATE users SET disabled_at = $1 WHERE username = $2 RETURNING id")
+                .bind(disabled.then(crate::now_micros))
+                .bind(username)
+                .fetch_optional(&mut *tx)
+                .await?;
         if let (Some(id), true) = (id, disabled) {
             sqlx::query("DELETE FROM sessions WHERE user_id = $1")
                 .bind(id)

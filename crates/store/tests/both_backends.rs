@@ -531,35 +531,17 @@ both!(person_by_id, |s: Arc<dyn Store>| async move {
     .await
     .unwrap();
     s.ping().await.unwrap();
-    let p = s
-        .person(&fanzha_store::Scope::All, "500103199001011234")
-        .await
-        .unwrap()
-        .unwrap();
+    let p = s.person(&fanzha_store::Scope::All, "500103199001011234").await.unwrap().unwrap();
     assert_eq!(
         (p.name.as_deref(), p.phone.as_deref(), p.address.as_deref()),
         (Some("张三"), Some("13812345678"), None)
     );
     assert_eq!(p.birth_date.as_deref(), Some("1990-01-01"));
-    let q = s
-        .person(&fanzha_store::Scope::All, "500103199001015678")
-        .await
-        .unwrap()
-        .unwrap();
+    let q = s.person(&fanzha_store::Scope::All, "500103199001015678").await.unwrap().unwrap();
     assert_eq!(q.phone, None);
     // Ids are bound as parameters, never spliced into SQL.
-    assert_eq!(
-        s.person(&fanzha_store::Scope::All, "' OR '1'='1")
-            .await
-            .unwrap(),
-        None
-    );
-    assert_eq!(
-        s.person(&fanzha_store::Scope::All, "500103199001019999")
-            .await
-            .unwrap(),
-        None
-    );
+    assert_eq!(s.person(&fanzha_store::Scope::All, "' OR '1'='1").await.unwrap(), None);
+    assert_eq!(s.person(&fanzha_store::Scope::All, "500103199001019999").await.unwrap(), None);
 });
 
 fn user<'a>(
