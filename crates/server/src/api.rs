@@ -8,14 +8,21 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use fanzha_core::mask;
-use fanzha_store::PersonRow;
 use serde::{Deserialize, Serialize};
 use utoipa::OpenApi;
 
 use crate::auth::{self, CurrentUser};
 use crate::error::{ApiError, Code, ErrorBody};
+use crate::service::{self, PersonView};
 use crate::AppState;
+
+mod admin;
+mod audit;
+mod entities;
+
+pub use admin::{add_key, add_user, disable_user, enable_user, list_keys, list_users, revoke_key};
+pub use audit::{flags as audit_flags, page as audit_page, review_flag, verify as audit_verify};
+pub use entities::{dashboard, profile, reveal, search};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -25,12 +32,36 @@ use crate::AppState;
                        error answers with `ErrorBody`; personal data is masked."
     ),
     modifiers(&SecuritySchemes),
-    paths(healthz, metrics, login, logout, get_person),
+    paths(
+        healthz,
+        metrics,
+        login,
+        logout,
+        get_person,
+        entities::search,
+        entities::profile,
+        entities::reveal,
+        entities::dashboard,
+        admin::list_users,
+        admin::add_user,
+        admin::disable_user,
+        admin::enable_user,
+        admin::list_keys,
+        admin::add_key,
+        admin::revoke_key,
+        audit::page,
+        audit::verify,
+        audit::flags,
+        audit::review_flag
+    ),
     components(schemas(Health, LoginRequest, LoginResponse, PersonView, ErrorBody)),
     tags(
         (name = "operations", description = "Health and metrics"),
         (name = "session", description = "Logging in and out"),
-        (name = "persons", description = "People in the district's records")
+        (name = "entities", description = "Search, profiles (masked) and reveal with a reason"),
+        (name = "dashboard", description = "Reports, cases and losses over time"),
+        (name = "admin", description = "Users and institutions' API keys"),
+        (name = "audit", description = "The hash-chained audit trail and insider flags")
     )
 )]
 pub struct ApiDoc;
@@ -165,7 +196,7 @@ pub async fn login(
                     "wrong username or password",
                 ))
             }
-            Err(auth::LoginRefusal::Store(e)) => return Err(e.into()),
+            Err(auth::LoginRefusal::Failed(e)) => return Err(e),
         };
     let body = LoginResponse {
         username: user.username,
@@ -202,8 +233,8 @@ pub async fn logout(
     };
     state.store.session_remove(session).await?;
     state
-        .store
-        .audit_append(&user.actor(), "api.logout", "{}")
+        .audit
+        .append(&user.actor(), "api.logout", &serde_json::json!({}))
         .await?;
     Ok((
         axum::http::StatusCode::NO_CONTENT,
@@ -225,48 +256,12 @@ pub async fn route_not_found() -> ApiError {
     ApiError::new(Code::RouteNotFound, "no such route")
 }
 
-/// A person as the API shows them: identifying fields masked, and nothing that would undo
-/// the masking. The birth date is left out because it is the part of a resident id the mask
-/// hides; the address waits for reveal-with-reason.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct PersonView {
-    /// The identity document number, masked: `500103********1234`.
-    #[schema(example = "500103********1234")]
-    pub id_number: String,
-    /// `resident_id`, `residence_permit`, `passport`, …
-    pub id_kind: Option<String>,
-    /// Masked: `张*`.
-    #[schema(example = "张*")]
-    pub name: Option<String>,
-    /// Masked: `138****5678`.
-    #[schema(example = "138****5678")]
-    pub phone: Option<String>,
-    /// The community (jurisdiction) the person belongs to.
-    pub community_code: Option<String>,
-    pub tags: Option<String>,
-}
-
-impl From<PersonRow> for PersonView {
-    fn from(p: PersonRow) -> Self {
-        PersonView {
-            id_number: mask::id_number(&p.person_id),
-            id_kind: p.id_kind,
-            name: p.name.as_deref().map(mask::name),
-            phone: p.phone.as_deref().map(mask::phone),
-            community_code: p.community_code,
-            tags: p.tags,
-        }
-    }
-}
-
-/// Longer than any identity document number by a wide margin; anything longer is not an id.
-const MAX_PERSON_ID_CHARS: usize = 64;
-
-/// One person, masked. Needs a session (or key) and a role whose work is with people.
+/// One person, masked, within the caller's scope. Needs a session (or key) and a role
+/// whose work is with people; audited as `lookup.person`.
 #[utoipa::path(
     get,
     path = "/api/v1/persons/{person_id}",
-    tag = "persons",
+    tag = "entities",
     security(("session" = []), ("api_key" = [])),
     params(("person_id" = String, Path, description = "The identity document number")),
     responses(
@@ -274,7 +269,8 @@ const MAX_PERSON_ID_CHARS: usize = 64;
         (status = 400, description = "Not a usable id", body = ErrorBody),
         (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "The role may not look people up", body = ErrorBody),
-        (status = 404, description = "No such person", body = ErrorBody)
+        (status = 404, description = "No such person in the caller's scope", body = ErrorBody),
+        (status = 503, description = "The look-up could not be audited", body = ErrorBody)
     )
 )]
 pub async fn get_person(
@@ -282,27 +278,11 @@ pub async fn get_person(
     user: CurrentUser,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<PersonView>, ApiError> {
-    let scope = user.scope()?;
-    let Path(person_id) = path.map_err(|e| {
-        ApiError::new(Code::InvalidParameter, e.body_text()).with_field("person_id")
-    })?;
-    if person_id.chars().count() > MAX_PERSON_ID_CHARS {
-        return Err(ApiError::new(
-            Code::InvalidParameter,
-            format!("a person id has at most {MAX_PERSON_ID_CHARS} characters"),
-        )
-        .with_field("person_id"));
-    }
-    let person = state.store.person(&scope, &person_id).await?;
-    // Every look-up of a person's data is on record, found or not: a run of misses is how
-    // someone fishing for ids shows.
-    let detail = serde_json::json!({ "person_id": person_id, "found": person.is_some() });
-    state
-        .store
-        .audit_append(&user.actor(), "api.person.view", &detail.to_string())
-        .await?;
-    match person {
-        Some(p) => Ok(Json(PersonView::from(p))),
-        None => Err(ApiError::new(Code::PersonNotFound, "no such person").with_field("person_id")),
-    }
+    // The role is judged before the parameter: a caller who may not look people up learns
+    // nothing from the shape of their request.
+    user.allow(crate::policy::Action::ViewEntities)?;
+    let Path(person_id) = path.map_err(|e| ApiError::from(e).with_field("person_id"))?;
+    Ok(Json(
+        service::person_by_id(&state, &user, &person_id).await?,
+    ))
 }

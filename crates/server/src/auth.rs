@@ -247,6 +247,25 @@ impl CurrentUser {
         })
     }
 
+    /// What this caller's aggregate figures cover; 403 when a scoped role lacks the
+    /// institution or jurisdiction its remit needs.
+    pub fn figures_scope(&self) -> Result<Scope, ApiError> {
+        crate::policy::figures_scope(
+            self.role,
+            self.institution.as_deref(),
+            self.jurisdiction.as_deref(),
+        )
+        .ok_or_else(|| {
+            ApiError::new(
+                Code::Forbidden,
+                format!(
+                    "this {} account names no jurisdiction or institution",
+                    self.role
+                ),
+            )
+        })
+    }
+
     /// 403 unless the role may do `action`.
     pub fn allow(&self, action: crate::policy::Action) -> Result<(), ApiError> {
         if crate::policy::allows(self.role, action) {
@@ -328,12 +347,19 @@ pub(crate) enum LoginRefusal {
     Throttled(std::time::Duration),
     /// Wrong username or password (which one is never said).
     WrongCredentials,
-    Store(fanzha_store::StoreError),
+    /// Our failure (the store, the audit trail), as the API answers it.
+    Failed(ApiError),
 }
 
 impl From<fanzha_store::StoreError> for LoginRefusal {
     fn from(e: fanzha_store::StoreError) -> Self {
-        LoginRefusal::Store(e)
+        LoginRefusal::Failed(e.into())
+    }
+}
+
+impl From<crate::audit::AuditError> for LoginRefusal {
+    fn from(e: crate::audit::AuditError) -> Self {
+        LoginRefusal::Failed(e.into())
     }
 }
 
@@ -386,11 +412,11 @@ pub(crate) async fn password_login(
             state.logins.failed(&addr_key, now);
             let detail = serde_json::json!({ "username": username });
             state
-                .store
-                .audit_append(
+                .audit
+                .append(
                     &format!("{channel}:anonymous"),
                     &format!("{channel}.login.failed"),
-                    &detail.to_string(),
+                    &detail,
                 )
                 .await?;
             return Err(LoginRefusal::WrongCredentials);
@@ -401,11 +427,11 @@ pub(crate) async fn password_login(
     let expires = now_micros().saturating_add(SESSION_SECONDS * 1_000_000);
     state.store.session_add(&hash, user.id, expires).await?;
     state
-        .store
-        .audit_append(
+        .audit
+        .append(
             &format!("user:{}", user.username),
             &format!("{channel}.login"),
-            "{}",
+            &serde_json::json!({}),
         )
         .await?;
     Ok(LoggedIn { token, user })

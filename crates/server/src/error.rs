@@ -42,6 +42,9 @@ error_codes! {
     MalformedBody => "malformed_body", BAD_REQUEST;
     /// A path or query parameter is unusable; `field` names it.
     InvalidParameter => "invalid_parameter", BAD_REQUEST;
+    /// A body field is well-formed but its value is not acceptable (a reason too short, an
+    /// unknown role); `field` names it.
+    InvalidField => "invalid_field", UNPROCESSABLE_ENTITY;
     /// Some other malformed request the framework refused before a handler saw it.
     BadRequest => "bad_request", BAD_REQUEST;
     /// No valid session or key came with the request.
@@ -56,6 +59,14 @@ error_codes! {
     /// A state-changing request a browser sent from another site (CSRF).
     CrossSiteRequest => "cross_site_request", FORBIDDEN;
     PersonNotFound => "person_not_found", NOT_FOUND;
+    /// No such entity, or not one the caller may see (the two are not told apart).
+    EntityNotFound => "entity_not_found", NOT_FOUND;
+    UserNotFound => "user_not_found", NOT_FOUND;
+    KeyNotFound => "key_not_found", NOT_FOUND;
+    FlagNotFound => "flag_not_found", NOT_FOUND;
+    UsernameTaken => "username_taken", CONFLICT;
+    /// The request contradicts the current state (an admin disabling their own account).
+    Conflict => "conflict", CONFLICT;
     RouteNotFound => "route_not_found", NOT_FOUND;
     MethodNotAllowed => "method_not_allowed", METHOD_NOT_ALLOWED;
     PayloadTooLarge => "payload_too_large", PAYLOAD_TOO_LARGE;
@@ -76,6 +87,8 @@ impl Code {
             StatusCode::UNAUTHORIZED => Code::Unauthenticated,
             StatusCode::FORBIDDEN => Code::Forbidden,
             StatusCode::TOO_MANY_REQUESTS => Code::TooManyAttempts,
+            StatusCode::UNPROCESSABLE_ENTITY => Code::InvalidField,
+            StatusCode::CONFLICT => Code::Conflict,
             StatusCode::SERVICE_UNAVAILABLE => Code::StoreUnavailable,
             s if s.is_client_error() => Code::BadRequest,
             _ => Code::Internal,
@@ -116,6 +129,16 @@ impl ApiError {
         self
     }
 
+    /// A path or query parameter that cannot be used (400).
+    pub fn parameter(field: &str, message: impl Into<String>) -> Self {
+        ApiError::new(Code::InvalidParameter, message).with_field(field)
+    }
+
+    /// A body field whose value is not acceptable (422).
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
+        ApiError::new(Code::InvalidField, message).with_field(field)
+    }
+
     /// A failure of ours. The cause goes to the log only, with long digit runs (ids, cards,
     /// phones an SQL error may quote) masked; the client learns nothing of the internals.
     pub fn internal(code: Code, cause: &dyn std::fmt::Display) -> Self {
@@ -152,6 +175,51 @@ impl From<axum::extract::rejection::JsonRejection> for ApiError {
             message: text,
             field,
         }
+    }
+}
+
+impl From<axum::extract::rejection::QueryRejection> for ApiError {
+    /// A query string that does not deserialise: serde names the parameter when it can.
+    fn from(rejection: axum::extract::rejection::QueryRejection) -> Self {
+        let text = rejection.body_text();
+        let field = text
+            .split_once("field `")
+            .and_then(|(_, rest)| rest.split_once('`'))
+            .map(|(f, _)| f.to_owned());
+        ApiError {
+            code: Code::InvalidParameter,
+            message: text,
+            field,
+        }
+    }
+}
+
+impl From<axum::extract::rejection::PathRejection> for ApiError {
+    /// A path segment that is not what the route takes (not UTF-8, not a number).
+    fn from(rejection: axum::extract::rejection::PathRejection) -> Self {
+        use axum::extract::path::ErrorKind as K;
+        use axum::extract::rejection::PathRejection as R;
+        let field = match &rejection {
+            R::FailedToDeserializePathParams(e) => match e.kind() {
+                K::ParseErrorAtKey { key, .. }
+                | K::InvalidUtf8InPathParam { key }
+                | K::DeserializeError { key, .. } => Some(key.clone()),
+                _ => None,
+            },
+            _ => None,
+        };
+        ApiError {
+            code: Code::InvalidParameter,
+            message: rejection.body_text(),
+            field,
+        }
+    }
+}
+
+impl From<crate::audit::AuditError> for ApiError {
+    /// Nothing is answered that could not be audited: the caller gets 503.
+    fn from(e: crate::audit::AuditError) -> Self {
+        ApiError::internal(Code::StoreUnavailable, &e)
     }
 }
 

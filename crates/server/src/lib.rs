@@ -7,12 +7,15 @@
 //! on port 0 with a fresh store.
 
 mod api;
+pub mod audit;
 pub mod auth;
 mod console;
 pub mod error;
+pub mod handle;
 pub mod metrics;
 pub mod policy;
 pub mod ratelimit;
+pub mod service;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -67,14 +70,18 @@ pub enum ServerError {
     Serve(#[source] std::io::Error),
 }
 
-/// What every handler shares.
+/// What every handler and console page shares; the [`service`] functions take it.
 #[derive(Clone)]
-pub(crate) struct AppState {
+pub struct AppState {
     pub store: Arc<dyn Store>,
     pub metrics: Arc<Metrics>,
     /// Rendered once: the document is a function of the code.
     pub openapi: axum::body::Bytes,
     pub logins: Arc<ratelimit::LoginLimiter>,
+    /// Seals entity ids into the opaque handles every view carries.
+    pub handles: Arc<handle::Handles>,
+    /// Every audit entry the server writes goes through here (grouped commits).
+    pub audit: audit::AuditWriter,
 }
 
 /// The server, bound and ready to run.
@@ -208,10 +215,12 @@ fn router(store: Arc<dyn Store>) -> Router {
         .to_json()
         .unwrap_or_else(|e| format!("{{\"error\":\"cannot render the document: {e}\"}}"));
     let state = AppState {
+        audit: audit::AuditWriter::spawn(Arc::clone(&store)),
         store,
         metrics: Arc::clone(&metrics),
         openapi: axum::body::Bytes::from(openapi),
         logins: Arc::new(ratelimit::LoginLimiter::default()),
+        handles: Arc::new(handle::Handles::new()),
     };
     let console = console::router(state.clone());
     let header = |name: HeaderName, value: &'static str| {
@@ -229,6 +238,28 @@ fn router(store: Arc<dyn Store>) -> Router {
         .route("/api/v1/login", post(api::login))
         .route("/api/v1/logout", post(api::logout))
         .route("/api/v1/persons/{person_id}", get(api::get_person))
+        .route("/api/v1/search", get(api::search))
+        .route("/api/v1/entities/{handle}", get(api::profile))
+        .route("/api/v1/reveal", post(api::reveal))
+        .route("/api/v1/dashboard", get(api::dashboard))
+        .route(
+            "/api/v1/admin/users",
+            get(api::list_users).post(api::add_user),
+        )
+        .route(
+            "/api/v1/admin/users/{username}/disable",
+            post(api::disable_user),
+        )
+        .route(
+            "/api/v1/admin/users/{username}/enable",
+            post(api::enable_user),
+        )
+        .route("/api/v1/admin/keys", get(api::list_keys).post(api::add_key))
+        .route("/api/v1/admin/keys/{id}/revoke", post(api::revoke_key))
+        .route("/api/v1/audit", get(api::audit_page))
+        .route("/api/v1/audit/verify", get(api::audit_verify))
+        .route("/api/v1/audit/flags", get(api::audit_flags))
+        .route("/api/v1/audit/flags/{id}/review", post(api::review_flag))
         .fallback(api::route_not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))

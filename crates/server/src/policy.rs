@@ -21,9 +21,7 @@ pub fn remit(role: Role) -> Remit {
     match role {
         Role::Commander | Role::Analyst | Role::Approver => Remit::District,
         Role::BankOperator | Role::CarrierOperator => Remit::Institution,
-        Role::StationLeader | Role::StationOfficer | Role::CommunityWorker => {
-            Remit::Jurisdiction
-        }
+        Role::StationLeader | Role::StationOfficer | Role::CommunityWorker => Remit::Jurisdiction,
         Role::Admin | Role::Publicity | Role::Auditor => Remit::NoPersons,
     }
 }
@@ -63,16 +61,25 @@ pub fn allows(role: Role, action: Action) -> bool {
 /// The scope of a caller with this role, institution and jurisdiction; `None` when the
 /// role sees no personal data or lacks the institution or jurisdiction its remit needs
 /// (such a caller sees nothing rather than everything).
-pub fn scope(
-    role: Role,
-    institution: Option<&str>,
-    jurisdiction: Option<&str>,
-) -> Option<Scope> {
+pub fn scope(role: Role, institution: Option<&str>, jurisdiction: Option<&str>) -> Option<Scope> {
     match remit(role) {
         Remit::District => Some(Scope::All),
         Remit::Institution => institution.map(|i| Scope::Institution(i.to_owned())),
         Remit::Jurisdiction => jurisdiction.map(|j| Scope::Jurisdiction(j.to_owned())),
         Remit::NoPersons => None,
+    }
+}
+
+/// The scope of a caller's aggregate figures (the dashboard): as [`scope`], except that
+/// roles without personal data see the district's figures, which name no one.
+pub fn figures_scope(
+    role: Role,
+    institution: Option<&str>,
+    jurisdiction: Option<&str>,
+) -> Option<Scope> {
+    match remit(role) {
+        Remit::NoPersons => Some(Scope::All),
+        _ => scope(role, institution, jurisdiction),
     }
 }
 
@@ -90,6 +97,16 @@ mod tests {
         );
         assert_eq!(scope(Role::Analyst, None, None), Some(Scope::All));
         assert_eq!(scope(Role::Auditor, None, None), None);
+    }
+
+    #[test]
+    fn figures_follow_the_remit_and_name_no_one_for_the_rest() {
+        assert_eq!(
+            figures_scope(Role::StationOfficer, None, Some("500103001")),
+            Some(Scope::Jurisdiction("500103001".into()))
+        );
+        assert_eq!(figures_scope(Role::Publicity, None, None), Some(Scope::All));
+        assert_eq!(figures_scope(Role::CommunityWorker, None, None), None);
     }
 
     #[test]

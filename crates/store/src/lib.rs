@@ -14,6 +14,7 @@ mod compare;
 mod error;
 mod migrate;
 pub mod postgres;
+mod reads;
 pub mod sqlite;
 mod view;
 
@@ -139,6 +140,14 @@ pub struct AuditEntry {
     pub detail: String,
     pub prev_hash: String,
     pub hash: String,
+}
+
+/// An audit entry to append: who did what, and the detail as JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAuditEntry {
+    pub actor: String,
+    pub action: String,
+    pub detail: String,
 }
 
 /// The stored core of a transfer, for matching one transfer seen in two banks' statements.
@@ -300,41 +309,46 @@ pub trait Store: Send + Sync {
     /// Appends to the audit trail, chaining the new entry's hash to the last one.
     async fn audit_append(&self, actor: &str, action: &str, detail: &str) -> Result<AuditEntry>;
 
+    /// Appends several entries in one transaction, in order, each chained to the one before:
+    /// all are committed or none. One commit for many entries is what lets a busy server
+    /// audit every look-up without queueing on the database's single writer.
+    async fn audit_append_many(&self, entries: Vec<NewAuditEntry>) -> Result<Vec<AuditEntry>>;
+
     async fn audit_list(&self) -> Result<Vec<AuditEntry>>;
 
     // ---- The server's reads. Every one is narrowed by a `Scope` inside the SQL. ----
 
     /// The entity's profile within `scope` (its attributes, up to `limit` links and up to
     /// `limit` history events, newest first); `None` when it is not stored or not in scope.
+    ///
+    /// Links start with holdings (`holds_account`, `holds_sim`, `held_by`), then the
+    /// heaviest edges. Under [`Scope::All`] an account or number known only from transfers,
+    /// calls or messages (another bank's, another city's) has a profile with no attributes;
+    /// a device is known from log-ins, transfers and calls. Under a narrower scope a device
+    /// shows only its uses by in-scope accounts and SIMs, a SIM only the traffic of its
+    /// in-scope holdings, and a person at an institution only that institution's holdings
+    /// (and no police reports). Times in attributes are shown in Beijing time.
     async fn profile(
         &self,
         scope: &Scope,
         entity: &EntityRef,
         limit: u32,
-    ) -> Result<Option<Profile>> {
-        let _ = (scope, entity, limit);
-        Err(StoreError::Task("profile: not yet implemented".into()))
-    }
+    ) -> Result<Option<Profile>>;
 
-    /// Entities within `scope` matching `query`: an exact person id, account number, MSISDN
-    /// or device id, or a name prefix; at most `limit`.
-    async fn search(&self, scope: &Scope, query: &str, limit: u32) -> Result<Vec<SearchHit>> {
-        let _ = (scope, query, limit);
-        Err(StoreError::Task("search: not yet implemented".into()))
-    }
+    /// Entities within `scope` matching `query` (trimmed): an exact person id, account
+    /// number, MSISDN or device id, or a name prefix; at most `limit`, exact hits first.
+    /// A query over 64 characters matches nothing.
+    async fn search(&self, scope: &Scope, query: &str, limit: u32) -> Result<Vec<SearchHit>>;
 
     /// Reports, cases and losses per Shanghai day with `from <= ts < to` (UTC micros),
-    /// within `scope` (a report belongs to its `community_code`, else its victim's).
-    async fn dashboard(&self, scope: &Scope, from: i64, to: i64) -> Result<Dashboard> {
-        let _ = (scope, from, to);
-        Err(StoreError::Task("dashboard: not yet implemented".into()))
-    }
+    /// within `scope` (a report belongs to its `community_code`, else its victim's; at an
+    /// institution, to its victim when a customer there; a case to the scope of any of its
+    /// reports). A window of more than [`DASHBOARD_MAX_DAYS`] days keeps its last ones.
+    async fn dashboard(&self, scope: &Scope, from: i64, to: i64) -> Result<Dashboard>;
 
     /// The latest instant in the data (reports, transactions, calls): where a dashboard over
     /// simulated or historic data ends. `None` on an empty store.
-    async fn data_end(&self) -> Result<Option<i64>> {
-        Err(StoreError::Task("data_end: not yet implemented".into()))
-    }
+    async fn data_end(&self) -> Result<Option<i64>>;
 
     /// Audit entries matching `filter`, newest first, `limit` of them after skipping
     /// `offset`; and how many match in all.
@@ -343,10 +357,7 @@ pub trait Store: Send + Sync {
         filter: &AuditFilter,
         limit: u32,
         offset: u64,
-    ) -> Result<(Vec<AuditEntry>, u64)> {
-        let _ = (filter, limit, offset);
-        Err(StoreError::Task("audit_page: not yet implemented".into()))
-    }
+    ) -> Result<(Vec<AuditEntry>, u64)>;
 
     /// Raises a flag unless one for the same user, day and rule exists; its id if new.
     async fn flag_add(
@@ -355,22 +366,19 @@ pub trait Store: Send + Sync {
         day: &str,
         rule: &str,
         detail: &str,
-    ) -> Result<Option<i64>> {
-        let _ = (username, day, rule, detail);
-        Err(StoreError::Task("flag_add: not yet implemented".into()))
-    }
+    ) -> Result<Option<i64>>;
 
     /// Every flag, newest first.
-    async fn flag_list(&self) -> Result<Vec<InsiderFlag>> {
-        Err(StoreError::Task("flag_list: not yet implemented".into()))
-    }
+    async fn flag_list(&self) -> Result<Vec<InsiderFlag>>;
 
-    /// Marks a flag reviewed by an auditor; `false` when there is no such flag.
-    async fn flag_review(&self, id: i64, auditor: &str) -> Result<bool> {
-        let _ = (id, auditor);
-        Err(StoreError::Task("flag_review: not yet implemented".into()))
-    }
+    /// Marks a flag reviewed by an auditor (the first review stands); `false` when there is
+    /// no such flag.
+    async fn flag_review(&self, id: i64, auditor: &str) -> Result<bool>;
 }
+
+/// The longest dashboard window, in days (ten years): a longer one keeps its last days, so a
+/// careless request cannot make the store build millions of empty days.
+pub const DASHBOARD_MAX_DAYS: u32 = 3_660;
 
 /// Opens a store: a `postgres://` or `postgresql://` URL selects PostgreSQL, anything else
 /// is a SQLite file path. A `schema=NAME` parameter in the URL keeps Fanzha's tables in that

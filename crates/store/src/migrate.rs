@@ -9,6 +9,7 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     (2, include_str!("../migrations/0002_users.sql")),
     (3, include_str!("../migrations/0003_api_keys.sql")),
     (4, include_str!("../migrations/0004_scopes_and_flags.sql")),
+    (5, include_str!("../migrations/0005_profile_indexes.sql")),
 ];
 
 /// Column lists of the tables the store reads back, in the order its row mappers expect.
@@ -37,6 +38,15 @@ pub(crate) fn quarantine_insert(p: fn(usize) -> String) -> String {
 pub(crate) const LEDGER_DDL: &str =
     "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)";
 
+/// The collation that orders text by code point: SQLite's default, and `"C"` in PostgreSQL,
+/// whose database default may be a language's.
+pub(crate) fn collate_c(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "",
+        Backend::Postgres => " COLLATE \"C\"",
+    }
+}
+
 /// The migration's SQL in the backend's dialect, split into statements.
 pub(crate) fn render(sql: &str, backend: Backend) -> Vec<String> {
     let (serial_pk, blob, without_rowid) = match backend {
@@ -50,7 +60,8 @@ pub(crate) fn render(sql: &str, backend: Backend) -> Vec<String> {
     let sql = sql
         .replace("{{serial_pk}}", serial_pk)
         .replace("{{blob}}", blob)
-        .replace("{{without_rowid}}", without_rowid);
+        .replace("{{without_rowid}}", without_rowid)
+        .replace("{{collate_c}}", collate_c(backend));
     // Comments go first: they may contain a `;`.
     let code: Vec<&str> = sql
         .lines()

@@ -15,12 +15,12 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{Executor, PgConnection, PgPool, Row as _};
 
 use crate::compare::{self, classify, Verdict};
-use crate::migrate::{
-    self, API_KEY_COLS, MIGRATIONS, PERSON_COLS, QUARANTINE_COLS, TRANSFER_COLS, USER_COLS,
-};
+use crate::migrate::{self, API_KEY_COLS, MIGRATIONS, QUARANTINE_COLS, TRANSFER_COLS, USER_COLS};
+use crate::reads::{self, Arg, Cell, Rows, Stmt};
 use crate::{
-    ApiKeyRow, AuditEntry, Backend, Batch, BatchOutcome, Item, NewUser, PersonRow,
-    QuarantineEntry, Rejection, Result, Scope, Store, StoreError, TransferCore, UserRow,
+    ApiKeyRow, AuditEntry, AuditFilter, Backend, Batch, BatchOutcome, Dashboard, EntityRef,
+    InsiderFlag, Item, NewAuditEntry, NewUser, PersonRow, Profile, QuarantineEntry, Rejection,
+    Result, Scope, SearchHit, Store, StoreError, TransferCore, UserRow,
 };
 
 /// Advisory-lock keys: one for migrations, one for the audit chain's tail.
@@ -406,17 +406,43 @@ fn quarantine_entry(r: &PgRow) -> Result<QuarantineEntry> {
     })
 }
 
-fn person(r: &PgRow) -> Result<PersonRow> {
-    Ok(PersonRow {
-        person_id: r.try_get(0)?,
-        id_kind: r.try_get(1)?,
-        name: r.try_get(2)?,
-        community_code: r.try_get(3)?,
-        phone: r.try_get(4)?,
-        address: r.try_get(5)?,
-        tags: r.try_get(6)?,
-        birth_date: r.try_get(7)?,
-    })
+/// Runs one of the shared statements and reads its rows as cells.
+async fn exec(conn: &mut PgConnection, st: &Stmt) -> Result<Rows> {
+    let mut q = sqlx::query(&st.sql);
+    for a in &st.args {
+        q = match a {
+            Arg::Int(i) => q.bind(*i),
+            Arg::Text(t) => q.bind(t.as_str()),
+        };
+    }
+    let rows = q.fetch_all(&mut *conn).await?;
+    rows.iter()
+        .map(|r| {
+            st.cols
+                .iter()
+                .enumerate()
+                .map(|(i, ty)| {
+                    Ok(match ty {
+                        ColType::Int => r
+                            .try_get::<Option<i64>, _>(i)?
+                            .map_or(Cell::Null, Cell::Int),
+                        ColType::Text => r
+                            .try_get::<Option<String>, _>(i)?
+                            .map_or(Cell::Null, Cell::Text),
+                    })
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Runs several statements on one connection, in order.
+async fn exec_all(conn: &mut PgConnection, stmts: &[&Stmt]) -> Result<Vec<Rows>> {
+    let mut out = Vec::with_capacity(stmts.len());
+    for st in stmts {
+        out.push(exec(conn, st).await?);
+    }
+    Ok(out)
 }
 
 fn user(r: &PgRow) -> Result<UserRow> {
@@ -565,16 +591,12 @@ impl Store for PgStore {
         .transpose()
     }
 
-    async fn person(&self, _scope: &Scope, person_id: &str) -> Result<Option<PersonRow>> {
-        sqlx::query(&format!(
-            "SELECT {PERSON_COLS} FROM persons WHERE person_id = $1"
-        ))
-        .bind(person_id)
-        .fetch_optional(&self.pool)
-        .await?
-        .as_ref()
-        .map(person)
-        .transpose()
+    async fn person(&self, scope: &Scope, person_id: &str) -> Result<Option<PersonRow>> {
+        let Some(st) = reads::person(Backend::Postgres, scope, person_id) else {
+            return Ok(None);
+        };
+        let mut conn = self.pool.acquire().await?;
+        Ok(reads::person_row(exec(&mut conn, &st).await?))
     }
 
     async fn user_add(&self, user: &NewUser<'_>) -> Result<Option<i64>> {
@@ -634,12 +656,13 @@ impl Store for PgStore {
 
     async fn user_set_disabled(&self, username: &str, disabled: bool) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
-        let id: Option<i64> =
-            sqlx::query_scalar("UPDATE users SET disabled_at = $1 WHERE username = $2 RETURNING id")
-                .bind(disabled.then(crate::now_micros))
-                .bind(username)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let id: Option<i64> = sqlx::query_scalar(
+            "UPDATE users SET disabled_at = $1 WHERE username = $2 RETURNING id",
+        )
+        .bind(disabled.then(crate::now_micros))
+        .bind(username)
+        .fetch_optional(&mut *tx)
+        .await?;
         if let (Some(id), true) = (id, disabled) {
             sqlx::query("DELETE FROM sessions WHERE user_id = $1")
                 .bind(id)
@@ -809,6 +832,52 @@ impl Store for PgStore {
         })
     }
 
+    async fn audit_append_many(&self, entries: Vec<NewAuditEntry>) -> Result<Vec<AuditEntry>> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(AUDIT_LOCK)
+            .execute(&mut *tx)
+            .await?;
+        let mut prev: String =
+            sqlx::query_scalar("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1")
+                .fetch_optional(&mut *tx)
+                .await?
+                .unwrap_or_else(|| compare::AUDIT_GENESIS.to_owned());
+        let mut out = Vec::with_capacity(entries.len());
+        for NewAuditEntry {
+            actor,
+            action,
+            detail,
+        } in entries
+        {
+            let at = crate::now_micros();
+            let hash = compare::audit_hash(&prev, at, &actor, &action, &detail);
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO audit_log (at, actor, action, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(at)
+            .bind(&actor)
+            .bind(&action)
+            .bind(&detail)
+            .bind(&prev)
+            .bind(&hash)
+            .fetch_one(&mut *tx)
+            .await?;
+            let prev_hash = std::mem::replace(&mut prev, hash.clone());
+            out.push(AuditEntry {
+                id,
+                at,
+                actor,
+                action,
+                detail,
+                prev_hash,
+                hash,
+            });
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
     async fn audit_list(&self) -> Result<Vec<AuditEntry>> {
         let rows = sqlx::query(
             "SELECT id, at, actor, action, detail, prev_hash, hash FROM audit_log ORDER BY id",
@@ -828,5 +897,100 @@ impl Store for PgStore {
                 })
             })
             .collect()
+    }
+
+    async fn profile(
+        &self,
+        scope: &Scope,
+        entity: &EntityRef,
+        limit: u32,
+    ) -> Result<Option<Profile>> {
+        let Some(plan) = reads::ProfilePlan::new(Backend::Postgres, scope, entity, limit) else {
+            return Ok(None);
+        };
+        let mut conn = self.pool.acquire().await?;
+        let Some(head) = exec(&mut conn, &plan.head).await?.into_iter().next() else {
+            return Ok(None);
+        };
+        let stmts: Vec<&Stmt> = plan.body.iter().collect();
+        let body = exec_all(&mut conn, &stmts).await?;
+        plan.assemble(head, body).map(Some)
+    }
+
+    async fn search(&self, scope: &Scope, query: &str, limit: u32) -> Result<Vec<SearchHit>> {
+        let Some(plan) = reads::SearchPlan::new(Backend::Postgres, scope, query, limit) else {
+            return Ok(Vec::new());
+        };
+        let mut conn = self.pool.acquire().await?;
+        let stmts: Vec<&Stmt> = plan.exact.iter().map(|(_, st)| st).collect();
+        let exact = exec_all(&mut conn, &stmts).await?;
+        let by_name = exec(&mut conn, &plan.by_name).await?;
+        Ok(plan.assemble(exact, by_name))
+    }
+
+    async fn dashboard(&self, scope: &Scope, from: i64, to: i64) -> Result<Dashboard> {
+        let Some(plan) = reads::DashboardPlan::new(Backend::Postgres, scope, from, to) else {
+            return Ok(Dashboard::default());
+        };
+        let mut conn = self.pool.acquire().await?;
+        let by_day = exec(&mut conn, &plan.by_day).await?;
+        let by_typology = exec(&mut conn, &plan.by_typology).await?;
+        let (cases, checks) = plan.case_reports(exec(&mut conn, &plan.cases).await?);
+        let checks: Vec<&Stmt> = checks.iter().collect();
+        let in_scope = exec_all(&mut conn, &checks).await?;
+        Ok(plan.assemble(by_day, by_typology, cases, in_scope))
+    }
+
+    async fn data_end(&self) -> Result<Option<i64>> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(reads::single_int(
+            exec(&mut conn, &reads::data_end(Backend::Postgres)).await?,
+        ))
+    }
+
+    async fn audit_page(
+        &self,
+        filter: &AuditFilter,
+        limit: u32,
+        offset: u64,
+    ) -> Result<(Vec<AuditEntry>, u64)> {
+        let Some((page, count)) = reads::audit_page(Backend::Postgres, filter, limit, offset)
+        else {
+            return Ok((Vec::new(), 0));
+        };
+        let mut conn = self.pool.acquire().await?;
+        let entries = reads::audit_entries(exec(&mut conn, &page).await?)?;
+        let total = reads::single_int(exec(&mut conn, &count).await?).unwrap_or(0);
+        Ok((entries, u64::try_from(total).unwrap_or(0)))
+    }
+
+    async fn flag_add(
+        &self,
+        username: &str,
+        day: &str,
+        rule: &str,
+        detail: &str,
+    ) -> Result<Option<i64>> {
+        let st = reads::flag_add(
+            Backend::Postgres,
+            username,
+            day,
+            rule,
+            detail,
+            crate::now_micros(),
+        );
+        let mut conn = self.pool.acquire().await?;
+        Ok(reads::single_int(exec(&mut conn, &st).await?))
+    }
+
+    async fn flag_list(&self) -> Result<Vec<InsiderFlag>> {
+        let mut conn = self.pool.acquire().await?;
+        reads::flags(exec(&mut conn, &reads::flag_list(Backend::Postgres)).await?)
+    }
+
+    async fn flag_review(&self, id: i64, auditor: &str) -> Result<bool> {
+        let st = reads::flag_review(Backend::Postgres, id, auditor, crate::now_micros());
+        let mut conn = self.pool.acquire().await?;
+        Ok(!exec(&mut conn, &st).await?.is_empty())
     }
 }

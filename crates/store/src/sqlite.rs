@@ -3,6 +3,11 @@
 //! rusqlite rather than sqlx here because ingest speed is the point of the embedded store:
 //! prepared statements executed in one transaction per batch, with no async hop per row.
 //! Calls run on tokio's blocking pool so the async [`Store`] interface stays honest.
+//!
+//! Writes go through one connection behind a mutex (SQLite has one writer at a time anyway).
+//! Reads — the server's pages, sessions, keys — go through a small pool of read-only
+//! connections: in WAL mode readers neither wait for the writer nor for each other, so two
+//! hundred console users are not queued behind one mutex or behind an ingest.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -11,19 +16,67 @@ use async_trait::async_trait;
 use fanzha_core::schema::{ColType, Kind, Role as ColRole, Schema, Value};
 use fanzha_core::vocab::Role;
 use rusqlite::types::{ToSqlOutput, ValueRef};
-use rusqlite::{params, Connection, OptionalExtension, ToSql, TransactionBehavior};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, ToSql, TransactionBehavior};
 
 use crate::compare::{self, classify, Verdict};
-use crate::migrate::{
-    self, API_KEY_COLS, MIGRATIONS, PERSON_COLS, QUARANTINE_COLS, TRANSFER_COLS, USER_COLS,
-};
+use crate::migrate::{self, API_KEY_COLS, MIGRATIONS, QUARANTINE_COLS, TRANSFER_COLS, USER_COLS};
+use crate::reads::{self, Arg, Cell, Rows, Stmt};
 use crate::{
-    ApiKeyRow, AuditEntry, Backend, Batch, BatchOutcome, NewUser, PersonRow, QuarantineEntry,
-    Rejection, Result, Scope, Store, StoreError, TransferCore, UserRow,
+    ApiKeyRow, AuditEntry, AuditFilter, Backend, Batch, BatchOutcome, Dashboard, EntityRef,
+    InsiderFlag, NewAuditEntry, NewUser, PersonRow, Profile, QuarantineEntry, Rejection, Result,
+    Scope, SearchHit, Store, StoreError, TransferCore, UserRow,
 };
 
 pub struct SqliteStore {
+    /// The one writer.
     conn: Arc<Mutex<Connection>>,
+    /// Read-only connections, or `None` for an in-memory database, which every connection
+    /// would see as a different, empty one: there the writer reads too.
+    readers: Option<Arc<ReadPool>>,
+}
+
+/// Read-only connections, opened as demand grows up to the pool's size and kept open.
+struct ReadPool {
+    path: String,
+    idle: Mutex<Vec<Connection>>,
+    /// One permit per connection the pool may have open at once.
+    permits: Arc<tokio::sync::Semaphore>,
+}
+
+/// Two readers per core, at least two and at most eight: reads are CPU-bound on a warm
+/// cache, and more connections than that only add memory (each has its own page cache).
+fn read_pool_size() -> usize {
+    std::thread::available_parallelism()
+        .map_or(4, |n| n.get() * 2)
+        .clamp(2, 8)
+}
+
+/// Whether `path` names a database private to each connection (`:memory:`, an empty name
+/// for a temporary file, or a `mode=memory` URI).
+fn is_private(path: &str) -> bool {
+    path.is_empty() || path == ":memory:" || path.contains("mode=memory")
+}
+
+impl ReadPool {
+    fn open_reader(&self) -> Result<Connection> {
+        let open = || -> rusqlite::Result<Connection> {
+            let conn = Connection::open_with_flags(
+                &self.path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | OpenFlags::SQLITE_OPEN_URI
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            conn.execute_batch(
+                "PRAGMA busy_timeout=10000; PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY;",
+            )?;
+            conn.set_prepared_statement_cache_capacity(128);
+            Ok(conn)
+        };
+        open().map_err(|e| StoreError::Open {
+            path: self.path.clone(),
+            reason: e.to_string(),
+        })
+    }
 }
 
 impl SqliteStore {
@@ -45,9 +98,52 @@ impl SqliteStore {
             reason: e.to_string(),
         })?;
         conn.set_prepared_statement_cache_capacity(64);
+        let readers = (!is_private(path)).then(|| {
+            Arc::new(ReadPool {
+                path: path.to_owned(),
+                idle: Mutex::new(Vec::new()),
+                permits: Arc::new(tokio::sync::Semaphore::new(read_pool_size())),
+            })
+        });
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
+            readers,
         })
+    }
+
+    /// Runs a read on a pooled read-only connection (on the writer for a private database).
+    /// A read sees every batch committed before it started, as on the writer.
+    async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let Some(pool) = &self.readers else {
+            return self.run(move |conn| f(conn)).await;
+        };
+        let permit = Arc::clone(&pool.permits)
+            .acquire_owned()
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))?;
+        let pool = Arc::clone(pool);
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let idle = pool.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+            let conn = match idle {
+                Some(c) => c,
+                None => pool.open_reader()?,
+            };
+            let out = f(&conn);
+            // Back to the pool even after an error: a failed statement leaves the
+            // connection usable (no transaction is held open between reads).
+            pool.idle
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(conn);
+            out
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
     }
 
     async fn run<T, F>(&self, f: F) -> Result<T>
@@ -285,19 +381,6 @@ fn transfer_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TransferCore> {
     })
 }
 
-fn person_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PersonRow> {
-    Ok(PersonRow {
-        person_id: r.get(0)?,
-        id_kind: r.get(1)?,
-        name: r.get(2)?,
-        community_code: r.get(3)?,
-        phone: r.get(4)?,
-        address: r.get(5)?,
-        tags: r.get(6)?,
-        birth_date: r.get(7)?,
-    })
-}
-
 /// A user row as read, its role still text: a bad word is a [`StoreError::Corrupt`], which
 /// rusqlite's row mapper cannot return.
 fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(UserRow, String)> {
@@ -359,6 +442,69 @@ fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditEntry> {
     })
 }
 
+impl ToSql for Arg {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match self {
+            Arg::Int(i) => ValueRef::Integer(*i),
+            Arg::Text(s) => ValueRef::Text(s.as_bytes()),
+        }))
+    }
+}
+
+/// Runs one of the shared statements and reads its rows as cells.
+fn exec(conn: &Connection, st: &Stmt) -> Result<Rows> {
+    let mut stmt = conn.prepare_cached(&st.sql)?;
+    let n = st.cols.len();
+    let rows = stmt
+        .query_map(rusqlite::params_from_iter(st.args.iter()), |r| {
+            (0..n)
+                .map(|i| {
+                    Ok(match r.get_ref(i)? {
+                        ValueRef::Null => Cell::Null,
+                        ValueRef::Integer(v) => Cell::Int(v),
+                        ValueRef::Text(t) => Cell::Text(String::from_utf8_lossy(t).into_owned()),
+                        other => {
+                            return Err(rusqlite::Error::InvalidColumnType(
+                                i,
+                                format!("{:?}", other.data_type()),
+                                other.data_type(),
+                            ))
+                        }
+                    })
+                })
+                .collect()
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+/// Runs several statements in one read transaction, so they see one snapshot.
+fn exec_all<'a>(conn: &Connection, stmts: impl IntoIterator<Item = &'a Stmt>) -> Result<Vec<Rows>> {
+    conn.execute_batch("BEGIN")?;
+    let out: Result<Vec<Rows>> = stmts.into_iter().map(|st| exec(conn, st)).collect();
+    // A read transaction commits nothing; ending it releases the snapshot.
+    conn.execute_batch("COMMIT")?;
+    out
+}
+
+fn profile_sync(conn: &Connection, plan: reads::ProfilePlan) -> Result<Option<Profile>> {
+    conn.execute_batch("BEGIN")?;
+    let run = || -> Result<Option<Profile>> {
+        let Some(head) = exec(conn, &plan.head)?.into_iter().next() else {
+            return Ok(None);
+        };
+        let body = plan
+            .body
+            .iter()
+            .map(|st| exec(conn, st))
+            .collect::<Result<Vec<_>>>()?;
+        plan.assemble(head, body).map(Some)
+    };
+    let out = run();
+    conn.execute_batch("COMMIT")?;
+    out
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     fn backend(&self) -> Backend {
@@ -366,7 +512,7 @@ impl Store for SqliteStore {
     }
 
     async fn ping(&self) -> Result<()> {
-        self.run(|conn| {
+        self.read(|conn| {
             Ok(conn
                 .query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
                 .map(|_| ())?)
@@ -413,7 +559,7 @@ impl Store for SqliteStore {
     }
 
     async fn counts(&self) -> Result<BTreeMap<String, u64>> {
-        self.run(|conn| {
+        self.read(|conn| {
             let mut counts = crate::empty_counts();
             for (name, n) in counts.iter_mut() {
                 *n = conn.query_row(&format!("SELECT COUNT(*) FROM {name}"), [], |r| {
@@ -428,7 +574,7 @@ impl Store for SqliteStore {
     }
 
     async fn quarantine_list(&self) -> Result<Vec<QuarantineEntry>> {
-        self.run(|conn| {
+        self.read(|conn| {
             let mut stmt = conn.prepare(&format!(
                 "SELECT {QUARANTINE_COLS} FROM quarantine ORDER BY id"
             ))?;
@@ -441,7 +587,7 @@ impl Store for SqliteStore {
     }
 
     async fn quarantine_get(&self, id: i64) -> Result<Option<QuarantineEntry>> {
-        self.run(move |conn| {
+        self.read(move |conn| {
             Ok(conn
                 .query_row(
                     &format!("SELECT {QUARANTINE_COLS} FROM quarantine WHERE id = ?1"),
@@ -453,15 +599,12 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn person(&self, _scope: &Scope, person_id: &str) -> Result<Option<PersonRow>> {
-        let id = person_id.to_owned();
-        self.run(move |conn| {
-            let mut stmt = conn.prepare_cached(&format!(
-                "SELECT {PERSON_COLS} FROM persons WHERE person_id = ?1"
-            ))?;
-            Ok(stmt.query_row([id], person_row).optional()?)
-        })
-        .await
+    async fn person(&self, scope: &Scope, person_id: &str) -> Result<Option<PersonRow>> {
+        let Some(st) = reads::person(Backend::Sqlite, scope, person_id) else {
+            return Ok(None);
+        };
+        self.read(move |conn| Ok(reads::person_row(exec(conn, &st)?)))
+            .await
     }
 
     async fn user_add(&self, user: &NewUser<'_>) -> Result<Option<i64>> {
@@ -488,7 +631,7 @@ impl Store for SqliteStore {
     }
 
     async fn user_list(&self) -> Result<Vec<UserRow>> {
-        self.run(|conn| {
+        self.read(|conn| {
             let mut stmt =
                 conn.prepare(&format!("SELECT {USER_COLS} FROM users ORDER BY username"))?;
             let rows = stmt.query_map([], user_row)?;
@@ -520,7 +663,7 @@ impl Store for SqliteStore {
 
     async fn user_by_name(&self, username: &str) -> Result<Option<UserRow>> {
         let username = username.to_owned();
-        self.run(move |conn| {
+        self.read(move |conn| {
             conn.query_row(
                 &format!("SELECT {USER_COLS} FROM users WHERE username = ?1"),
                 [username],
@@ -577,7 +720,7 @@ impl Store for SqliteStore {
 
     async fn api_key_active(&self, key_hash: &str) -> Result<Option<ApiKeyRow>> {
         let hash = key_hash.to_owned();
-        self.run(move |conn| {
+        self.read(move |conn| {
             let mut stmt = conn.prepare_cached(&format!(
                 "SELECT {API_KEY_COLS} FROM api_keys WHERE key_hash = ?1 AND revoked_at IS NULL"
             ))?;
@@ -590,7 +733,7 @@ impl Store for SqliteStore {
     }
 
     async fn api_key_list(&self) -> Result<Vec<ApiKeyRow>> {
-        self.run(|conn| {
+        self.read(|conn| {
             let mut stmt =
                 conn.prepare(&format!("SELECT {API_KEY_COLS} FROM api_keys ORDER BY id"))?;
             let rows = stmt
@@ -626,7 +769,7 @@ impl Store for SqliteStore {
 
     async fn session_user(&self, token_hash: &str, now: i64) -> Result<Option<UserRow>> {
         let token_hash = token_hash.to_owned();
-        self.run(move |conn| {
+        self.read(move |conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT u.id, u.username, u.password_hash, u.role, u.disabled_at, u.institution_code, \
                  u.jurisdiction_code, u.created_at FROM sessions s \
@@ -652,7 +795,7 @@ impl Store for SqliteStore {
 
     async fn transfers_by_id(&self, ids: &[String]) -> Result<Vec<TransferCore>> {
         let ids = ids.to_vec();
-        self.run(move |conn| {
+        self.read(move |conn| {
             let mut stmt = conn.prepare_cached(&format!(
                 "SELECT {TRANSFER_COLS} FROM transactions WHERE tx_id = ?1"
             ))?;
@@ -676,7 +819,7 @@ impl Store for SqliteStore {
         hi: i64,
     ) -> Result<Vec<TransferCore>> {
         let (from, to) = (from.to_owned(), to.to_owned());
-        self.run(move |conn| {
+        self.read(move |conn| {
             let mut stmt = conn.prepare_cached(&format!(
                 "SELECT {TRANSFER_COLS} FROM transactions WHERE from_account = ?1 AND ts BETWEEN ?2 AND ?3 \
                  AND to_account = ?4 AND amount_fen = ?5 ORDER BY ts"
@@ -710,8 +853,35 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn audit_append_many(&self, entries: Vec<NewAuditEntry>) -> Result<Vec<AuditEntry>> {
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut prev: String = tx
+                .query_row("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1", [], |r| r.get(0))
+                .optional()?
+                .unwrap_or_else(|| compare::AUDIT_GENESIS.to_owned());
+            let mut out = Vec::with_capacity(entries.len());
+            {
+                let mut insert = tx.prepare_cached(
+                    "INSERT INTO audit_log (at, actor, action, detail, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?;
+                for NewAuditEntry { actor, action, detail } in entries {
+                    let at = crate::now_micros();
+                    let hash = compare::audit_hash(&prev, at, &actor, &action, &detail);
+                    insert.execute(params![at, actor, action, detail, prev, hash])?;
+                    let id = tx.last_insert_rowid();
+                    let prev_hash = std::mem::replace(&mut prev, hash.clone());
+                    out.push(AuditEntry { id, at, actor, action, detail, prev_hash, hash });
+                }
+            }
+            tx.commit()?;
+            Ok(out)
+        })
+        .await
+    }
+
     async fn audit_list(&self) -> Result<Vec<AuditEntry>> {
-        self.run(|conn| {
+        self.read(|conn| {
             let mut stmt = conn.prepare(
                 "SELECT id, at, actor, action, detail, prev_hash, hash FROM audit_log ORDER BY id",
             )?;
@@ -721,5 +891,137 @@ impl Store for SqliteStore {
             Ok(rows)
         })
         .await
+    }
+
+    async fn profile(
+        &self,
+        scope: &Scope,
+        entity: &EntityRef,
+        limit: u32,
+    ) -> Result<Option<Profile>> {
+        let Some(plan) = reads::ProfilePlan::new(Backend::Sqlite, scope, entity, limit) else {
+            return Ok(None);
+        };
+        self.read(move |conn| profile_sync(conn, plan)).await
+    }
+
+    async fn search(&self, scope: &Scope, query: &str, limit: u32) -> Result<Vec<SearchHit>> {
+        let Some(plan) = reads::SearchPlan::new(Backend::Sqlite, scope, query, limit) else {
+            return Ok(Vec::new());
+        };
+        self.read(move |conn| {
+            let mut rows = exec_all(
+                conn,
+                plan.exact.iter().map(|(_, st)| st).chain([&plan.by_name]),
+            )?;
+            let by_name = rows.pop().unwrap_or_default();
+            Ok(plan.assemble(rows, by_name))
+        })
+        .await
+    }
+
+    async fn dashboard(&self, scope: &Scope, from: i64, to: i64) -> Result<Dashboard> {
+        let scope = scope.clone();
+        self.read(move |conn| {
+            let Some(plan) = reads::DashboardPlan::new(Backend::Sqlite, &scope, from, to) else {
+                return Ok(Dashboard::default());
+            };
+            conn.execute_batch("BEGIN")?;
+            let run = || -> Result<Dashboard> {
+                let by_day = exec(conn, &plan.by_day)?;
+                let by_typology = exec(conn, &plan.by_typology)?;
+                let (cases, checks) = plan.case_reports(exec(conn, &plan.cases)?);
+                let in_scope = checks
+                    .iter()
+                    .map(|st| exec(conn, st))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(plan.assemble(by_day, by_typology, cases, in_scope))
+            };
+            let out = run();
+            conn.execute_batch("COMMIT")?;
+            out
+        })
+        .await
+    }
+
+    async fn data_end(&self) -> Result<Option<i64>> {
+        self.read(|conn| {
+            Ok(reads::single_int(exec(
+                conn,
+                &reads::data_end(Backend::Sqlite),
+            )?))
+        })
+        .await
+    }
+
+    async fn audit_page(
+        &self,
+        filter: &AuditFilter,
+        limit: u32,
+        offset: u64,
+    ) -> Result<(Vec<AuditEntry>, u64)> {
+        let Some((page, count)) = reads::audit_page(Backend::Sqlite, filter, limit, offset) else {
+            return Ok((Vec::new(), 0));
+        };
+        self.read(move |conn| {
+            let mut rows = exec_all(conn, [&page, &count])?.into_iter();
+            let entries = reads::audit_entries(rows.next().unwrap_or_default())?;
+            let total = reads::single_int(rows.next().unwrap_or_default()).unwrap_or(0);
+            Ok((entries, u64::try_from(total).unwrap_or(0)))
+        })
+        .await
+    }
+
+    async fn flag_add(
+        &self,
+        username: &str,
+        day: &str,
+        rule: &str,
+        detail: &str,
+    ) -> Result<Option<i64>> {
+        let st = reads::flag_add(
+            Backend::Sqlite,
+            username,
+            day,
+            rule,
+            detail,
+            crate::now_micros(),
+        );
+        self.run(move |conn| Ok(reads::single_int(exec(conn, &st)?)))
+            .await
+    }
+
+    async fn flag_list(&self) -> Result<Vec<InsiderFlag>> {
+        self.read(|conn| reads::flags(exec(conn, &reads::flag_list(Backend::Sqlite))?))
+            .await
+    }
+
+    async fn flag_review(&self, id: i64, auditor: &str) -> Result<bool> {
+        let st = reads::flag_review(Backend::Sqlite, id, auditor, crate::now_micros());
+        self.run(move |conn| Ok(!exec(conn, &st)?.is_empty())).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pooled_readers_refuse_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db").display().to_string();
+        let store = SqliteStore::open(&path).unwrap();
+        let pool = store.readers.as_ref().expect("a file store has readers");
+        let reader = pool.open_reader().unwrap();
+        assert!(reader.execute("CREATE TABLE t (x)", []).is_err());
+        reader
+            .query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
+            .unwrap();
+    }
+
+    #[test]
+    fn private_databases_have_no_readers() {
+        assert!(SqliteStore::open(":memory:").unwrap().readers.is_none());
+        assert!(SqliteStore::open("").unwrap().readers.is_none());
     }
 }

@@ -62,7 +62,7 @@ pub async fn dashboard(State(state): State<AppState>, v: Viewer) -> Result<Respo
             return Ok(csv);
         }
     }
-    let render = |t: &Table| t.render().map_err(|_| super::render_failure());
+    let render = |t: &Table| t.render().map_err(super::render_failure);
 
     let day_labels: Vec<String> = d.series.iter().map(|s| s.day.clone()).collect();
     let trend_reports = chart::daily(

@@ -98,6 +98,7 @@ catalogue! {
     LoginLead => "请使用本单位分配的账号登录。所有查询均记入审计。", "Sign in with the account your unit issued. Every look-up is audited.";
     Username => "用户名", "Username";
     Password => "密码", "Password";
+    Role => "角色", "Role";
     LoginSubmit => "登录", "Log in";
     WrongCredentials => "用户名或密码错误。", "Wrong username or password.";
     TooManyAttempts => "登录失败次数过多，请 {} 秒后再试。", "Too many failed logins; try again in {} seconds.";
@@ -229,6 +230,7 @@ catalogue! {
     Forbidden => "当前角色无权访问此页面或数据。", "Your role may not open this page or these data.";
     NotFound => "页面或对象不存在，或不在您的权限范围内。", "No such page or entity, or it is outside your remit.";
     BadRequest => "请求有误。", "The request is not valid.";
+    HandleExpired => "链接无效或已过期（服务重启后链接失效），请重新检索。", "This link is not valid or has expired (links end when the server restarts); search again.";
     CsrfFailed => "表单已过期或来源不明，请刷新页面后重试。", "The form has expired or did not come from this site; reload the page and try again.";
     ServerError => "服务器暂时无法完成请求，请稍后再试。", "The server could not complete the request; try again later.";
     StoreDown => "数据库暂不可用，请稍后再试。", "The database is unavailable; try again later.";

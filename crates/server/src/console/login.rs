@@ -36,7 +36,7 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Anonymous {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         Ok(Anonymous {
             lang: super::viewer::lang_of(parts),
-            query: PageQuery::parse(parts.uri.path(), parts.uri.query()),
+            query: PageQuery::of(parts),
         })
     }
 }
@@ -104,9 +104,7 @@ pub async fn submit(
         Err(LoginRefusal::TooLong(_)) => {
             refused(StatusCode::BAD_REQUEST, lang.t(M::InputTooLong).to_owned())
         }
-        Err(LoginRefusal::Store(e)) => {
-            Failure::from(crate::error::ApiError::from(e)).into_response()
-        }
+        Err(LoginRefusal::Failed(e)) => Failure::from(e).into_response(),
     }
 }
 
@@ -122,8 +120,8 @@ pub async fn logout(State(state): State<AppState>, posted: Posted<NoFields>) -> 
         }
         // The session is gone either way; a failed audit write is logged, not shown.
         if let Err(e) = state
-            .store
-            .audit_append(&user.actor(), "console.logout", "{}")
+            .audit
+            .append(&user.actor(), "console.logout", &serde_json::json!({}))
             .await
         {
             tracing::error!("auditing a logout: {e}");

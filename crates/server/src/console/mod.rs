@@ -151,6 +151,9 @@ impl From<ApiError> for Failure {
     fn from(e: ApiError) -> Failure {
         let status = e.code.status();
         let failure = Failure::from_status(status);
+        if e.field.as_deref() == Some("handle") && status == StatusCode::BAD_REQUEST {
+            return Failure::new(status, M::HandleExpired);
+        }
         if status.is_client_error() && !matches!(status.as_u16(), 403 | 404) {
             failure.with_detail(e.message)
         } else {
@@ -179,7 +182,11 @@ struct ErrorPage {
 /// Renders every console error (ours, or the framework's: an unknown route, a wrong method,
 /// a body over the limit) as a page in the frame, keeping its status.
 async fn framed_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let (uri, headers) = (req.uri().clone(), req.headers().clone());
+    let uri = req
+        .extensions()
+        .get::<axum::extract::OriginalUri>()
+        .map_or_else(|| req.uri().clone(), |o| o.0.clone());
+    let headers = req.headers().clone();
     let res = next.run(req).await;
     let status = res.status();
     if !(status.is_client_error() || status.is_server_error()) {
@@ -204,11 +211,7 @@ async fn framed_errors(State(state): State<AppState>, req: Request, next: Next) 
     let title = lang.t(M::ErrorTitle);
     let frame = match Viewer::from_request_parts(&mut parts, &state).await {
         Ok(viewer) => Frame::new(&state, &viewer, title).await,
-        Err(_) => Frame::anonymous(
-            lang,
-            &PageQuery::parse(parts.uri.path(), parts.uri.query()),
-            title,
-        ),
+        Err(_) => Frame::anonymous(lang, &PageQuery::of(&parts), title),
     };
     let page = ErrorPage {
         frame,

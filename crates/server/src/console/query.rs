@@ -28,6 +28,16 @@ impl PageQuery {
         }
     }
 
+    /// The request's own address: the console is nested under `/console`, and the nested
+    /// router sees its path without that prefix, so links are built from the original.
+    pub fn of(parts: &Parts) -> PageQuery {
+        let uri = parts
+            .extensions
+            .get::<axum::extract::OriginalUri>()
+            .map_or(&parts.uri, |o| &o.0);
+        PageQuery::parse(uri.path(), uri.query())
+    }
+
     pub fn path(&self) -> &str {
         &self.path
     }
@@ -93,7 +103,7 @@ impl<S: Send + Sync> FromRequestParts<S> for PageQuery {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
-        Ok(PageQuery::parse(parts.uri.path(), parts.uri.query()))
+        Ok(PageQuery::of(parts))
     }
 }
 

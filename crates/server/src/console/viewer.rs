@@ -75,7 +75,7 @@ impl FromRequestParts<AppState> for Viewer {
             username,
             lang: lang_of(parts),
             csrf: csrf::token(&token),
-            query: PageQuery::parse(parts.uri.path(), parts.uri.query()),
+            query: PageQuery::of(parts),
             user,
         })
     }

@@ -1,0 +1,53 @@
+//! The service layer: what a caller may see and do, for the JSON API and the console alike.
+//!
+//! Every function takes the [`AppState`] and the [`CurrentUser`], checks the role against
+//! [`crate::policy`] (the one table of permissions), reads through the caller's
+//! [`fanzha_store::Scope`] (so the store narrows the rows, not the page), writes the audit
+//! entry the action owes *before* returning anything, and returns a [`view`] whose personal
+//! values are already masked and whose entities are named by opaque [`crate::handle`]s.
+//! Handlers and console pages only translate HTTP to these calls and views to JSON or HTML.
+//!
+//! The audit actions written here are read by the insider detector; their names and detail
+//! fields are a contract:
+//! - `lookup.<kind>` (kind = `person`, `account`, `sim`, `device`): one per profile or
+//!   person look-up, `{"id", "community", "found", "in_scope"}`. `found` says whether the
+//!   entity exists at all; `in_scope` is false only when it exists outside the caller's scope
+//!   (answered 404, exactly like a missing one).
+//! - `search`: `{"q", "hits"}`.
+//! - `reveal.<kind>`: `{"id", "field", "reason", "community"}`.
+//! - `admin.user.add|disable|enable`, `admin.key.add|revoke`, `audit.flag.review`: state
+//!   changes, recorded after they succeed.
+//!
+//! Errors are [`ApiError`]s: a client's mistake names its field and is 4xx; a store or audit
+//! failure is 5xx.
+
+mod admin;
+mod audit_trail;
+mod dashboard;
+mod entities;
+pub mod view;
+
+use fanzha_store::AuditEntry;
+
+use crate::auth::CurrentUser;
+use crate::error::ApiError;
+use crate::AppState;
+
+pub use admin::{add_key, add_user, keys, revoke_key, set_disabled, users, MIN_PASSWORD_CHARS};
+pub use audit_trail::{audit_page, flags, review_flag, verify, AuditQuery, AUDIT_PER_PAGE};
+pub use dashboard::{dashboard, DEFAULT_DAYS, MAX_DAYS};
+pub use entities::{
+    person_by_id, profile, reveal, search, MAX_QUERY_CHARS, PROFILE_LIMIT, REASON_CHARS,
+    SEARCH_LIMIT,
+};
+pub use view::*;
+
+/// Appends an audit entry as the caller and waits until it is committed.
+pub(crate) async fn record(
+    state: &AppState,
+    user: &CurrentUser,
+    action: &str,
+    detail: serde_json::Value,
+) -> Result<AuditEntry, ApiError> {
+    Ok(state.audit.append(&user.actor(), action, &detail).await?)
+}

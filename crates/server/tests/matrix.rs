@@ -1,0 +1,313 @@
+//! The access matrix: every endpoint × every role × own or foreign data, with the status
+//! each must get, written out by hand (not derived from the policy it checks). Every answer
+//! but a granted reveal is also scanned for the district's raw personal values.
+
+mod common;
+
+use common::*;
+use fanzha_core::vocab::Role;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Endpoint {
+    Search,
+    Profile,
+    Reveal,
+    Person,
+    Dashboard,
+    ListUsers,
+    AddUser,
+    DisableUser,
+    EnableUser,
+    ListKeys,
+    AddKey,
+    RevokeKey,
+    AuditPage,
+    AuditVerify,
+    Flags,
+    ReviewFlag,
+}
+
+/// Whose data the request is about: the caller's own tenant's (town A, ICBC, CMCC) or the
+/// other's; `Any` for endpoints about no one's data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Data {
+    Own,
+    Foreign,
+    Any,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    Status(u16),
+    /// 200, and the entity is among the hits.
+    Hit,
+    /// 200, and it is not.
+    NoHit,
+}
+
+const OK: Expect = Expect::Status(200);
+const NEW: Expect = Expect::Status(201);
+const DENY: Expect = Expect::Status(403);
+const GONE: Expect = Expect::Status(404);
+const HIT: Expect = Expect::Hit;
+const MISS: Expect = Expect::NoHit;
+
+/// Columns in `Role::ALL` order.
+const ROLES: [Role; 11] = [
+    Role::Admin,
+    Role::Commander,
+    Role::Analyst,
+    Role::Approver,
+    Role::StationLeader,
+    Role::StationOfficer,
+    Role::CommunityWorker,
+    Role::BankOperator,
+    Role::CarrierOperator,
+    Role::Publicity,
+    Role::Auditor,
+];
+
+use Data::*;
+use Endpoint::*;
+
+#[rustfmt::skip]
+const MATRIX: &[(Endpoint, Data, [Expect; 11])] = &[
+    //                    admin comm  anal  appr  st_ld st_of commu bank  carr  publ  audit
+    (Search,      Own,     [DENY, HIT,  HIT,  HIT,  HIT,  HIT,  HIT,  HIT,  HIT,  DENY, DENY]),
+    (Search,      Foreign, [DENY, HIT,  HIT,  HIT,  MISS, MISS, MISS, MISS, MISS, DENY, DENY]),
+    (Profile,     Own,     [DENY, OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   DENY, DENY]),
+    (Profile,     Foreign, [DENY, OK,   OK,   OK,   GONE, GONE, GONE, GONE, GONE, DENY, DENY]),
+    (Reveal,      Own,     [DENY, DENY, OK,   OK,   OK,   OK,   DENY, OK,   OK,   DENY, DENY]),
+    (Reveal,      Foreign, [DENY, DENY, OK,   OK,   GONE, GONE, DENY, GONE, GONE, DENY, DENY]),
+    (Person,      Own,     [DENY, OK,   OK,   OK,   OK,   OK,   OK,   OK,   OK,   DENY, DENY]),
+    (Person,      Foreign, [DENY, OK,   OK,   OK,   GONE, GONE, GONE, GONE, GONE, DENY, DENY]),
+    (Dashboard,   Any,     [OK,   OK,   OK,   OK,   OK,   OK,   OK,   DENY, DENY, OK,   OK  ]),
+    (ListUsers,   Any,     [OK,   DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY]),
+    (AddUser,     Any,     [NEW,  DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY]),
+    (DisableUser, Any,     [OK,   DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY]),
+    (EnableUser,  Any,     [OK,   DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY]),
+    (ListKeys,    Any,     [OK,   DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY]),
+    (AddKey,      Any,     [NEW,  DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY]),
+    (RevokeKey,   Any,     [OK,   DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY]),
+    (AuditPage,   Any,     [DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, OK  ]),
+    (AuditVerify, Any,     [DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, OK  ]),
+    (Flags,       Any,     [DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, OK  ]),
+    (ReviewFlag,  Any,     [DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, OK  ]),
+];
+
+/// The entity a role's own or foreign request is about: a bank's accounts, a carrier's
+/// SIMs, everyone else's persons.
+fn entity(role: Role, data: Data) -> (&'static str, &'static str) {
+    let own = data == Own;
+    match role {
+        Role::BankOperator => ("account", if own { ACCOUNT_A } else { ACCOUNT_B }),
+        Role::CarrierOperator => ("sim", if own { PHONE_A } else { PHONE_B }),
+        _ => ("person", if own { PERSON_A } else { PERSON_B }),
+    }
+}
+
+/// The request for one cell of the matrix; `n` makes names and rows unique per request.
+async fn request(
+    app: &TestApp,
+    endpoint: Endpoint,
+    role: Role,
+    data: Data,
+    n: usize,
+) -> (Method, String, Option<serde_json::Value>) {
+    let (kind, id) = entity(role, data);
+    let person = if data == Own { PERSON_A } else { PERSON_B };
+    match endpoint {
+        Search => (Method::GET, format!("/api/v1/search?q={}", enc(id)), None),
+        Profile => {
+            let handle = app.handle_of(kind, id).await;
+            (Method::GET, format!("/api/v1/entities/{handle}"), None)
+        }
+        Reveal => {
+            let handle = app.handle_of(kind, id).await;
+            let body =
+                json!({ "handle": handle, "field": "id", "reason": "核查涉诈线索，联系当事人" });
+            (Method::POST, "/api/v1/reveal".into(), Some(body))
+        }
+        Person => (Method::GET, format!("/api/v1/persons/{person}"), None),
+        Dashboard => (Method::GET, "/api/v1/dashboard?days=30".into(), None),
+        ListUsers => (Method::GET, "/api/v1/admin/users".into(), None),
+        AddUser => {
+            let body = json!({
+                "username": format!("new{n}"),
+                "password": PASSWORD,
+                "role": "station_officer",
+                "jurisdiction_code": TOWN_B,
+            });
+            (Method::POST, "/api/v1/admin/users".into(), Some(body))
+        }
+        DisableUser => (
+            Method::POST,
+            "/api/v1/admin/users/spare/disable".into(),
+            None,
+        ),
+        EnableUser => (
+            Method::POST,
+            "/api/v1/admin/users/spare/enable".into(),
+            None,
+        ),
+        ListKeys => (Method::GET, "/api/v1/admin/keys".into(), None),
+        AddKey => {
+            let body =
+                json!({ "institution_code": BANK_B, "role": "bank_operator", "label": "core" });
+            (Method::POST, "/api/v1/admin/keys".into(), Some(body))
+        }
+        RevokeKey => {
+            let (id, _) = app.key(BANK_B, Role::BankOperator).await;
+            (
+                Method::POST,
+                format!("/api/v1/admin/keys/{id}/revoke"),
+                None,
+            )
+        }
+        AuditPage => (Method::GET, "/api/v1/audit?page=1".into(), None),
+        AuditVerify => (Method::GET, "/api/v1/audit/verify".into(), None),
+        Flags => (Method::GET, "/api/v1/audit/flags".into(), None),
+        ReviewFlag => {
+            let day = format!("2026-{:02}-{:02}", 1 + n / 28 % 12, 1 + n % 28);
+            let id = app
+                .store
+                .flag_add("analyst", &day, "peer_volume", "{\"lookups\":40}")
+                .await
+                .unwrap()
+                .unwrap();
+            (
+                Method::POST,
+                format!("/api/v1/audit/flags/{id}/review"),
+                None,
+            )
+        }
+    }
+}
+
+async fn run_matrix(app: &TestApp) {
+    let spare = app.user("spare", Role::Analyst, None, None).await;
+    drop(spare);
+    let mut n = 0;
+    let mut failures = Vec::new();
+    for &(endpoint, data, expected) in MATRIX {
+        for (role, expect) in ROLES.into_iter().zip(expected) {
+            n += 1;
+            let (method, path, body) = request(app, endpoint, role, data, n).await;
+            let res = app
+                .send(method, &path, &app.role(role), body.as_ref())
+                .await;
+            let (status, body) = read(res).await;
+            let want = match expect {
+                Expect::Status(s) => s,
+                Expect::Hit | Expect::NoHit => 200,
+            };
+            let cell = format!("{endpoint:?} × {role} × {data:?}");
+            if status.as_u16() != want {
+                failures.push(format!("{cell}: want {want}, got {status}: {body}"));
+                continue;
+            }
+            let (kind, id) = entity(role, data);
+            match expect {
+                Expect::Hit if find_hit(&body, kind, id).is_none() => {
+                    failures.push(format!("{cell}: {kind} {id} not found in {body}"));
+                }
+                Expect::NoHit if find_hit(&body, kind, id).is_some() => {
+                    failures.push(format!("{cell}: {kind} {id} leaked in {body}"));
+                }
+                _ => {}
+            }
+            if endpoint == Reveal && status == StatusCode::OK {
+                assert_eq!(body["value"], id, "{cell}");
+            } else {
+                assert_masked(&cell, &body);
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} cells wrong:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    // Every cell's look-ups went through the batching writer into one intact chain.
+    let log = app.store.audit_list().await.unwrap();
+    assert_eq!(fanzha_store::verify_audit_chain(&log), None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_endpoint_by_every_role_on_own_and_foreign_data_sqlite() {
+    let app = spawn().await;
+    run_matrix(&app).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_endpoint_by_every_role_on_own_and_foreign_data_postgres() {
+    let app = spawn_on(Some(pg_target())).await;
+    run_matrix(&app).await;
+}
+
+#[tokio::test]
+async fn every_endpoint_needs_credentials() {
+    let app = spawn().await;
+    let handle = app.handle_of("person", PERSON_A).await;
+    let reveal = json!({ "handle": handle, "field": "id", "reason": "核查涉诈线索，联系当事人" });
+    let bad_cookie = Caller::Cookie(format!("fanzha_session={}", "0".repeat(64)));
+    let bad_key = Caller::Key(format!("fzk_{}", "0".repeat(64)));
+    for (method, path, body) in [
+        (Method::GET, "/api/v1/search?q=张".to_owned(), None),
+        (Method::GET, format!("/api/v1/entities/{handle}"), None),
+        (Method::POST, "/api/v1/reveal".to_owned(), Some(&reveal)),
+        (Method::GET, format!("/api/v1/persons/{PERSON_A}"), None),
+        (Method::GET, "/api/v1/dashboard".to_owned(), None),
+        (Method::GET, "/api/v1/admin/users".to_owned(), None),
+        (
+            Method::POST,
+            "/api/v1/admin/users".to_owned(),
+            Some(&reveal),
+        ),
+        (
+            Method::POST,
+            "/api/v1/admin/users/analyst/disable".to_owned(),
+            None,
+        ),
+        (
+            Method::POST,
+            "/api/v1/admin/users/analyst/enable".to_owned(),
+            None,
+        ),
+        (Method::GET, "/api/v1/admin/keys".to_owned(), None),
+        (Method::POST, "/api/v1/admin/keys".to_owned(), Some(&reveal)),
+        (Method::POST, "/api/v1/admin/keys/1/revoke".to_owned(), None),
+        (Method::GET, "/api/v1/audit".to_owned(), None),
+        (Method::GET, "/api/v1/audit/verify".to_owned(), None),
+        (Method::GET, "/api/v1/audit/flags".to_owned(), None),
+        (
+            Method::POST,
+            "/api/v1/audit/flags/1/review".to_owned(),
+            None,
+        ),
+    ] {
+        for caller in [&Caller::Nobody, &bad_cookie, &bad_key] {
+            let res = app.send(method.clone(), &path, caller, body).await;
+            let (status, body) = read(res).await;
+            assert_eq!(
+                (status, body["code"].as_str()),
+                (StatusCode::UNAUTHORIZED, Some("unauthenticated")),
+                "{method} {path} as {caller:?}"
+            );
+        }
+    }
+    // Refused before anything was read or changed: no look-up, reveal or change on record.
+    let log = app.store.audit_list().await.unwrap();
+    let acted: Vec<_> = log
+        .iter()
+        .filter(|e| {
+            ["lookup.", "reveal.", "admin.", "audit."]
+                .iter()
+                .any(|p| e.action.starts_with(p))
+        })
+        .collect();
+    assert!(acted.is_empty(), "{acted:?}");
+}
