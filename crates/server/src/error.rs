@@ -172,10 +172,17 @@ impl From<axum::extract::rejection::JsonRejection> for ApiError {
             .map(|(f, _)| f.to_owned());
         ApiError {
             code,
-            message: text,
+            message: echo_masked(&text),
             field,
         }
     }
+}
+
+/// A framework or serde message may quote the offending value, which may be an id or a
+/// phone number the caller sent: its long digit runs are masked before it is echoed (the
+/// answer may be logged by a proxy, and a log is no place for them).
+fn echo_masked(message: &str) -> String {
+    fanzha_core::mask::digits_in_text(message)
 }
 
 impl From<axum::extract::rejection::QueryRejection> for ApiError {
@@ -188,7 +195,7 @@ impl From<axum::extract::rejection::QueryRejection> for ApiError {
             .map(|(f, _)| f.to_owned());
         ApiError {
             code: Code::InvalidParameter,
-            message: text,
+            message: echo_masked(&text),
             field,
         }
     }
@@ -208,9 +215,14 @@ impl From<axum::extract::rejection::PathRejection> for ApiError {
             },
             _ => None,
         };
+        // Our own words: the framework's quote the segment, which may be an id.
+        let message = match &field {
+            Some(key) => format!("the path parameter `{key}` is not usable here"),
+            None => "the path is not usable here".to_owned(),
+        };
         ApiError {
             code: Code::InvalidParameter,
-            message: rejection.body_text(),
+            message,
             field,
         }
     }

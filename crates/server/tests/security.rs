@@ -108,7 +108,7 @@ async fn a_station_officer_never_sees_another_towns_people() {
         .await;
     assert_eq!(all["totals"]["reports"], 2, "{all}");
     assert_eq!(all["totals"]["loss_fen"], 6_230_050);
-    assert_eq!(all["totals"]["loss_yuan"], "62300.50");
+    assert_eq!(all["totals"]["loss_yuan"], "62,300.50");
 }
 
 #[tokio::test]
@@ -187,7 +187,7 @@ async fn profiles_are_masked_and_link_by_handle() {
         .iter()
         .find(|e| e["amount_fen"] == 5_000_000)
         .unwrap_or_else(|| panic!("{acc}"));
-    assert_eq!(transfer["amount_yuan"], "50000.00");
+    assert_eq!(transfer["amount_yuan"], "50,000.00");
     assert_eq!(transfer["at"]["shanghai"], "2026-03-10T10:00:00+08:00");
     assert_eq!(transfer["counterparty"]["id_masked"], "**** 0987");
     // A commander sees the same profile but may reveal nothing.

@@ -50,12 +50,12 @@ pub async fn add_user(
             ),
         ));
     }
-    let role: Role = req
-        .role
-        .parse()
-        .map_err(|e: fanzha_core::vocab::VocabError| {
-            ApiError::invalid_field("role", e.to_string())
-        })?;
+    let role: Role = req.role.parse().map_err(|_| {
+        ApiError::invalid_field(
+            "role",
+            format!("a role is one of: {}", Role::WORDS.join(", ")),
+        )
+    })?;
     let institution = nonempty(&req.institution_code);
     let jurisdiction = nonempty(&req.jurisdiction_code);
     let remit = policy::remit(role);
@@ -103,11 +103,9 @@ pub async fn add_user(
         .await
         .map_err(|e| ApiError::internal(Code::Internal, &e))?;
     if added.is_none() {
-        return Err(ApiError::new(
-            Code::UsernameTaken,
-            format!("the username {username} is taken"),
-        )
-        .with_field("username"));
+        return Err(
+            ApiError::new(Code::UsernameTaken, "that username is taken").with_field("username")
+        );
     }
     record(
         state,

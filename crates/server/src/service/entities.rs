@@ -134,7 +134,7 @@ pub async fn reveal(
                 ApiError::invalid_field(
                     "field",
                     format!(
-                        "a {} has no personal field `{field}` to reveal",
+                        "a {} has no personal field of that name to reveal",
                         entity.kind.as_str()
                     ),
                 )

@@ -68,6 +68,25 @@ pub fn mask_device(s: &str) -> String {
         .collect()
 }
 
+/// Personal free text (an address, a birth date, a memo): at most the first third of its
+/// characters, and at most six, stay (the province and city of an address), never a digit;
+/// the rest is starred. Masking only long digit runs would leave a street address or a
+/// birth date whole.
+pub fn mask_text(s: &str) -> String {
+    let len = s.chars().count();
+    let keep = (len / 3).min(6);
+    s.chars()
+        .enumerate()
+        .map(|(i, c)| {
+            if i < keep && !c.is_ascii_digit() {
+                c
+            } else {
+                '*'
+            }
+        })
+        .collect()
+}
+
 /// A value masked as its field says.
 pub fn masked(value: &str, field: Field) -> String {
     match field {
@@ -76,7 +95,7 @@ pub fn masked(value: &str, field: Field) -> String {
         Field::Name => mask::name(value),
         Field::Phone => mask::phone(value),
         Field::Card => mask::card(value),
-        Field::Text => mask::digits_in_text(value),
+        Field::Text => mask_text(value),
         Field::Device => mask_device(value),
     }
 }
@@ -482,6 +501,14 @@ mod tests {
         assert_eq!(mask_device("866123456789012"), "866**********12");
         assert_eq!(mask_device("DEV-0000123456"), "DE**********56");
         assert_eq!(mask_device("ab"), "**");
+    }
+
+    #[test]
+    fn free_text_keeps_at_most_its_region() {
+        assert_eq!(mask_text("重庆市渝中区民族路88号"), "重庆市渝********");
+        assert_eq!(mask_text("1990-01-01"), "**********");
+        assert_eq!(mask_text("货款"), "**");
+        assert_eq!(mask_text(""), "");
     }
 
     #[test]
