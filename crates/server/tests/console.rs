@@ -828,6 +828,16 @@ async fn admins_manage_users_and_keys_through_forms() {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let user = app.store.user_by_name("officer1").await.unwrap().unwrap();
     assert!(user.disabled_at.is_some());
+    let back = res.headers()[LOCATION].to_str().unwrap().to_owned();
+    let (_, html) = app.page(&s, &back).await;
+    assert!(
+        html.contains("data-testid=\"notice\">已更新用户 officer1。<"),
+        "{html}"
+    );
+    // The administrator's own row has no disable button.
+    let own_row = html.split("data-testid=\"user-root\"").nth(1).unwrap();
+    let own_row = own_row.split("</tr>").next().unwrap();
+    assert!(!own_row.contains("<button"), "{own_row}");
 
     let res = app.get(Some(&s), "/console/admin/users?format=csv").await;
     assert_eq!(res.status(), StatusCode::OK);
@@ -907,8 +917,10 @@ async fn auditors_read_the_log_verify_the_chain_and_review_flags() {
         )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let (_, html) = app.page(&s, "/console/audit/flags").await;
+    let back = res.headers()[LOCATION].to_str().unwrap().to_owned();
+    let (_, html) = app.page(&s, &back).await;
     assert!(html.contains("data-testid=\"flag-badge\">0<") && html.contains(">user:aud<"));
+    assert!(html.contains("data-testid=\"notice\""), "{html}");
 
     // A bad filter is answered on the form.
     let (status, html) = app.page(&s, "/console/audit?from=yesterday").await;

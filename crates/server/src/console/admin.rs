@@ -10,6 +10,7 @@ use fanzha_core::vocab::Role;
 
 use super::frame::{page_with_status, Frame};
 use super::i18n::{Lang, M};
+use super::query::with_query;
 use super::table::{Align, Cell, CellForm, Table};
 use super::viewer::{Posted, Viewer};
 use super::{render_failure, Failure};
@@ -97,6 +98,16 @@ async fn users_page(
 ) -> Result<Result<UsersPage, Response>, Failure> {
     let lang = v.lang;
     let users = service::users(state, &v.user).await?;
+    // After a disable or enable (POST, then 303 here): confirm it, for a user that exists.
+    let notice = notice.or_else(|| {
+        let name = v.query.get("user")?;
+        (v.query.get("done") == Some("updated") && users.iter().any(|u| u.username == name)).then(
+            || Notice {
+                ok: true,
+                text: lang.fill(M::UserUpdated, name),
+            },
+        )
+    });
     let mut t = Table::primary("users", &v.query, lang)
         .column("username", lang.t(M::Username), Align::Left)
         .column("role", lang.t(M::Role), Align::Left)
@@ -137,7 +148,12 @@ async fn users_page(
                     "status-active"
                 }),
                 Cell::time(u.created_at.micros),
-                Cell::form(lang.t(action), button),
+                // An administrator cannot lock themselves out (the service refuses it too).
+                if u.username == v.username {
+                    Cell::empty()
+                } else {
+                    Cell::form(lang.t(action), button)
+                },
             ],
         );
     }
@@ -230,12 +246,19 @@ pub struct UsernameForm {
     username: String,
 }
 
+/// Back to the list, which confirms the change (POST, redirect, GET: a reload does not
+/// post again).
+fn updated(username: &str) -> Response {
+    let to = with_query(USERS, &[("done", "updated"), ("user", username)]);
+    Redirect::to(&to).into_response()
+}
+
 pub async fn disable_user(
     State(state): State<AppState>,
     posted: Posted<UsernameForm>,
 ) -> Result<Response, Failure> {
     service::set_disabled(&state, &posted.viewer.user, &posted.form.username, true).await?;
-    Ok(Redirect::to(USERS).into_response())
+    Ok(updated(&posted.form.username))
 }
 
 pub async fn enable_user(
@@ -243,7 +266,7 @@ pub async fn enable_user(
     posted: Posted<UsernameForm>,
 ) -> Result<Response, Failure> {
     service::set_disabled(&state, &posted.viewer.user, &posted.form.username, false).await?;
-    Ok(Redirect::to(USERS).into_response())
+    Ok(updated(&posted.form.username))
 }
 
 // ---- API keys ----
@@ -276,6 +299,14 @@ async fn keys_page(
 ) -> Result<Result<KeysPage, Response>, Failure> {
     let lang = v.lang;
     let keys = service::keys(state, &v.user).await?;
+    let notice = notice.or_else(|| {
+        let id = v.query.get("key")?.parse::<i64>().ok()?;
+        (v.query.get("done") == Some("revoked") && keys.iter().any(|k| k.id == id && !k.active))
+            .then(|| Notice {
+                ok: true,
+                text: lang.fill(M::KeyRevoked, id),
+            })
+    });
     let mut t = Table::primary("keys", &v.query, lang)
         .column("id", lang.t(M::KeyId), Align::Right)
         .column("institution", lang.t(M::Institution), Align::Left)
@@ -407,5 +438,6 @@ pub async fn revoke_key(
         .parse::<i64>()
         .map_err(|_| Failure::new(StatusCode::BAD_REQUEST, M::BadRequest).with_detail("id"))?;
     service::revoke_key(&state, &posted.viewer.user, id).await?;
-    Ok(Redirect::to(KEYS).into_response())
+    let to = with_query(KEYS, &[("done", "revoked"), ("key", &id.to_string())]);
+    Ok(Redirect::to(&to).into_response())
 }

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use super::frame::{page, page_with_status, Frame};
 use super::i18n::{Lang, M};
+use super::query::with_query;
 use super::table::{Align, Cell, CellForm, Table, CSV_MAX_ROWS};
 use super::viewer::{Posted, Viewer};
 use super::{render_failure, Failure};
@@ -172,6 +173,7 @@ pub async fn verify(State(state): State<AppState>, v: Viewer) -> Result<Response
 #[template(path = "audit_flags.html")]
 struct FlagsPage {
     frame: Frame,
+    notice: Option<String>,
     table: String,
 }
 
@@ -217,7 +219,18 @@ pub async fn flags(State(state): State<AppState>, v: Viewer) -> Result<Response,
     if let Some(csv) = t.csv_if_requested(&v.query) {
         return Ok(csv);
     }
+    // After a review (POST, then 303 here): confirm it, for a flag that is reviewed.
+    let notice = v
+        .query
+        .get("flag")
+        .and_then(|id| id.parse::<i64>().ok())
+        .filter(|id| {
+            v.query.get("done") == Some("reviewed")
+                && flags.iter().any(|f| f.id == *id && f.reviewed_by.is_some())
+        })
+        .map(|id| lang.fill(M::FlagReviewed, id));
     let p = FlagsPage {
+        notice,
         frame: Frame::new(&state, &v, lang.t(M::InsiderFlags)).await,
         table: t.render().map_err(render_failure)?,
     };
@@ -241,5 +254,9 @@ pub async fn review_flag(
         .parse::<i64>()
         .map_err(|_| Failure::new(StatusCode::BAD_REQUEST, M::BadRequest).with_detail("id"))?;
     service::review_flag(&state, &posted.viewer.user, id).await?;
-    Ok(Redirect::to("/console/audit/flags").into_response())
+    let to = with_query(
+        "/console/audit/flags",
+        &[("done", "reviewed"), ("flag", &id.to_string())],
+    );
+    Ok(Redirect::to(&to).into_response())
 }

@@ -12,9 +12,6 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-/// The form field carrying the token.
-pub const FIELD: &str = "csrf";
-
 /// Binds the token to its use, so the same key never signs anything else.
 const PURPOSE: &[u8] = b"fanzha console form v1";
 

@@ -217,7 +217,8 @@ fn daily_table(d: &DashboardView, v: &Viewer, lang: Lang) -> Table {
         .column("reports", lang.t(M::Reports), Align::Right)
         .column("cases", lang.t(M::Cases), Align::Right)
         .column("loss", lang.t(M::Loss), Align::Right)
-        .default_sort("day", true);
+        .default_sort("day", true)
+        .page_size(10);
     for s in &d.series {
         t.row(vec![
             Cell::text(s.day.clone()),

@@ -17,6 +17,7 @@ use super::{render_failure, Failure};
 use crate::error::ApiError;
 use crate::service::{self, EntityView, ProfileView, RevealView};
 use crate::AppState;
+use fanzha_store::EntityKind;
 
 fn entity_href(e: &EntityView) -> String {
     format!("/console/entity/{}", e.handle)
@@ -30,6 +31,7 @@ struct SearchPage {
     max_chars: usize,
     error: Option<String>,
     results: Option<String>,
+    capped: Option<String>,
 }
 
 pub async fn search(State(state): State<AppState>, v: Viewer) -> Result<Response, Failure> {
@@ -38,6 +40,7 @@ pub async fn search(State(state): State<AppState>, v: Viewer) -> Result<Response
     let mut error = None;
     let mut results = None;
     let mut status = StatusCode::OK;
+    let mut capped = false;
     if !q.is_empty() {
         match service::search(&state, &v.user, &q).await {
             Ok(hits) => {
@@ -63,6 +66,8 @@ pub async fn search(State(state): State<AppState>, v: Viewer) -> Result<Response
                     return Ok(csv);
                 }
                 results = Some(t.render().map_err(render_failure)?);
+                // A search finds, it does not list: at the limit, say there may be more.
+                capped = hits.len() >= service::SEARCH_LIMIT as usize;
             }
             // A query the service refuses (too long, control characters) is answered on
             // the form, not on an error page.
@@ -82,6 +87,7 @@ pub async fn search(State(state): State<AppState>, v: Viewer) -> Result<Response
         max_chars: service::MAX_QUERY_CHARS,
         error,
         results,
+        capped: capped.then(|| lang.fill(M::SearchCapped, service::SEARCH_LIMIT)),
     };
     Ok(page_with_status(status, &p))
 }
@@ -177,9 +183,15 @@ async fn entity_page(
     let lang = v.lang;
     let kind = lang.term(profile.entity.kind.as_str()).into_owned();
     // The entity's own id first, then each personal attribute the caller may reveal.
+    let id_label = match profile.entity.kind {
+        EntityKind::Person => "id_number",
+        EntityKind::Account => "account_id",
+        EntityKind::Sim => "msisdn",
+        EntityKind::Device => "device_id",
+    };
     let mut reveal_options = vec![RevealOption {
         key: "id".to_owned(),
-        label: lang.t(M::Identifier).to_owned(),
+        label: lang.term(id_label).into_owned(),
         selected: false,
     }];
     reveal_options.extend(profile.attributes.iter().filter(|a| a.revealable).map(|a| {
@@ -243,7 +255,8 @@ impl ProfileTables {
     fn new(p: &ProfileView, query: &PageQuery, lang: Lang) -> ProfileTables {
         let mut attributes = Table::secondary("attributes", query, lang)
             .column("field", lang.t(M::Attribute), Align::Left)
-            .column("value", lang.t(M::Value), Align::Left);
+            .column("value", lang.t(M::Value), Align::Left)
+            .compact();
         for a in &p.attributes {
             let value = if a.field == fanzha_store::Field::Plain {
                 Cell::text(lang.term(&a.value))

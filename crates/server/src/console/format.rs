@@ -12,14 +12,14 @@ pub fn yuan(fen: i64) -> String {
 /// A count with thousands separators: `12,345`.
 pub fn count(n: u64) -> String {
     let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    let groups: Vec<&str> = digits
+        .as_bytes()
+        .rchunks(3)
+        .rev()
+        // ASCII digits: every chunk is valid UTF-8.
+        .map(|g| std::str::from_utf8(g).unwrap_or_default())
+        .collect();
+    groups.join(",")
 }
 
 /// UTC microseconds as Beijing time to the second: `2026-03-01 09:30:00`; an instant outside

@@ -153,7 +153,7 @@ impl Frame {
             }
         }
         let flag_badge = if allows(viewer.user.role, Action::Audit) {
-            unreviewed_flags(state).await
+            unreviewed_flags(state, viewer).await
         } else {
             None
         };
@@ -188,11 +188,11 @@ impl Frame {
 
 /// How many insider flags wait for review; `None` (no badge) if they cannot be counted, so
 /// a failing flag table never takes the auditor's pages down with it.
-async fn unreviewed_flags(state: &AppState) -> Option<u64> {
-    match state.store.flag_list().await {
+async fn unreviewed_flags(state: &AppState, viewer: &Viewer) -> Option<u64> {
+    match crate::service::flags(state, &viewer.user).await {
         Ok(flags) => Some(flags.iter().filter(|f| f.reviewed_by.is_none()).count() as u64),
         Err(e) => {
-            tracing::warn!("counting insider flags: {e}");
+            tracing::warn!("counting insider flags: {}", e.message);
             None
         }
     }

@@ -143,20 +143,18 @@ catalogue! {
     ArrivesWithRisk => "随两卡风险预警引擎上线后显示。", "Arrives with the two-card risk engine.";
     ArrivesWithOps => "随预警劝阻工作流上线后显示。", "Arrives with the dissuasion workflow.";
     ArrivesWithTrace => "随资金查控与返还引擎上线后显示。", "Arrives with the tracing and returns engine.";
-    NoData => "暂无数据。", "No data yet.";
     // Search.
     SearchLead => "按身份证号、账号、手机号、设备号精确检索，或按姓名前缀检索。", "Exact id, account, phone or device number, or the beginning of a name.";
     SearchPlaceholder => "证件号 / 账号 / 手机号 / 设备号 / 姓名", "ID / account / phone / device / name";
     SearchSubmit => "检索", "Search";
     SearchAudited => "每次检索都会记入审计日志。", "Every search is recorded in the audit log.";
     Results => "检索结果", "Results";
+    SearchCapped => "仅显示前 {} 条结果，请输入更完整的号码或姓名。", "Only the first {} results are shown; type more of the number or name.";
     EntityKind => "类别", "Kind";
     Matched => "命中字段", "Matched on";
     Identifier => "标识", "Identifier";
     Label => "说明", "Label";
-    Open => "查看", "Open";
     // Entity profile.
-    Profile => "档案", "Profile";
     Attributes => "基本信息", "Attributes";
     Attribute => "字段", "Field";
     Value => "值", "Value";
@@ -196,7 +194,6 @@ catalogue! {
     Enable => "启用", "Enable";
     Created => "创建时间", "Created";
     Actions => "操作", "Actions";
-    Submit => "提交", "Submit";
     UserAdded => "已新增用户 {}。", "User {} added.";
     UserUpdated => "已更新用户 {}。", "User {} updated.";
     AddKey => "新增接口密钥", "Add an API key";
@@ -235,7 +232,6 @@ catalogue! {
     ServerError => "服务器暂时无法完成请求，请稍后再试。", "The server could not complete the request; try again later.";
     StoreDown => "数据库暂不可用，请稍后再试。", "The database is unavailable; try again later.";
     YourPages => "您可以使用：", "Pages you can use:";
-    BackToStart => "返回首页", "Back to the start";
 }
 
 /// A data word (attribute key, relation, event kind, role, typology, audit action, entity

@@ -32,8 +32,8 @@ use super::format;
 use super::i18n::{Lang, M};
 use super::query::PageQuery;
 
-/// Page sizes offered; the first that a request does not name is not used.
-pub const PAGE_SIZES: [u64; 4] = [25, 50, 100, 200];
+/// Page sizes offered.
+pub const PAGE_SIZES: [u64; 5] = [10, 25, 50, 100, 200];
 pub const DEFAULT_PAGE_SIZE: u64 = 50;
 
 /// Most rows one CSV export carries: enough for any analyst's spreadsheet, bounded so one
@@ -133,10 +133,6 @@ impl Cell {
         Cell::text("")
     }
 
-    pub fn link(text: impl Into<String>, href: impl Into<String>) -> Cell {
-        Cell::text(text).with_href(href)
-    }
-
     pub fn with_href(mut self, href: impl Into<String>) -> Cell {
         self.href = Some(href.into());
         self
@@ -184,8 +180,9 @@ pub struct Table {
     state: State,
     /// Set when the source already paged the rows: how many match in all.
     source_total: Option<u64>,
-    caption: Option<String>,
     empty: String,
+    /// No filter box (a short table, such as a profile's attributes).
+    compact: bool,
 }
 
 impl Table {
@@ -224,8 +221,8 @@ impl Table {
             rows: Vec::new(),
             state,
             source_total: None,
-            caption: None,
             empty: lang.t(M::NoRows).to_owned(),
+            compact: false,
         }
     }
 
@@ -251,14 +248,24 @@ impl Table {
         self
     }
 
-    pub fn caption(mut self, caption: impl Into<String>) -> Table {
-        self.caption = Some(caption.into());
-        self
-    }
-
     /// The text shown when there are no rows.
     pub fn empty_text(mut self, text: impl Into<String>) -> Table {
         self.empty = text.into();
+        self
+    }
+
+    /// Pages of `per` rows unless the query chose a size (a table beside others shows fewer).
+    pub fn page_size(mut self, per: u64) -> Table {
+        if self.query.get(&self.param("per")).is_none() && PAGE_SIZES.contains(&per) {
+            self.state.per = per;
+        }
+        self
+    }
+
+    /// Leaves out the filter box: for a short table that a filter would only clutter.
+    pub fn compact(mut self) -> Table {
+        self.compact = true;
+        self.state.filter = None;
         self
     }
 
@@ -281,16 +288,6 @@ impl Table {
         self
     }
 
-    /// The page asked for (1-based), for sources that page themselves.
-    pub fn page(&self) -> u64 {
-        self.state.page
-    }
-
-    /// The page size asked for.
-    pub fn per_page(&self) -> u64 {
-        self.state.per
-    }
-
     pub fn row(&mut self, cells: Vec<Cell>) {
         self.rows.push(Row {
             cells,
@@ -308,10 +305,6 @@ impl Table {
 
     pub fn len(&self) -> usize {
         self.rows.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
     }
 
     fn param(&self, name: &str) -> String {
@@ -370,7 +363,7 @@ impl Table {
             // Writing to a Vec cannot fail; a failed record would only shorten the export.
             let _ = w.write_record(&header);
             for row in self.selected().into_iter().take(CSV_MAX_ROWS) {
-                let _ = w.write_record(row.cells.iter().map(|c| csv_safe(c)));
+                let _ = w.write_record(row.cells.iter().map(csv_safe));
             }
             let _ = w.flush();
         }
@@ -472,7 +465,6 @@ impl Table {
         TableView {
             id: self.id,
             lang,
-            caption: self.caption.as_deref(),
             headers,
             aligns: self
                 .columns
@@ -482,7 +474,7 @@ impl Table {
             rows,
             total_label: lang.fill(M::RowsTotal, format::count(total)),
             empty: &self.empty,
-            filter: sortable.then(|| FilterView {
+            filter: (sortable && !self.compact).then(|| FilterView {
                 action: self.query.path().to_owned(),
                 name: filter_param.clone(),
                 value: self.query.get(&filter_param).unwrap_or("").to_owned(),
@@ -542,7 +534,6 @@ struct FilterView {
 struct TableView<'a> {
     id: &'static str,
     lang: Lang,
-    caption: Option<&'a str>,
     headers: Vec<HeaderView>,
     aligns: Vec<bool>,
     rows: Vec<&'a Row>,
@@ -650,7 +641,7 @@ mod tests {
     fn cell_text_is_escaped() {
         let q = PageQuery::parse("/x", None);
         let mut t = Table::primary("x", &q, Lang::Zh).column("a", "A", Align::Left);
-        t.row(vec![Cell::link("<b>", "/x?a=1&b=\"2\"")]);
+        t.row(vec![Cell::text("<b>").with_href("/x?a=1&b=\"2\"")]);
         let html = t.render().unwrap();
         assert!(
             html.contains("&#60;b&#62;") && !html.contains("<b>"),
