@@ -13,7 +13,6 @@ use utoipa::OpenApi;
 
 use crate::auth::{self, CurrentUser};
 use crate::error::{ApiError, Code, ErrorBody};
-use crate::ratelimit;
 use crate::service::{self, PersonView};
 use crate::AppState;
 
@@ -169,73 +168,36 @@ pub async fn login(
     body: Result<Json<LoginRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
     let Json(req) = body?;
-    if req.username.chars().count() > auth::MAX_USERNAME_CHARS {
-        return Err(
-            ApiError::new(Code::InvalidParameter, "username too long").with_field("username")
-        );
-    }
-    if req.password.len() > auth::MAX_PASSWORD_BYTES {
-        return Err(
-            ApiError::new(Code::InvalidParameter, "password too long").with_field("password")
-        );
-    }
-    let now = std::time::Instant::now();
-    let user_key = format!("user:{}", req.username);
-    let addr_key = format!("addr:{}", client.ip());
-    let wait = [
-        (&user_key, ratelimit::MAX_FAILURES_PER_USER),
-        (&addr_key, ratelimit::MAX_FAILURES_PER_ADDRESS),
-    ]
-    .into_iter()
-    .filter_map(|(key, max)| state.logins.blocked(key, max, now))
-    .max();
-    if let Some(wait) = wait {
-        let mut res = ApiError::new(
-            Code::TooManyAttempts,
-            "too many failed logins; try again later",
-        )
-        .into_response();
-        // Whole seconds, rounded up, so a client that waits exactly this long gets through.
-        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-        res.headers_mut()
-            .insert(header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
-        return Ok(res);
-    }
-    let user = state
-        .store
-        .user_by_name(&req.username)
-        .await?
-        .filter(|u| u.disabled_at.is_none());
-    let ok =
-        auth::check_password(user.as_ref().map(|u| u.password_hash.clone()), req.password).await;
-    let user = match user {
-        Some(u) if ok => u,
-        _ => {
-            state.logins.failed(&user_key, now);
-            state.logins.failed(&addr_key, now);
-            let detail = serde_json::json!({ "username": req.username });
-            state
-                .audit
-                .append("api:anonymous", "api.login.failed", &detail)
-                .await?;
-            return Err(ApiError::new(
-                Code::InvalidCredentials,
-                "wrong username or password",
-            ));
-        }
-    };
-    state.logins.succeeded(&user_key);
-    let (token, hash) = auth::new_token();
-    let expires = auth::now_micros().saturating_add(auth::SESSION_SECONDS * 1_000_000);
-    state.store.session_add(&hash, user.id, expires).await?;
-    state
-        .audit
-        .append(
-            &format!("user:{}", user.username),
-            "api.login",
-            &serde_json::json!({}),
-        )
-        .await?;
+    let auth::LoggedIn { token, user } =
+        match auth::password_login(&state, "api", &req.username, req.password, client.ip()).await {
+            Ok(done) => done,
+            Err(auth::LoginRefusal::TooLong(field)) => {
+                return Err(
+                    ApiError::new(Code::InvalidParameter, format!("{field} too long"))
+                        .with_field(field),
+                )
+            }
+            Err(auth::LoginRefusal::Throttled(wait)) => {
+                let mut res = ApiError::new(
+                    Code::TooManyAttempts,
+                    "too many failed logins; try again later",
+                )
+                .into_response();
+                // Whole seconds, rounded up, so a client that waits exactly this long gets
+                // through.
+                let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+                res.headers_mut()
+                    .insert(header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
+                return Ok(res);
+            }
+            Err(auth::LoginRefusal::WrongCredentials) => {
+                return Err(ApiError::new(
+                    Code::InvalidCredentials,
+                    "wrong username or password",
+                ))
+            }
+            Err(auth::LoginRefusal::Failed(e)) => return Err(e),
+        };
     let body = LoginResponse {
         username: user.username,
         role: user.role.as_str().to_owned(),

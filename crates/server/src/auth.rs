@@ -280,7 +280,7 @@ impl CurrentUser {
 }
 
 /// The session token from the request's cookies, if one of the right shape came.
-fn session_token(parts: &Parts) -> Option<&str> {
+pub(crate) fn session_token(parts: &Parts) -> Option<&str> {
     parts
         .headers
         .get_all(header::COOKIE)
@@ -336,6 +336,105 @@ impl FromRequestParts<AppState> for CurrentUser {
             session_hash: Some(hash),
         })
     }
+}
+
+/// Why a password login was refused.
+#[derive(Debug)]
+pub(crate) enum LoginRefusal {
+    /// The named field is longer than any real one.
+    TooLong(&'static str),
+    /// Too many failures for the name or the address; wait this long.
+    Throttled(std::time::Duration),
+    /// Wrong username or password (which one is never said).
+    WrongCredentials,
+    /// Our failure (the store, the audit trail), as the API answers it.
+    Failed(ApiError),
+}
+
+impl From<fanzha_store::StoreError> for LoginRefusal {
+    fn from(e: fanzha_store::StoreError) -> Self {
+        LoginRefusal::Failed(e.into())
+    }
+}
+
+impl From<crate::audit::AuditError> for LoginRefusal {
+    fn from(e: crate::audit::AuditError) -> Self {
+        LoginRefusal::Failed(e.into())
+    }
+}
+
+/// A new session: the token for the cookie, and whose it is.
+pub(crate) struct LoggedIn {
+    pub token: String,
+    pub user: fanzha_store::UserRow,
+}
+
+/// Checks a password login and starts a session: the one login of the API and the console
+/// (`channel` names which in the audit trail: `api`, `console`). Limits are checked before
+/// argon2; failures count against the name and the client address and are audited.
+pub(crate) async fn password_login(
+    state: &AppState,
+    channel: &str,
+    username: &str,
+    password: String,
+    client: std::net::IpAddr,
+) -> Result<LoggedIn, LoginRefusal> {
+    use crate::ratelimit;
+    if username.chars().count() > MAX_USERNAME_CHARS {
+        return Err(LoginRefusal::TooLong("username"));
+    }
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(LoginRefusal::TooLong("password"));
+    }
+    let now = std::time::Instant::now();
+    let user_key = format!("user:{username}");
+    let addr_key = format!("addr:{client}");
+    let wait = [
+        (&user_key, ratelimit::MAX_FAILURES_PER_USER),
+        (&addr_key, ratelimit::MAX_FAILURES_PER_ADDRESS),
+    ]
+    .into_iter()
+    .filter_map(|(key, max)| state.logins.blocked(key, max, now))
+    .max();
+    if let Some(wait) = wait {
+        return Err(LoginRefusal::Throttled(wait));
+    }
+    let user = state
+        .store
+        .user_by_name(username)
+        .await?
+        .filter(|u| u.disabled_at.is_none());
+    let ok = check_password(user.as_ref().map(|u| u.password_hash.clone()), password).await;
+    let user = match user {
+        Some(u) if ok => u,
+        _ => {
+            state.logins.failed(&user_key, now);
+            state.logins.failed(&addr_key, now);
+            let detail = serde_json::json!({ "username": username });
+            state
+                .audit
+                .append(
+                    &format!("{channel}:anonymous"),
+                    &format!("{channel}.login.failed"),
+                    &detail,
+                )
+                .await?;
+            return Err(LoginRefusal::WrongCredentials);
+        }
+    };
+    state.logins.succeeded(&user_key);
+    let (token, hash) = new_token();
+    let expires = now_micros().saturating_add(SESSION_SECONDS * 1_000_000);
+    state.store.session_add(&hash, user.id, expires).await?;
+    state
+        .audit
+        .append(
+            &format!("user:{}", user.username),
+            &format!("{channel}.login"),
+            &serde_json::json!({}),
+        )
+        .await?;
+    Ok(LoggedIn { token, user })
 }
 
 #[cfg(test)]

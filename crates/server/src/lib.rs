@@ -9,6 +9,7 @@
 mod api;
 pub mod audit;
 pub mod auth;
+mod console;
 pub mod error;
 pub mod handle;
 pub mod metrics;
@@ -245,6 +246,7 @@ fn router(store: Arc<dyn Store>) -> Router {
         logins: Arc::new(ratelimit::LoginLimiter::default()),
         handles: Arc::new(handle::Handles::new()),
     };
+    let console = console::router(state.clone());
     let header = |name: HeaderName, value: &'static str| {
         SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value))
     };
@@ -252,6 +254,8 @@ fn router(store: Arc<dyn Store>) -> Router {
     // them, errors included; the JSON error shape next; then metrics (seeing each route's
     // final status, refusals included); the cross-site check and body limits innermost.
     Router::new()
+        .route("/", get(console::home))
+        .nest("/console", console)
         .route("/healthz", get(api::healthz))
         .route("/metrics", get(api::metrics))
         .route("/api/openapi.json", get(api::openapi))
@@ -287,9 +291,10 @@ fn router(store: Arc<dyn Store>) -> Router {
         .layer(middleware::from_fn(same_origin_writes))
         .layer(middleware::from_fn_with_state(metrics, metrics::track))
         .layer(middleware::from_fn(json_errors))
-        .layer(header(
+        // The console sets its own, stricter policy; everything else gets this one.
+        .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
-            "default-src 'self'",
+            HeaderValue::from_static("default-src 'self'"),
         ))
         .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(header(header::X_FRAME_OPTIONS, "DENY"))
@@ -333,18 +338,18 @@ async fn same_origin_writes(req: Request, next: Next) -> Response {
 }
 
 /// Gives errors produced outside our handlers (a method the route lacks, a body over the
-/// limit, a framework rejection) the same JSON shape as ours, keeping their status.
+/// limit, a framework rejection) the same JSON shape as ours, keeping their status. The
+/// console's error pages (HTML) are answers already and pass as they are.
 async fn json_errors(req: Request, next: Next) -> Response {
     let res = next.run(req).await;
     let status = res.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return res;
     }
-    let is_json = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-    if is_json {
+    let shaped_already = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+        v.as_bytes().starts_with(b"application/json") || v.as_bytes().starts_with(b"text/html")
+    });
+    if shaped_already {
         return res;
     }
     let code = Code::from_status(status);

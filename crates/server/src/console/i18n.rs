@@ -1,0 +1,450 @@
+//! The console's words in Chinese (the default) and English.
+//!
+//! Fixed labels are [`M`] variants: a label missing in one language does not compile. Words
+//! that arrive as data (attribute keys, link relations, event kinds, roles, typologies,
+//! audit actions) go through [`term`], which falls back to the key itself, so a new key from
+//! the store shows up readable rather than blank; its test lists the keys the store documents.
+
+use std::borrow::Cow;
+
+/// The cookie remembering the chosen language.
+pub const LANG_COOKIE: &str = "fanzha_lang";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Zh,
+    En,
+}
+
+impl Lang {
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s {
+            "zh" | "zh-CN" | "zh-cn" => Some(Lang::Zh),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+
+    /// The `lang` attribute of the page.
+    pub fn html_lang(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn t(self, m: M) -> &'static str {
+        m.text(self)
+    }
+
+    /// A label with one `{}` filled in.
+    pub fn fill(self, m: M, arg: impl std::fmt::Display) -> String {
+        m.text(self).replacen("{}", &arg.to_string(), 1)
+    }
+
+    /// A data word in this language (see [`term`]).
+    pub fn term<'a>(self, key: &'a str) -> Cow<'a, str> {
+        term(self, key)
+    }
+}
+
+/// Declares [`M`] with its Chinese and English text: the one catalogue of fixed labels.
+macro_rules! catalogue {
+    ($($key:ident => $zh:literal, $en:literal;)*) => {
+        /// A fixed label of the console.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum M { $($key,)* }
+
+        impl M {
+            #[cfg(test)]
+            pub const ALL: &'static [M] = &[$(M::$key,)*];
+
+            pub fn text(self, lang: Lang) -> &'static str {
+                match (self, lang) {
+                    $((M::$key, Lang::Zh) => $zh, (M::$key, Lang::En) => $en,)*
+                }
+            }
+        }
+    };
+}
+
+catalogue! {
+    AppName => "反诈联合作战平台", "Fanzha anti-fraud platform";
+    AppShort => "反诈", "Fanzha";
+    NavMain => "主导航", "Main navigation";
+    Dashboard => "态势总览", "Dashboard";
+    Search => "综合检索", "Search";
+    AdminUsers => "用户管理", "Users";
+    AdminKeys => "接口密钥", "API keys";
+    AuditLog => "审计日志", "Audit log";
+    AuditVerify => "链完整性", "Chain check";
+    InsiderFlags => "内鬼预警", "Insider flags";
+    SectionWork => "业务", "Work";
+    SectionAdmin => "管理", "Administration";
+    SectionAudit => "审计", "Audit";
+    Logout => "退出", "Log out";
+    LoggedInAs => "当前用户", "Signed in as";
+    UnreviewedFlags => "未复核的内鬼预警", "Unreviewed insider flags";
+    // Login.
+    LoginTitle => "登录", "Log in";
+    LoginLead => "请使用本单位分配的账号登录。所有查询均记入审计。", "Sign in with the account your unit issued. Every look-up is audited.";
+    Username => "用户名", "Username";
+    Password => "密码", "Password";
+    Role => "角色", "Role";
+    LoginSubmit => "登录", "Log in";
+    WrongCredentials => "用户名或密码错误。", "Wrong username or password.";
+    TooManyAttempts => "登录失败次数过多，请 {} 秒后再试。", "Too many failed logins; try again in {} seconds.";
+    InputTooLong => "输入过长。", "Input too long.";
+    // Tables.
+    Filter => "筛选", "Filter";
+    FilterPlaceholder => "在本表中筛选…", "Filter this table…";
+    Apply => "应用", "Apply";
+    Clear => "清除", "Clear";
+    ExportCsv => "导出 CSV", "Export CSV";
+    RowsTotal => "共 {} 条", "{} rows";
+    PageOf => "第 {} 页", "Page {}";
+    PageCount => "共 {} 页", "of {}";
+    PerPage => "每页", "Per page";
+    Prev => "上一页", "Previous";
+    Next => "下一页", "Next";
+    NoRows => "没有记录。", "No records.";
+    SortBy => "按此列排序", "Sort by this column";
+    Pagination => "分页", "Pagination";
+    // Dashboard.
+    DashboardLead => "辖区警情、发案与损失。数据截至 {}（北京时间）。", "Reports, cases and losses in your area. Data up to {} (Beijing time).";
+    WindowDays => "近 {} 天", "Last {} days";
+    KpiReports => "警情", "Reports (警情)";
+    KpiCases => "发案", "Cases (发案)";
+    KpiLoss => "损失（元）", "Loss (yuan)";
+    VsPrevious => "较前 {} 天", "vs the previous {} days";
+    NoChange => "持平", "no change";
+    NewFromZero => "上期为零", "none before";
+    TrendReports => "每日警情与发案", "Daily reports and cases";
+    TrendLoss => "每日损失（元）", "Daily loss (yuan)";
+    ByTypology => "诈骗类型分布", "By typology";
+    Typology => "诈骗类型", "Typology";
+    Reports => "警情", "Reports";
+    Cases => "发案", "Cases";
+    Loss => "损失（元）", "Loss (yuan)";
+    Share => "占比", "Share";
+    Day => "日期", "Day";
+    DailyFigures => "逐日数据", "Daily figures";
+    PanelWarnings => "风险预警", "Risk warnings";
+    PanelDissuasions => "预警劝阻", "Dissuasion";
+    PanelReturns => "冻结资金返还", "Returns to victims";
+    ArrivesWithRisk => "随两卡风险预警引擎上线后显示。", "Arrives with the two-card risk engine.";
+    ArrivesWithOps => "随预警劝阻工作流上线后显示。", "Arrives with the dissuasion workflow.";
+    ArrivesWithTrace => "随资金查控与返还引擎上线后显示。", "Arrives with the tracing and returns engine.";
+    // Search.
+    SearchLead => "按身份证号、账号、手机号、设备号精确检索，或按姓名前缀检索。", "Exact id, account, phone or device number, or the beginning of a name.";
+    SearchPlaceholder => "证件号 / 账号 / 手机号 / 设备号 / 姓名", "ID / account / phone / device / name";
+    SearchSubmit => "检索", "Search";
+    SearchAudited => "每次检索都会记入审计日志。", "Every search is recorded in the audit log.";
+    Results => "检索结果", "Results";
+    SearchCapped => "仅显示前 {} 条结果，请输入更完整的号码或姓名。", "Only the first {} results are shown; type more of the number or name.";
+    EntityKind => "类别", "Kind";
+    Matched => "命中字段", "Matched on";
+    Identifier => "标识", "Identifier";
+    Label => "说明", "Label";
+    // Entity profile.
+    Attributes => "基本信息", "Attributes";
+    Attribute => "字段", "Field";
+    Value => "值", "Value";
+    Links => "关联关系", "Links";
+    Relation => "关系", "Relation";
+    Target => "对象", "Entity";
+    Weight => "次数", "Count";
+    FirstSeen => "首次", "First seen";
+    LastSeen => "最近", "Last seen";
+    History => "活动记录", "History";
+    Time => "时间", "Time";
+    Event => "事件", "Event";
+    Counterparty => "对方", "Counterparty";
+    Amount => "金额（元）", "Amount (yuan)";
+    Note => "备注", "Note";
+    WarningsLater => "风险预警随预警引擎上线后在此显示。", "Risk warnings show here once the warning engine lands.";
+    Reveal => "查看完整信息", "Reveal a field";
+    RevealLead => "默认脱敏显示。查看完整信息须填写事由，事由与查看行为记入审计。", "Values are masked. Revealing one needs a reason; both are recorded in the audit log.";
+    RevealField => "字段", "Field";
+    RevealReason => "事由", "Reason";
+    RevealReasonPlaceholder => "例如：案件编号及查询目的", "e.g. case number and purpose";
+    RevealSubmit => "查看并记录", "Reveal and record";
+    ReasonLength => "请填写查看事由（{} 个字）。", "Give the reason for revealing ({} characters).";
+    Revealed => "完整信息（已记录审计）", "Revealed (recorded in the audit log)";
+    MaskedNote => "带 * 的值已脱敏。", "Values with * are masked.";
+    // Admin.
+    AddUser => "新增用户", "Add a user";
+    Institution => "所属机构", "Institution";
+    Jurisdiction => "管辖区域", "Jurisdiction";
+    InstitutionHint => "银行、运营商人员必填（机构代码）", "Required for bank and carrier staff (institution code)";
+    JurisdictionHint => "派出所、社区人员必填（区划代码）", "Required for station and community staff (area code)";
+    PasswordHint => "至少 12 位", "At least 12 characters";
+    Status => "状态", "Status";
+    Active => "启用", "Active";
+    Disabled => "已停用", "Disabled";
+    Disable => "停用", "Disable";
+    Enable => "启用", "Enable";
+    Created => "创建时间", "Created";
+    Actions => "操作", "Actions";
+    UserAdded => "已新增用户 {}。", "User {} added.";
+    UserUpdated => "已更新用户 {}。", "User {} updated.";
+    AddKey => "新增接口密钥", "Add an API key";
+    KeyLabel => "用途说明", "Label";
+    KeyId => "编号", "Id";
+    Revoke => "吊销", "Revoke";
+    Revoked => "已吊销", "Revoked";
+    NewKeyOnce => "新密钥如下，仅显示这一次，请立即交付对方系统保存：", "The new key, shown this once only; hand it to the institution's system now:";
+    KeyRevoked => "密钥 {} 已吊销。", "Key {} revoked.";
+    // Audit.
+    AuditLead => "所有人员查询、状态变更与命令行操作，按时间倒序。", "Every look-up, change and CLI run, newest first.";
+    Actor => "操作人", "Actor";
+    Action => "动作", "Action";
+    ActionPrefix => "动作（前缀）", "Action (prefix)";
+    From => "起始日期", "From";
+    To => "截止日期", "To";
+    Detail => "详情", "Detail";
+    At => "时间", "Time";
+    VerifyLead => "逐条核对审计日志的哈希链：任何一条被修改或删除，都会在此报告第一处断点。", "Checks the audit log's hash chain: any altered or deleted entry shows here as the first broken link.";
+    ChainIntact => "哈希链完整：共核验 {} 条记录。", "The chain is intact: {} entries verified.";
+    ChainBroken => "哈希链断裂：第一处断点在记录 #{}。", "The chain is broken: first broken link at entry #{}.";
+    FlagsLead => "查询量超出本人基线或同岗中位数、或查询辖区外人员的用户。", "Users whose look-ups exceed their own baseline or their peers', or who looked up people outside their remit.";
+    Rule => "规则", "Rule";
+    RaisedAt => "预警时间", "Raised";
+    ReviewedBy => "复核人", "Reviewed by";
+    Review => "标记已复核", "Mark reviewed";
+    Unreviewed => "未复核", "Not reviewed";
+    FlagReviewed => "预警 #{} 已复核。", "Flag #{} reviewed.";
+    // Errors.
+    ErrorTitle => "出错了", "Something went wrong";
+    Forbidden => "当前角色无权访问此页面或数据。", "Your role may not open this page or these data.";
+    NotFound => "页面或对象不存在，或不在您的权限范围内。", "No such page or entity, or it is outside your remit.";
+    BadRequest => "请求有误。", "The request is not valid.";
+    HandleExpired => "链接无效或已过期（服务重启后链接失效），请重新检索。", "This link is not valid or has expired (links end when the server restarts); search again.";
+    CsrfFailed => "表单已过期或来源不明，请刷新页面后重试。", "The form has expired or did not come from this site; reload the page and try again.";
+    ServerError => "服务器暂时无法完成请求，请稍后再试。", "The server could not complete the request; try again later.";
+    StoreDown => "数据库暂不可用，请稍后再试。", "The database is unavailable; try again later.";
+    YourPages => "您可以使用：", "Pages you can use:";
+}
+
+/// A data word (attribute key, relation, event kind, role, typology, audit action, entity
+/// kind, flag rule) in `lang`; unknown keys are shown as they are.
+pub fn term(lang: Lang, key: &str) -> Cow<'_, str> {
+    match TERMS.binary_search_by(|(k, _, _)| (*k).cmp(key)) {
+        Ok(i) => Cow::Borrowed(match lang {
+            Lang::Zh => TERMS[i].1,
+            Lang::En => TERMS[i].2,
+        }),
+        Err(_) => Cow::Borrowed(key),
+    }
+}
+
+/// Sorted by key (a test checks), for the binary search; one entry a line.
+#[rustfmt::skip]
+const TERMS: &[(&str, &str, &str)] = &[
+    ("I", "Ⅰ类户", "Class I"),
+    ("II", "Ⅱ类户", "Class II"),
+    ("III", "Ⅲ类户", "Class III"),
+    ("account", "银行账户", "Account"),
+    ("account_id", "账号", "Account number"),
+    ("activated", "开卡", "Activated"),
+    ("activated_at", "开卡时间", "Activated"),
+    ("active", "正常", "Active"),
+    ("address", "住址", "Address"),
+    ("admin", "系统管理员", "Administrator"),
+    ("admin.key.add", "新增接口密钥", "API key added"),
+    ("admin.key.revoke", "吊销接口密钥", "API key revoked"),
+    ("admin.user.add", "新增用户", "User added"),
+    ("admin.user.disable", "停用用户", "User disabled"),
+    ("admin.user.enable", "启用用户", "User enabled"),
+    ("ai_face_voice", "AI换脸/换声", "AI face/voice"),
+    ("analyst", "研判民警", "Analyst"),
+    ("api.login", "接口登录", "API login"),
+    ("api.login.failed", "接口登录失败", "API login failed"),
+    ("api.logout", "接口退出", "API logout"),
+    ("api.person.view", "接口查询人员", "API person look-up"),
+    ("app_event", "App 事件", "App event"),
+    ("approver", "审批人", "Approver"),
+    ("audit.flag.review", "复核内鬼预警", "Insider flag reviewed"),
+    ("auditor", "审计员", "Auditor"),
+    ("bank_code", "开户行", "Bank"),
+    ("bank_operator", "银行风控人员", "Bank operator"),
+    ("birth_date", "出生日期", "Birth date"),
+    ("call_in", "来电", "Call received"),
+    ("call_out", "去电", "Call made"),
+    ("called", "呼出至", "Called"),
+    ("called_by", "来电自", "Called by"),
+    ("carrier", "运营商", "Carrier"),
+    ("carrier_operator", "运营商风控人员", "Carrier operator"),
+    ("case", "案件", "Case"),
+    ("class", "账户类别", "Class"),
+    ("closed", "已销户", "Closed"),
+    ("commander", "指挥长", "Commander"),
+    ("community_code", "所属社区", "Community"),
+    ("community_worker", "社区网格员", "Community worker"),
+    ("company", "单位", "Company"),
+    ("console.login", "控制台登录", "Console login"),
+    ("console.login.failed", "控制台登录失败", "Console login failed"),
+    ("console.logout", "控制台退出", "Console logout"),
+    ("corporate", "对公", "Corporate"),
+    ("deactivated", "销号", "Deactivated"),
+    ("deactivated_at", "销号时间", "Deactivated"),
+    ("device", "设备", "Device"),
+    ("device_id", "设备号", "Device id"),
+    ("dormant", "久悬", "Dormant"),
+    ("elderly", "老年人", "Elderly"),
+    ("fake_credit_repair", "虚假征信", "Fake credit repair"),
+    ("fake_customer_service", "冒充电商物流客服", "Fake customer service"),
+    ("fake_investment", "虚假投资理财", "Fake investment"),
+    ("fake_loan", "虚假贷款", "Fake loan"),
+    ("finance", "金融从业人员", "Finance staff"),
+    ("foreign_permanent", "外国人永久居留证", "Foreign permanent residence"),
+    ("freeze", "冻结", "Freeze"),
+    ("hearing_impaired", "听障人士", "Hearing impaired"),
+    ("held_by", "持有人", "Held by"),
+    ("hmt_permit", "港澳台居民证件", "HK/Macau/Taiwan permit"),
+    ("holder", "持有人", "Holder"),
+    ("holder_id", "持有人证件号", "Holder id"),
+    ("holds_account", "持有账户", "Holds account"),
+    ("holds_sim", "持有号码", "Holds SIM"),
+    ("id", "证件号", "ID number"),
+    ("id_kind", "证件类型", "ID kind"),
+    ("id_number", "证件号码", "ID number"),
+    ("imei", "IMEI", "IMEI"),
+    ("impersonating_officials", "冒充公检法", "Impersonating officials"),
+    ("iot", "物联网卡", "IoT"),
+    ("ip", "IP 地址", "IP address"),
+    ("kind", "类型", "Kind"),
+    ("lead", "线索", "Lead"),
+    ("lives_alone", "独居", "Lives alone"),
+    ("logged_in", "登录使用", "Logged in"),
+    ("login", "登录", "Log-in"),
+    ("lookup.account", "查看账户档案", "Account profile view"),
+    ("lookup.device", "查看设备档案", "Device profile view"),
+    ("lookup.person", "查看人员档案", "Person profile view"),
+    ("lookup.sim", "查看号码档案", "SIM profile view"),
+    ("medical", "医务人员", "Medical staff"),
+    ("msisdn", "手机号", "Phone number"),
+    ("name", "姓名", "Name"),
+    ("opened", "开户", "Opened"),
+    ("opened_at", "开户时间", "Opened"),
+    ("order_brushing", "刷单返利", "Order brushing"),
+    ("other", "其他", "Other"),
+    ("out_of_scope", "查询辖区外人员", "Out-of-remit look-ups"),
+    ("own_baseline", "超出本人基线", "Above own baseline"),
+    ("paid", "转出至", "Paid"),
+    ("paid_by", "转入自", "Paid by"),
+    ("passport", "护照", "Passport"),
+    ("payment", "支付账户", "Payment account"),
+    ("peer_volume", "超出同岗中位数", "Above peers' volume"),
+    ("person", "人员", "Person"),
+    ("personal", "个人", "Personal"),
+    ("phone", "手机号", "Phone"),
+    ("public_servant", "公职人员", "Public servant"),
+    ("publicity", "宣传组织人员", "Publicity"),
+    ("report", "报警", "Report"),
+    ("reported", "报警", "Reported"),
+    ("residence_permit", "居住证", "Residence permit"),
+    ("resident", "居民身份证", "Resident ID"),
+    ("resident_id", "居民身份证", "Resident ID"),
+    ("restricted", "受限", "Restricted"),
+    ("reveal.account", "查看账户完整信息", "Account field revealed"),
+    ("reveal.device", "查看设备完整信息", "Device field revealed"),
+    ("reveal.person", "查看人员完整信息", "Person field revealed"),
+    ("reveal.sim", "查看号码完整信息", "SIM field revealed"),
+    ("romance", "网络交友婚恋", "Romance"),
+    ("search", "综合检索", "Search"),
+    ("sim", "手机卡", "SIM"),
+    ("sms_in", "收短信", "SMS received"),
+    ("sms_out", "发短信", "SMS sent"),
+    ("station_leader", "派出所所领导", "Station leader"),
+    ("station_officer", "派出所民警", "Station officer"),
+    ("status", "状态", "Status"),
+    ("student", "学生", "Student"),
+    ("tags", "标签", "Tags"),
+    ("transfer_in", "转入", "Transfer in"),
+    ("transfer_out", "转出", "Transfer out"),
+    ("used_by", "使用者", "Used by"),
+    ("used_device", "使用设备", "Used device"),
+    ("video", "视频", "Video"),
+    ("voice", "语音", "Voice"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terms_are_sorted_and_unique() {
+        for w in TERMS.windows(2) {
+            assert!(w[0].0 < w[1].0, "{} before {}", w[0].0, w[1].0);
+        }
+    }
+
+    #[test]
+    fn every_documented_store_word_is_translated() {
+        // The keys `fanzha_store`'s view types document, every role and every typology.
+        let mut keys: Vec<&str> = vec![
+            "name",
+            "community_code",
+            "bank_code",
+            "holds_account",
+            "holds_sim",
+            "held_by",
+            "used_device",
+            "used_by",
+            "paid",
+            "paid_by",
+            "called",
+            "called_by",
+            "transfer_out",
+            "transfer_in",
+            "call_out",
+            "call_in",
+            "sms_out",
+            "sms_in",
+            "login",
+            "report",
+            "lookup.person",
+            "search",
+            "reveal.person",
+            "admin.user.add",
+            "admin.key.revoke",
+            "audit.flag.review",
+            "opened",
+            "activated",
+            "deactivated",
+            "peer_volume",
+            "own_baseline",
+            "out_of_scope",
+        ];
+        keys.extend(fanzha_core::vocab::Role::WORDS);
+        keys.extend(fanzha_core::vocab::Typology::WORDS);
+        keys.extend(fanzha_store::EntityKind::ALL.map(|k| k.as_str()));
+        for key in keys {
+            assert!(
+                TERMS.binary_search_by(|(k, _, _)| (*k).cmp(key)).is_ok(),
+                "{key} has no translation"
+            );
+            assert_ne!(term(Lang::Zh, key), term(Lang::En, key), "{key}");
+        }
+    }
+
+    #[test]
+    fn labels_differ_between_languages_and_placeholders_match() {
+        for &m in M::ALL {
+            let (zh, en) = (m.text(Lang::Zh), m.text(Lang::En));
+            assert!(!zh.is_empty() && !en.is_empty(), "{m:?}");
+            assert_eq!(zh.matches("{}").count(), en.matches("{}").count(), "{m:?}");
+        }
+        assert_eq!(Lang::En.fill(M::RowsTotal, 3), "3 rows");
+        assert_eq!(Lang::Zh.fill(M::RowsTotal, 3), "共 3 条");
+    }
+}
