@@ -178,7 +178,10 @@ async fn watch_insiders(store: Arc<dyn Store>) {
         every.tick().await;
         match fanzha_insider::run(&*store, auth::now_micros()).await {
             Ok(raised) if !raised.is_empty() => {
-                tracing::warn!(flags = raised.len(), "insider rules raised flags for the auditors");
+                tracing::warn!(
+                    flags = raised.len(),
+                    "insider rules raised flags for the auditors"
+                );
             }
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "insider detection round failed"),
@@ -298,7 +301,7 @@ fn router(store: Arc<dyn Store>) -> Router {
         ))
         .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(header(header::X_FRAME_OPTIONS, "DENY"))
-        .layer(header(header::REFERRER_POLICY, "no-referrer"))
+        .layer(header(header::REFERRER_POLICY, "same-origin"))
         // Responses carry personal data, masked or not: no cache keeps a copy.
         .layer(header(header::CACHE_CONTROL, "no-store"))
 }

@@ -692,7 +692,7 @@ async fn security_headers_are_on_every_endpoints_answers() {
         assert_eq!(h["content-security-policy"], "default-src 'self'", "{path}");
         assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
         assert_eq!(h["x-frame-options"], "DENY", "{path}");
-        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        assert_eq!(h["referrer-policy"], "same-origin", "{path}");
         assert_eq!(h["cache-control"], "no-store", "{path}");
     }
 }
