@@ -50,6 +50,13 @@ impl Lang {
         m.text(self).replacen("{}", &arg.to_string(), 1)
     }
 
+    /// A label with each `{}` filled in turn.
+    pub fn fill_all(self, m: M, args: &[&dyn std::fmt::Display]) -> String {
+        args.iter().fold(m.text(self).to_owned(), |text, arg| {
+            text.replacen("{}", &arg.to_string(), 1)
+        })
+    }
+
     /// A data word in this language (see [`term`]).
     pub fn term<'a>(self, key: &'a str) -> Cow<'a, str> {
         term(self, key)
@@ -110,8 +117,7 @@ catalogue! {
     Clear => "清除", "Clear";
     ExportCsv => "导出 CSV", "Export CSV";
     RowsTotal => "共 {} 条", "{} rows";
-    PageOf => "第 {} 页", "Page {}";
-    PageCount => "共 {} 页", "of {}";
+    PageOf => "第 {} 页，共 {} 页", "Page {} of {}";
     PerPage => "每页", "Per page";
     Prev => "上一页", "Previous";
     Next => "下一页", "Next";
@@ -224,6 +230,8 @@ catalogue! {
     FlagReviewed => "预警 #{} 已复核。", "Flag #{} reviewed.";
     // Errors.
     ErrorTitle => "出错了", "Something went wrong";
+    ForbiddenTitle => "无权访问", "Access denied";
+    NotFoundTitle => "未找到", "Not found";
     Forbidden => "当前角色无权访问此页面或数据。", "Your role may not open this page or these data.";
     NotFound => "页面或对象不存在，或不在您的权限范围内。", "No such page or entity, or it is outside your remit.";
     BadRequest => "请求有误。", "The request is not valid.";
@@ -446,5 +454,6 @@ mod tests {
         }
         assert_eq!(Lang::En.fill(M::RowsTotal, 3), "3 rows");
         assert_eq!(Lang::Zh.fill(M::RowsTotal, 3), "共 3 条");
+        assert_eq!(Lang::En.fill_all(M::PageOf, &[&2, &5]), "Page 2 of 5");
     }
 }

@@ -486,8 +486,7 @@ impl Table {
                     .href(&[(filter_param.as_str(), None), (page_param.as_str(), None)]),
             }),
             csv_href,
-            page_label: lang.fill(M::PageOf, page),
-            pages_label: lang.fill(M::PageCount, pages),
+            page_label: lang.fill_all(M::PageOf, &[&page, &pages]),
             prev: (page > 1).then(|| page_href(page - 1)),
             next: (page < pages).then(|| page_href(page + 1)),
             // A source that pages itself has its own page size.
@@ -542,7 +541,6 @@ struct TableView<'a> {
     filter: Option<FilterView>,
     csv_href: String,
     page_label: String,
-    pages_label: String,
     prev: Option<String>,
     next: Option<String>,
     per_links: Vec<(String, String, bool)>,
