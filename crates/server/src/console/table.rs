@@ -17,8 +17,10 @@
 //!
 //! Query parameters (a secondary table on the same page prefixes them with `ID.`):
 //! `sort=KEY`, `dir=asc|desc`, `filter=TEXT` (case-insensitive, any cell), `page=N`
-//! (1-based), `per=25|50|100|200`; `format=csv` exports the primary table (all filtered,
-//! sorted rows, not one page), `format=csv&table=ID` another.
+//! (1-based), `per=10|25|50|100|200`; `format=csv` exports the primary table (all filtered,
+//! sorted rows, not one page), `format=csv&table=ID` another. Rows that tests or the browser
+//! suite look for carry a `data-testid` ([`Table::row_with_testid`]); the export link is
+//! `data-testid="csv-ID"`.
 //!
 //! A table whose source pages itself (the audit log) says so with
 //! [`Table::paged_by_source`]: its rows are then one page, and sorting and filtering are off
