@@ -755,6 +755,12 @@ async fn revealing_a_field_needs_a_reason_and_the_token_and_is_audited() {
         html.contains(&format!("data-testid=\"revealed\">{ZHANG_NAME}<")),
         "{html}"
     );
+    // Its links (the language switch among them) lead to pages a GET can open, never to
+    // the reveal itself.
+    assert!(html.contains("?lang=en\" lang=\"en\" data-testid=\"lang-en\""));
+    for link in hrefs(&html, "/console/entity/") {
+        assert!(!link.contains("/reveal"), "{link}");
+    }
 
     // The auditor sees the reveal in the log, the id masked there.
     let auditor = app.login("aud", Role::Auditor).await;
