@@ -188,6 +188,10 @@ async fn framed_errors(State(state): State<AppState>, req: Request, next: Next) 
         .get::<axum::extract::OriginalUri>()
         .map_or_else(|| req.uri().clone(), |o| o.0.clone());
     let headers = req.headers().clone();
+    let was_get = matches!(
+        *req.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD
+    );
     let res = next.run(req).await;
     let status = res.status();
     if !(status.is_client_error() || status.is_server_error()) {
@@ -215,7 +219,13 @@ async fn framed_errors(State(state): State<AppState>, req: Request, next: Next) 
         _ => M::ErrorTitle,
     });
     let frame = match Viewer::from_request_parts(&mut parts, &state).await {
-        Ok(viewer) => Frame::new(&state, &viewer, title).await,
+        Ok(mut viewer) => {
+            // The language switch must not lead to a GET on a form's address.
+            if !was_get {
+                viewer.query = PageQuery::parse(HOME_PATH, None);
+            }
+            Frame::new(&state, &viewer, title).await
+        }
         Err(_) => Frame::anonymous(lang, &PageQuery::of(&parts), title),
     };
     let page = ErrorPage {
