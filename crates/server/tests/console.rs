@@ -441,11 +441,18 @@ async fn logging_in_through_the_form_sets_the_session_and_logging_out_ends_it() 
         "{html}"
     );
 
-    // Logout needs the form token too.
+    // Logout needs the form token too, and the token of this very session.
     let res = app
         .post(&s, "/console/logout", &[("csrf", "0".repeat(64).as_str())])
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let other = app.login("bob", Role::Analyst).await;
+    assert_ne!(other.csrf, s.csrf);
+    let res = app
+        .post(&s, "/console/logout", &[("csrf", &other.csrf)])
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(res.text().await.unwrap().contains("data-testid=\"error\""));
     let res = app.post(&s, "/console/logout", &[("csrf", &s.csrf)]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(res.headers()[LOCATION], "/console/login");
@@ -748,6 +755,12 @@ async fn revealing_a_field_needs_a_reason_and_the_token_and_is_audited() {
         html.contains(&format!("data-testid=\"revealed\">{ZHANG_NAME}<")),
         "{html}"
     );
+    // Its links (the language switch among them) lead to pages a GET can open, never to
+    // the reveal itself.
+    assert!(html.contains("?lang=en\" lang=\"en\" data-testid=\"lang-en\""));
+    for link in hrefs(&html, "/console/entity/") {
+        assert!(!link.contains("/reveal"), "{link}");
+    }
 
     // The auditor sees the reveal in the log, the id masked there.
     let auditor = app.login("aud", Role::Auditor).await;
@@ -1029,4 +1042,43 @@ async fn tables_sort_filter_page_and_switch_language() {
     let html = res.text().await.unwrap();
     assert!(html.contains("Users") && html.contains("Username") && !html.contains("用户名"));
     assert!(html.contains("Analyst"), "roles translated");
+}
+
+#[tokio::test]
+async fn the_frameworks_refusals_are_pages_in_the_frame_too() {
+    let app = spawn_app().await;
+    let s = app.login("ana", Role::Analyst).await;
+    // A GET on a form's address.
+    let res = app.get(Some(&s), "/console/logout").await;
+    assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert!(res.headers()[CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(res.text().await.unwrap().contains("data-testid=\"error\""));
+    let big = "x".repeat(fanzha_server::BODY_LIMIT_BYTES + 1);
+    let res = app
+        .post(
+            &s,
+            "/console/logout",
+            &[("csrf", s.csrf.as_str()), ("pad", &big)],
+        )
+        .await;
+    // Refused by the server's body limit before the console sees it: a 413, not a 500.
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // The API keeps its JSON errors.
+    let res = app.get(None, "/api/v1/nowhere").await;
+    assert!(res.headers()[CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("application/json"));
+    // A console page asked for with an API key is refused: the console is for people.
+    let res = app
+        .client
+        .get(format!("{}/console/dashboard", app.base))
+        .header("authorization", format!("Bearer fzk_{}", "0".repeat(64)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }

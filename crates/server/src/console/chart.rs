@@ -198,7 +198,13 @@ pub fn daily(
             lx + 14.0,
             esc(ser.label)
         );
-        lx += 28.0 + 13.0 * ser.label.chars().count() as f64;
+        // Legend text at 12px: a CJK character is about 12px wide, a Latin one about 7px.
+        let text_width: f64 = ser
+            .label
+            .chars()
+            .map(|c| if c.is_ascii() { 7.0 } else { 12.0 })
+            .sum();
+        lx += 30.0 + text_width;
     }
     s.push_str("</svg>");
     Svg(s)

@@ -147,7 +147,13 @@ pub async fn reveal(
     Path(handle): Path<String>,
     posted: Posted<RevealForm>,
 ) -> Result<Response, Failure> {
-    let Posted { viewer: v, form } = posted;
+    let Posted {
+        viewer: mut v,
+        form,
+    } = posted;
+    // The page's links (sorting, paging, the language switch) lead to the profile, which a
+    // GET can open; the revealed value is not carried over.
+    v.query = PageQuery::parse(&format!("/console/entity/{handle}"), None);
     let outcome = service::reveal(&state, &v.user, &handle, &form.field, &form.reason).await;
     let reveal = match outcome {
         Ok(r) => Ok(r),

@@ -50,6 +50,13 @@ impl Lang {
         m.text(self).replacen("{}", &arg.to_string(), 1)
     }
 
+    /// A label with each `{}` filled in turn.
+    pub fn fill_all(self, m: M, args: &[&dyn std::fmt::Display]) -> String {
+        args.iter().fold(m.text(self).to_owned(), |text, arg| {
+            text.replacen("{}", &arg.to_string(), 1)
+        })
+    }
+
     /// A data word in this language (see [`term`]).
     pub fn term<'a>(self, key: &'a str) -> Cow<'a, str> {
         term(self, key)
@@ -110,8 +117,7 @@ catalogue! {
     Clear => "清除", "Clear";
     ExportCsv => "导出 CSV", "Export CSV";
     RowsTotal => "共 {} 条", "{} rows";
-    PageOf => "第 {} 页", "Page {}";
-    PageCount => "共 {} 页", "of {}";
+    PageOf => "第 {} 页，共 {} 页", "Page {} of {}";
     PerPage => "每页", "Per page";
     Prev => "上一页", "Previous";
     Next => "下一页", "Next";
@@ -224,6 +230,8 @@ catalogue! {
     FlagReviewed => "预警 #{} 已复核。", "Flag #{} reviewed.";
     // Errors.
     ErrorTitle => "出错了", "Something went wrong";
+    ForbiddenTitle => "无权访问", "Access denied";
+    NotFoundTitle => "未找到", "Not found";
     Forbidden => "当前角色无权访问此页面或数据。", "Your role may not open this page or these data.";
     NotFound => "页面或对象不存在，或不在您的权限范围内。", "No such page or entity, or it is outside your remit.";
     BadRequest => "请求有误。", "The request is not valid.";
@@ -285,6 +293,23 @@ const TERMS: &[(&str, &str, &str)] = &[
     ("carrier_operator", "运营商风控人员", "Carrier operator"),
     ("case", "案件", "Case"),
     ("class", "账户类别", "Class"),
+    ("cli.audit.insiders", "命令行：内鬼检测", "CLI: insider detection"),
+    ("cli.audit.list", "命令行：审计列表", "CLI: audit list"),
+    ("cli.audit.verify", "命令行：审计核验", "CLI: audit verification"),
+    ("cli.db.backup", "命令行：数据库备份", "CLI: database backup"),
+    ("cli.db.migrate", "命令行：数据库迁移", "CLI: database migration"),
+    ("cli.db.restore", "命令行：数据库恢复", "CLI: database restore"),
+    ("cli.db.stats", "命令行：数据统计", "CLI: database statistics"),
+    ("cli.demo", "命令行：演示数据", "CLI: demo"),
+    ("cli.demo.accounts", "命令行：演示账号", "CLI: demo accounts"),
+    ("cli.ingest", "命令行：数据导入", "CLI: ingest"),
+    ("cli.key.add", "命令行：新增接口密钥", "CLI: API key added"),
+    ("cli.key.list", "命令行：接口密钥列表", "CLI: API key list"),
+    ("cli.key.revoke", "命令行：吊销接口密钥", "CLI: API key revoked"),
+    ("cli.quarantine.list", "命令行：隔离记录列表", "CLI: quarantine list"),
+    ("cli.quarantine.show", "命令行：隔离记录详情", "CLI: quarantine entry"),
+    ("cli.serve", "命令行：启动服务", "CLI: server started"),
+    ("cli.user.add", "命令行：新增用户", "CLI: user added"),
     ("closed", "已销户", "Closed"),
     ("commander", "指挥长", "Commander"),
     ("community_code", "所属社区", "Community"),
@@ -315,10 +340,12 @@ const TERMS: &[(&str, &str, &str)] = &[
     ("holds_account", "持有账户", "Holds account"),
     ("holds_sim", "持有号码", "Holds SIM"),
     ("id", "证件号", "ID number"),
+    ("id_fishing", "频繁查询不存在的号码", "Look-ups of ids that do not exist"),
     ("id_kind", "证件类型", "ID kind"),
     ("id_number", "证件号码", "ID number"),
     ("imei", "IMEI", "IMEI"),
     ("impersonating_officials", "冒充公检法", "Impersonating officials"),
+    ("insider.flag", "内鬼预警", "Insider flag raised"),
     ("iot", "物联网卡", "IoT"),
     ("ip", "IP 地址", "IP address"),
     ("kind", "类型", "Kind"),
@@ -446,5 +473,6 @@ mod tests {
         }
         assert_eq!(Lang::En.fill(M::RowsTotal, 3), "3 rows");
         assert_eq!(Lang::Zh.fill(M::RowsTotal, 3), "共 3 条");
+        assert_eq!(Lang::En.fill_all(M::PageOf, &[&2, &5]), "Page 2 of 5");
     }
 }

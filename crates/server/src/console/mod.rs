@@ -174,6 +174,7 @@ impl IntoResponse for Failure {
 #[template(path = "error.html")]
 struct ErrorPage {
     frame: Frame,
+    title: &'static str,
     status: u16,
     message: &'static str,
     detail: Option<String>,
@@ -187,6 +188,10 @@ async fn framed_errors(State(state): State<AppState>, req: Request, next: Next) 
         .get::<axum::extract::OriginalUri>()
         .map_or_else(|| req.uri().clone(), |o| o.0.clone());
     let headers = req.headers().clone();
+    let was_get = matches!(
+        *req.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD
+    );
     let res = next.run(req).await;
     let status = res.status();
     if !(status.is_client_error() || status.is_server_error()) {
@@ -208,13 +213,24 @@ async fn framed_errors(State(state): State<AppState>, req: Request, next: Next) 
     parts.uri = uri;
     parts.headers = headers;
     let lang = lang_of(&parts);
-    let title = lang.t(M::ErrorTitle);
+    let title = lang.t(match status {
+        StatusCode::FORBIDDEN => M::ForbiddenTitle,
+        StatusCode::NOT_FOUND => M::NotFoundTitle,
+        _ => M::ErrorTitle,
+    });
     let frame = match Viewer::from_request_parts(&mut parts, &state).await {
-        Ok(viewer) => Frame::new(&state, &viewer, title).await,
+        Ok(mut viewer) => {
+            // The language switch must not lead to a GET on a form's address.
+            if !was_get {
+                viewer.query = PageQuery::parse(HOME_PATH, None);
+            }
+            Frame::new(&state, &viewer, title).await
+        }
         Err(_) => Frame::anonymous(lang, &PageQuery::of(&parts), title),
     };
     let page = ErrorPage {
         frame,
+        title,
         status: status.as_u16(),
         message: lang.t(failure.message),
         detail: failure.detail,

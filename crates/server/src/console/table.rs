@@ -17,8 +17,10 @@
 //!
 //! Query parameters (a secondary table on the same page prefixes them with `ID.`):
 //! `sort=KEY`, `dir=asc|desc`, `filter=TEXT` (case-insensitive, any cell), `page=N`
-//! (1-based), `per=25|50|100|200`; `format=csv` exports the primary table (all filtered,
-//! sorted rows, not one page), `format=csv&table=ID` another.
+//! (1-based), `per=10|25|50|100|200`; `format=csv` exports the primary table (all filtered,
+//! sorted rows, not one page), `format=csv&table=ID` another. Rows that tests or the browser
+//! suite look for carry a `data-testid` ([`Table::row_with_testid`]); the export link is
+//! `data-testid="csv-ID"`.
 //!
 //! A table whose source pages itself (the audit log) says so with
 //! [`Table::paged_by_source`]: its rows are then one page, and sorting and filtering are off
@@ -486,8 +488,7 @@ impl Table {
                     .href(&[(filter_param.as_str(), None), (page_param.as_str(), None)]),
             }),
             csv_href,
-            page_label: lang.fill(M::PageOf, page),
-            pages_label: lang.fill(M::PageCount, pages),
+            page_label: lang.fill_all(M::PageOf, &[&page, &pages]),
             prev: (page > 1).then(|| page_href(page - 1)),
             next: (page < pages).then(|| page_href(page + 1)),
             // A source that pages itself has its own page size.
@@ -542,7 +543,6 @@ struct TableView<'a> {
     filter: Option<FilterView>,
     csv_href: String,
     page_label: String,
-    pages_label: String,
     prev: Option<String>,
     next: Option<String>,
     per_links: Vec<(String, String, bool)>,
