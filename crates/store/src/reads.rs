@@ -26,10 +26,10 @@ use fanzha_core::phone::Msisdn;
 use fanzha_core::schema::ColType;
 use fanzha_core::time::Instant;
 
-use crate::{Attribute, DASHBOARD_MAX_DAYS};
 use crate::{
-    AuditEntry, AuditFilter, Backend, Dashboard, DayFigures, EntityKind, EntityRef, Event, Field,
-    InsiderFlag, Link, PersonRow, Profile, Result, Scope, SearchHit, StoreError,
+    Attribute, AuditEntry, AuditFilter, Backend, Dashboard, DayFigures, EntityKind, EntityRef,
+    Event, Field, InsiderFlag, Link, PersonRow, Profile, Result, Scope, SearchHit, StoreError,
+    DASHBOARD_MAX_DAYS,
 };
 
 /// A bound parameter.
@@ -416,11 +416,11 @@ fn head(backend: Backend, scope: &Scope, entity: &EntityRef) -> Stmt {
 
 /// The newest-first union of several event selects, each already bounded by the limit.
 /// Every select yields (at, what, cp_kind, cp_id, amount, note, num, tie).
-fn events(backend: Backend, branches: &[String], n: &str) -> String {
+fn events(backend: Backend, branches: &[Branch<'_>], n: &str) -> String {
     let parts: Vec<String> = branches
         .iter()
         .enumerate()
-        .map(|(i, s)| format!("SELECT * FROM ({s}) e{i}"))
+        .map(|(i, b)| format!("SELECT * FROM ({}) e{i}", b.sql(n)))
         .collect();
     let c = crate::migrate::collate_c(backend);
     format!(
@@ -429,25 +429,42 @@ fn events(backend: Backend, branches: &[String], n: &str) -> String {
     )
 }
 
-/// One event branch: newest `n` rows of `from_where`, with its columns spelled out.
-#[allow(clippy::too_many_arguments)]
-fn event_branch(
-    at: &str,
-    what: &str,
-    cp_kind: &str,
-    cp_id: &str,
-    amount: &str,
-    note: &str,
-    num: &str,
-    tie: &str,
-    from_where: &str,
-    n: &str,
-) -> String {
-    format!(
-        "SELECT {at} AS at, '{what}' AS what, {cp_kind} AS cp_kind, {cp_id} AS cp_id, {amount} AS amount, \
-         {note} AS note, {num} AS num, {tie} AS tie {from_where} AND {at} IS NOT NULL \
-         ORDER BY {at} DESC, {tie} DESC LIMIT {n}"
-    )
+/// One source of history events: the expressions giving each event column, and the rows
+/// (`FROM … WHERE …`).
+struct Branch<'a> {
+    at: &'a str,
+    what: &'static str,
+    cp_kind: &'a str,
+    cp_id: &'a str,
+    amount: &'a str,
+    note: &'a str,
+    /// A call's duration, which the note then carries.
+    num: &'a str,
+    /// A unique id, so equal times still order the same on both backends.
+    tie: &'a str,
+    rows: String,
+}
+
+impl Branch<'_> {
+    /// The newest `n` events of this source.
+    fn sql(&self, n: &str) -> String {
+        let Branch {
+            at,
+            what,
+            cp_kind,
+            cp_id,
+            amount,
+            note,
+            num,
+            tie,
+            rows,
+        } = self;
+        format!(
+            "SELECT {at} AS at, '{what}' AS what, {cp_kind} AS cp_kind, {cp_id} AS cp_id, \
+             {amount} AS amount, {note} AS note, {num} AS num, {tie} AS tie {rows} \
+             AND {at} IS NOT NULL ORDER BY {at} DESC, {tie} DESC LIMIT {n}"
+        )
+    }
 }
 
 const NO_TEXT: &str = "CAST(NULL AS TEXT)";
@@ -550,49 +567,46 @@ impl ProfilePlan {
         let mut branches = Vec::new();
         // Reports are police records: a bank or carrier sees its customer, not their report.
         if !b.is_institution() {
-            branches.push(event_branch(
-                "r.ts",
-                "report",
-                NO_TEXT,
-                NO_TEXT,
-                "r.loss_fen",
-                "r.typology",
-                NO_INT,
-                "r.report_id",
-                &format!("FROM reports r WHERE r.victim_id = {p}"),
-                &n,
-            ));
+            branches.push(Branch {
+                at: "r.ts",
+                what: "report",
+                cp_kind: NO_TEXT,
+                cp_id: NO_TEXT,
+                amount: "r.loss_fen",
+                note: "r.typology",
+                num: NO_INT,
+                tie: "r.report_id",
+                rows: format!("FROM reports r WHERE r.victim_id = {p}"),
+            });
         }
         let ain = b.account_in("a");
-        branches.push(event_branch(
-            "a.opened_at",
-            "opened",
-            "'account'",
-            "a.account_id",
-            NO_INT,
-            "a.bank_code",
-            NO_INT,
-            "a.account_id",
-            &format!("FROM accounts a WHERE a.holder_id = {p} AND {ain}"),
-            &n,
-        ));
+        branches.push(Branch {
+            at: "a.opened_at",
+            what: "opened",
+            cp_kind: "'account'",
+            cp_id: "a.account_id",
+            amount: NO_INT,
+            note: "a.bank_code",
+            num: NO_INT,
+            tie: "a.account_id",
+            rows: format!("FROM accounts a WHERE a.holder_id = {p} AND {ain}"),
+        });
         let sin = b.holding_in("s");
         for (at, what) in [
             ("s.activated_at", "activated"),
             ("s.deactivated_at", "deactivated"),
         ] {
-            branches.push(event_branch(
+            branches.push(Branch {
                 at,
                 what,
-                "'sim'",
-                "s.msisdn",
-                NO_INT,
-                "s.carrier",
-                NO_INT,
-                "s.msisdn",
-                &format!("FROM sims s WHERE s.holder_id = {p} AND {sin}"),
-                &n,
-            ));
+                cp_kind: "'sim'",
+                cp_id: "s.msisdn",
+                amount: NO_INT,
+                note: "s.carrier",
+                num: NO_INT,
+                tie: "s.msisdn",
+                rows: format!("FROM sims s WHERE s.holder_id = {p} AND {sin}"),
+            });
         }
         let sql = events(backend, &branches, &n);
         self.push(Part::History, b.finish(sql, EVENT_COLS));
@@ -639,30 +653,28 @@ impl ProfilePlan {
         let mut b = Builder::new(backend, scope);
         let (a, n) = (b.text(&id), b.limit(lim));
         let branches = [
-            event_branch(
-                "t.ts",
-                "transfer_out",
-                "'account'",
-                "t.to_account",
-                "t.amount_fen",
-                "t.channel",
-                NO_INT,
-                "t.tx_id",
-                &format!("FROM transactions t WHERE t.from_account = {a}"),
-                &n,
-            ),
-            event_branch(
-                "t.ts",
-                "transfer_in",
-                "'account'",
-                "t.from_account",
-                "t.amount_fen",
-                "t.channel",
-                NO_INT,
-                "t.tx_id",
-                &format!("FROM transactions t WHERE t.to_account = {a}"),
-                &n,
-            ),
+            Branch {
+                at: "t.ts",
+                what: "transfer_out",
+                cp_kind: "'account'",
+                cp_id: "t.to_account",
+                amount: "t.amount_fen",
+                note: "t.channel",
+                num: NO_INT,
+                tie: "t.tx_id",
+                rows: format!("FROM transactions t WHERE t.from_account = {a}"),
+            },
+            Branch {
+                at: "t.ts",
+                what: "transfer_in",
+                cp_kind: "'account'",
+                cp_id: "t.from_account",
+                amount: "t.amount_fen",
+                note: "t.channel",
+                num: NO_INT,
+                tie: "t.tx_id",
+                rows: format!("FROM transactions t WHERE t.to_account = {a}"),
+            },
         ];
         let sql = events(backend, &branches, &n);
         self.push(Part::History, b.finish(sql, EVENT_COLS));
@@ -721,59 +733,56 @@ impl ProfilePlan {
 
         let mut b = Builder::new(backend, scope);
         let (m, n) = (b.text(&id), b.limit(lim));
-        let mut branches = Vec::new();
-        for (what, mine, other, table, alias, tie) in [
+        // (event, table, time, my side, the other side, id); calls carry kind and duration.
+        let sources = [
             (
                 "call_out",
-                "caller_norm",
-                "callee_norm",
-                "calls",
-                "c",
-                "call_id",
+                "calls c",
+                "c.ts",
+                "c.caller_norm",
+                "c.callee_norm",
+                "c.call_id",
             ),
             (
                 "call_in",
-                "callee_norm",
-                "caller_norm",
-                "calls",
-                "c",
-                "call_id",
+                "calls c",
+                "c.ts",
+                "c.callee_norm",
+                "c.caller_norm",
+                "c.call_id",
             ),
             (
                 "sms_out",
-                "sender_norm",
-                "receiver_norm",
-                "sms",
-                "m",
-                "sms_id",
+                "sms m",
+                "m.ts",
+                "m.sender_norm",
+                "m.receiver_norm",
+                "m.sms_id",
             ),
             (
                 "sms_in",
-                "receiver_norm",
-                "sender_norm",
-                "sms",
-                "m",
-                "sms_id",
+                "sms m",
+                "m.ts",
+                "m.receiver_norm",
+                "m.sender_norm",
+                "m.sms_id",
             ),
-        ] {
-            let window = b.sim_at_in(&m, &format!("{alias}.ts"));
-            let (note, num) = if table == "calls" {
-                ("c.kind", "c.duration_s")
-            } else {
-                (NO_TEXT, NO_INT)
-            };
-            branches.push(event_branch(
-                &format!("{alias}.ts"),
+        ];
+        let mut branches = Vec::new();
+        for (what, table, at, mine, other, tie) in sources {
+            let is_call = table.starts_with("calls");
+            let window = b.sim_at_in(&m, at);
+            branches.push(Branch {
+                at,
                 what,
-                "'sim'",
-                &format!("{alias}.{other}"),
-                NO_INT,
-                note,
-                num,
-                &format!("{alias}.{tie}"),
-                &format!("FROM {table} {alias} WHERE {alias}.{mine} = {m} AND {window}"),
-                &n,
-            ));
+                cp_kind: "'sim'",
+                cp_id: other,
+                amount: NO_INT,
+                note: if is_call { "c.kind" } else { NO_TEXT },
+                num: if is_call { "c.duration_s" } else { NO_INT },
+                tie,
+                rows: format!("FROM {table} WHERE {mine} = {m} AND {window}"),
+            });
         }
         let sql = events(backend, &branches, &n);
         self.push(Part::History, b.finish(sql, EVENT_COLS));
@@ -807,20 +816,19 @@ impl ProfilePlan {
         let (d, n) = (b.text(&id), b.limit(lim));
         let login_account = b.account_id_in("lg.subject");
         let login_sim = b.sim_at_in("lg.subject", "lg.ts");
-        let branch = event_branch(
-            "lg.ts",
-            "login",
-            &subject_kind("lg.subject"),
-            "lg.subject",
-            NO_INT,
-            NO_TEXT,
-            NO_INT,
-            "lg.event_id",
-            &format!(
+        let branch = Branch {
+            at: "lg.ts",
+            what: "login",
+            cp_kind: &subject_kind("lg.subject"),
+            cp_id: "lg.subject",
+            amount: NO_INT,
+            note: NO_TEXT,
+            num: NO_INT,
+            tie: "lg.event_id",
+            rows: format!(
                 "FROM logins lg WHERE lg.device_id = {d} AND ({login_account} OR {login_sim})"
             ),
-            &n,
-        );
+        };
         let sql = events(backend, &[branch], &n);
         self.push(Part::History, b.finish(sql, EVENT_COLS));
     }
