@@ -33,22 +33,8 @@ fn sqlite() -> Db {
 }
 
 fn postgres() -> Db {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let url = std::env::var("FANZHA_TEST_PG")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    let schema = format!(
-        "cli_{}_{}_{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst),
-        nanos
-    );
-    let sep = if url.contains('?') { '&' } else { '?' };
     Db {
-        target: format!("{url}{sep}schema={schema}"),
+        target: fanzha_store::testing::fresh_pg_target("cli"),
         dir: tempfile::tempdir().unwrap(),
     }
 }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use fanzha_core::schema::Kind;
 use fanzha_ingest::{ingest_file, FileError, FileReport, IngestOptions};
-use fanzha_store::{postgres::PgStore, QuarantineEntry, Store};
+use fanzha_store::{QuarantineEntry, Store};
 use rusqlite::types::Value as Sql;
 
 // --- helpers -------------------------------------------------------------------------
@@ -59,30 +59,9 @@ async fn env() -> Env {
     }
 }
 
-fn pg_url() -> String {
-    std::env::var("FANZHA_TEST_PG")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
-}
-
 /// A store in a fresh PostgreSQL schema; panics when the server is unreachable.
 async fn pg_store() -> Arc<dyn Store> {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    let schema = format!(
-        "ingest_kinds_{}_{}_{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst),
-        nanos
-    );
-    let store = PgStore::connect_in_schema(&pg_url(), &schema)
-        .await
-        .unwrap_or_else(|e| panic!("PostgreSQL at {} is unreachable: {e}", pg_url()));
-    let store: Arc<dyn Store> = Arc::new(store);
-    store.migrate().await.unwrap();
-    store
+    fanzha_store::testing::fresh_pg_store("ingest_kinds").await
 }
 
 impl Env {

@@ -827,19 +827,7 @@ async fn a_serial_stored_with_other_accounts_is_a_conflict_not_a_silent_drop() {
 /// A store in a fresh PostgreSQL schema at `FANZHA_TEST_PG` (default: 127.0.0.1:5432,
 /// database `test`); fails, never skips, when the server is unreachable.
 async fn pg_store() -> Arc<dyn Store> {
-    let url = std::env::var("FANZHA_TEST_PG")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    let schema = format!("stmt_{}_{nanos}", std::process::id());
-    let store = fanzha_store::postgres::PgStore::connect_in_schema(&url, &schema)
-        .await
-        .unwrap_or_else(|e| panic!("PostgreSQL at {url} is unreachable: {e}"));
-    let store: Arc<dyn Store> = Arc::new(store);
-    store.migrate().await.unwrap();
-    store
+    fanzha_store::testing::fresh_pg_store("stmt").await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,12 +4,11 @@
 //! PostgreSQL runs use `FANZHA_TEST_PG` (default: 127.0.0.1:5432, database `test`), each in
 //! its own schema, and fail when the server is unreachable.
 
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use fanzha_core::vocab::Role;
 use fanzha_insider::{rules, Rule};
-use fanzha_store::{postgres::PgStore, AuditFilter, NewUser, Store};
+use fanzha_store::{AuditFilter, NewUser, Store};
 
 struct Fresh {
     store: Arc<dyn Store>,
@@ -27,25 +26,10 @@ async fn sqlite() -> Fresh {
 }
 
 async fn postgres() -> Fresh {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let url = std::env::var("FANZHA_TEST_PG")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    let schema = format!(
-        "ins_{}_{}_{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst),
-        nanos
-    );
-    let store = PgStore::connect_in_schema(&url, &schema)
-        .await
-        .unwrap_or_else(|e| panic!("PostgreSQL at {url} is unreachable: {e}"));
-    let store: Arc<dyn Store> = Arc::new(store);
-    store.migrate().await.unwrap();
-    Fresh { store, _dir: None }
+    Fresh {
+        store: fanzha_store::testing::fresh_pg_store("ins").await,
+        _dir: None,
+    }
 }
 
 fn now() -> i64 {

@@ -17,6 +17,7 @@ mod migrate;
 pub mod postgres;
 mod reads;
 pub mod sqlite;
+pub mod testing;
 mod view;
 
 use std::collections::BTreeMap;

@@ -2,16 +2,10 @@
 //! `FANZHA_TEST_PG` (default: this machine's 127.0.0.1:5432, database `test`) and fail —
 //! never skip — when it is unreachable: CI must not pass without the shared backend.
 
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use fanzha_core::schema::{Kind, Row, Value};
-use fanzha_store::{postgres::PgStore, Batch, Item, Origin, Rejection, Store};
-
-fn pg_url() -> String {
-    std::env::var("FANZHA_TEST_PG")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
-}
+use fanzha_store::{Batch, Item, Origin, Rejection, Store};
 
 /// A fresh store: a new SQLite file, or a new PostgreSQL schema.
 struct Fresh {
@@ -30,23 +24,10 @@ async fn sqlite() -> Fresh {
 }
 
 async fn postgres() -> Fresh {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    let schema = format!(
-        "t_{}_{}_{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst),
-        nanos
-    );
-    let store = PgStore::connect_in_schema(&pg_url(), &schema)
-        .await
-        .unwrap_or_else(|e| panic!("PostgreSQL at {} is unreachable: {e}", pg_url()));
-    let store: Arc<dyn Store> = Arc::new(store);
-    store.migrate().await.unwrap();
-    Fresh { store, _dir: None }
+    Fresh {
+        store: fanzha_store::testing::fresh_pg_store("t").await,
+        _dir: None,
+    }
 }
 
 /// Declares one test per backend from one async body taking `Arc<dyn Store>`.

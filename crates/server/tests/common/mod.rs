@@ -88,28 +88,9 @@ pub fn tenancy(role: Role) -> (Option<&'static str>, Option<&'static str>) {
     }
 }
 
-pub fn pg_url() -> String {
-    std::env::var("FANZHA_TEST_PG")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
-}
-
 /// A fresh schema on the test PostgreSQL, as a store target.
 pub fn pg_target() -> String {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    let schema = format!(
-        "srv_{}_{}_{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst),
-        nanos
-    );
-    let url = pg_url();
-    let sep = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{sep}schema={schema}")
+    fanzha_store::testing::fresh_pg_target("srv")
 }
 
 /// The application on port 0 over a fresh SQLite store, seeded, with a user per role.
