@@ -124,7 +124,7 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<Outcome> {
             jurisdiction_code: None,
         };
         if store.user_add(&user).await?.is_none() {
-            store.user_set_password(name, &hash).await?;
+            store.user_reset(&user).await?;
         }
     }
 

@@ -313,7 +313,7 @@ async fn serve(
             .collect();
         println!(
             "{}",
-            serde_json::json!({ "url": url, "accounts": accounts })
+            serde_json::json!({ "url": url, "console": format!("{url}/console/"), "accounts": accounts })
         );
     } else {
         println!();
@@ -336,7 +336,8 @@ async fn serve(
             remits.banks[1], remits.banks[0]
         );
         println!();
-        println!("serving on {url}  (POST {url}/api/v1/login, API document {url}/api/openapi.json; Ctrl-C stops)");
+        println!("控制台 console: {url}/console/  (open it in a browser and log in with an account above)");
+        println!("API: {url}/api/v1/…, document {url}/api/openapi.json; Ctrl-C stops");
     }
     // Whoever started us (a script, a test) reads the URL before the first request.
     std::io::stdout().flush().context("writing the URL")?;

@@ -117,16 +117,18 @@ pub async fn add_user(
     Ok(store.user_add(&new_user(account, &hash)).await?)
 }
 
-/// Adds a user, or gives an existing one this password (ending their sessions). For demo
-/// accounts, whose passwords are new on every demo run.
+/// Adds a user, or gives an existing one this password, role and remit (ending their
+/// sessions). For demo accounts, whose passwords are new on every demo run and whose remit
+/// follows the district loaded.
 pub async fn set_user(
     store: &dyn Store,
     account: &Account<'_>,
     password: &str,
 ) -> Result<(), AuthError> {
     let hash = hash_off_thread(password).await?;
-    if store.user_add(&new_user(account, &hash)).await?.is_none() {
-        store.user_set_password(account.username, &hash).await?;
+    let user = new_user(account, &hash);
+    if store.user_add(&user).await?.is_none() {
+        store.user_reset(&user).await?;
     }
     Ok(())
 }

@@ -307,9 +307,10 @@ pub trait Store: Send + Sync {
     /// no such user.
     async fn user_set_disabled(&self, username: &str, disabled: bool) -> Result<bool>;
 
-    /// Replaces a user's password hash and ends all their sessions; `false` when there is no
+    /// Gives an existing user (by `user.username`) this password hash, role, institution and
+    /// jurisdiction, enables them, and ends all their sessions; `false` when there is no
     /// such user.
-    async fn user_set_password(&self, username: &str, password_hash: &str) -> Result<bool>;
+    async fn user_reset(&self, user: &NewUser<'_>) -> Result<bool>;
 
     /// Stores a new API key by its hash; returns its id.
     async fn api_key_add(

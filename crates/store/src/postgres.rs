@@ -626,13 +626,17 @@ impl Store for PgStore {
         .transpose()
     }
 
-    async fn user_set_password(&self, username: &str, password_hash: &str) -> Result<bool> {
+    async fn user_reset(&self, user: &NewUser<'_>) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
         let id: Option<i64> = sqlx::query_scalar(
-            "UPDATE users SET password_hash = $1 WHERE username = $2 RETURNING id",
+            "UPDATE users SET password_hash = $1, role = $2, institution_code = $3, \
+             jurisdiction_code = $4, disabled_at = NULL WHERE username = $5 RETURNING id",
         )
-        .bind(password_hash)
-        .bind(username)
+        .bind(user.password_hash)
+        .bind(user.role.as_str())
+        .bind(user.institution_code)
+        .bind(user.jurisdiction_code)
+        .bind(user.username)
         .fetch_optional(&mut *tx)
         .await?;
         if let Some(id) = id {

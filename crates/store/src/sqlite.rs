@@ -680,14 +680,23 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn user_set_password(&self, username: &str, password_hash: &str) -> Result<bool> {
-        let (username, hash) = (username.to_owned(), password_hash.to_owned());
+    async fn user_reset(&self, user: &NewUser<'_>) -> Result<bool> {
+        let (username, hash, role) = (
+            user.username.to_owned(),
+            user.password_hash.to_owned(),
+            user.role,
+        );
+        let (institution, jurisdiction) = (
+            user.institution_code.map(str::to_owned),
+            user.jurisdiction_code.map(str::to_owned),
+        );
         self.run(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let id: Option<i64> = tx
                 .query_row(
-                    "UPDATE users SET password_hash = ?1 WHERE username = ?2 RETURNING id",
-                    params![hash, username],
+                    "UPDATE users SET password_hash = ?1, role = ?2, institution_code = ?3, \
+                     jurisdiction_code = ?4, disabled_at = NULL WHERE username = ?5 RETURNING id",
+                    params![hash, role.as_str(), institution, jurisdiction, username],
                     |r| r.get(0),
                 )
                 .optional()?;

@@ -618,24 +618,24 @@ both!(users_and_sessions, |s: Arc<dyn Store>| async move {
     s.session_remove("h1").await.unwrap();
 
     s.session_add("h3", id, 1_000).await.unwrap();
-    assert!(s
-        .user_set_password("analyst1", "$argon2id$new")
-        .await
-        .unwrap());
-    assert_eq!(
-        s.user_by_name("analyst1")
-            .await
-            .unwrap()
-            .unwrap()
-            .password_hash,
-        "$argon2id$new"
-    );
+    let reset = fanzha_store::NewUser {
+        institution_code: Some("ICBC"),
+        ..user("analyst1", "$argon2id$new", Role::BankOperator)
+    };
+    assert!(s.user_reset(&reset).await.unwrap());
+    let after = s.user_by_name("analyst1").await.unwrap().unwrap();
+    assert_eq!(after.password_hash, "$argon2id$new");
+    assert_eq!(after.role, Role::BankOperator);
+    assert_eq!(after.institution_code.as_deref(), Some("ICBC"));
     assert_eq!(
         s.session_user("h3", 0).await.unwrap(),
         None,
         "a new password ends the old sessions"
     );
-    assert!(!s.user_set_password("nobody", "$argon2id$x").await.unwrap());
+    assert!(!s
+        .user_reset(&user("nobody", "$argon2id$x", Role::Analyst))
+        .await
+        .unwrap());
 });
 
 both!(api_keys_rotate_and_revoke, |s: Arc<dyn Store>| async move {
