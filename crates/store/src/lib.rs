@@ -278,12 +278,25 @@ pub trait Store: Send + Sync {
     /// A round trip to the database, for health checks: cheap at any data size.
     async fn ping(&self) -> Result<()>;
 
-    /// Applies any migrations not yet applied; returns the versions it applied.
+    /// Applies any migrations not yet applied, and builds any read index a killed bulk load
+    /// left missing; returns the versions it applied.
     async fn migrate(&self) -> Result<Vec<u32>>;
 
     /// Commits a batch atomically: new records inserted, allowed changes applied, exact
     /// repeats skipped, conflicts and parse rejections quarantined.
     async fn write_batch(&self, batch: Batch) -> Result<BatchOutcome>;
+
+    /// Before loading a whole file of `kind`: when its table is still empty, drops the
+    /// indexes only the server's reads use (migration 5) so that a first bulk load does not
+    /// maintain them row by row, which costs several times the load itself; `true` when it
+    /// did. [`Store::build_read_indexes`] builds them at the end; reads stay correct in
+    /// between, only slower. A table that already holds rows keeps its indexes: rebuilding
+    /// them for a daily delta would cost more than maintaining them.
+    async fn defer_read_indexes(&self, kind: Kind) -> Result<bool>;
+
+    /// Builds whichever read indexes of `kind` are missing: after a bulk load, or after one
+    /// that was killed before it could (opening a store does it too). Cheap when none is.
+    async fn build_read_indexes(&self, kind: Kind) -> Result<()>;
 
     /// Row counts of every kind, plus `quarantine`.
     async fn counts(&self) -> Result<BTreeMap<String, u64>>;

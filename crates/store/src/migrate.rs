@@ -13,6 +13,32 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     (6, include_str!("../migrations/0006_audit_head.sql")),
 ];
 
+/// The migration that holds the read indexes: the indexes only the server's reads use, which
+/// a first bulk load of a kind drops and builds once at its end (see
+/// [`crate::Store::defer_read_indexes`]). It must hold nothing but `CREATE INDEX` statements.
+const READ_INDEXES: u32 = 5;
+
+/// The read indexes, of one table or all: (name, its `CREATE INDEX IF NOT EXISTS`).
+pub(crate) fn read_indexes(backend: Backend, table: Option<&str>) -> Vec<(String, String)> {
+    let sql = MIGRATIONS
+        .iter()
+        .find(|(v, _)| *v == READ_INDEXES)
+        .map_or("", |(_, sql)| *sql);
+    render(sql, backend)
+        .into_iter()
+        .filter_map(|stmt| {
+            let (name, rest) = stmt.strip_prefix("CREATE INDEX ")?.split_once(" ON ")?;
+            let on = rest.split_whitespace().next()?;
+            table.is_none_or(|t| t == on).then(|| {
+                (
+                    name.to_owned(),
+                    format!("CREATE INDEX IF NOT EXISTS {name} ON {rest}"),
+                )
+            })
+        })
+        .collect()
+}
+
 /// Column lists of the tables the store reads back, in the order its row mappers expect.
 pub(crate) const QUARANTINE_COLS: &str =
     "id, file, line, kind, field, reason, original, quarantined_at";
@@ -79,6 +105,32 @@ pub(crate) fn render(sql: &str, backend: Backend) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_read_index_migration_is_only_indexes() {
+        for b in [Backend::Sqlite, Backend::Postgres] {
+            let sql = MIGRATIONS
+                .iter()
+                .find(|(v, _)| *v == READ_INDEXES)
+                .unwrap()
+                .1;
+            assert_eq!(render(sql, b).len(), read_indexes(b, None).len());
+        }
+        let tx = read_indexes(Backend::Sqlite, Some("transactions"));
+        assert_eq!(
+            tx.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+            [
+                "transactions_from",
+                "transactions_to",
+                "transactions_device"
+            ]
+        );
+        assert!(
+            tx[2].1.ends_with("WHERE device_id IS NOT NULL"),
+            "{}",
+            tx[2].1
+        );
+    }
 
     #[test]
     fn placeholders_are_all_filled() {

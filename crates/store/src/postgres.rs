@@ -67,6 +67,21 @@ impl PgStore {
         Self::connect_with(opts.options([("search_path", schema)])).await
     }
 
+    /// Builds the missing read indexes of one table, or of all. Looking first keeps a store
+    /// that has them all from taking even a brief lock on each table.
+    async fn build_missing(&self, table: Option<&str>) -> Result<()> {
+        for (name, create) in migrate::read_indexes(Backend::Postgres, table) {
+            let exists: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
+                .bind(&name)
+                .fetch_one(&self.pool)
+                .await?;
+            if !exists {
+                sqlx::query(&create).execute(&self.pool).await?;
+            }
+        }
+        Ok(())
+    }
+
     async fn connect_with(opts: PgConnectOptions) -> Result<Self> {
         let pool = PgPoolOptions::new()
             .max_connections(8)
@@ -524,7 +539,36 @@ impl Store for PgStore {
             applied.push(*version);
         }
         tx.commit().await?;
+        self.build_missing(None).await?;
         Ok(applied)
+    }
+
+    async fn defer_read_indexes(&self, kind: Kind) -> Result<bool> {
+        let table = kind.as_str();
+        let indexes = migrate::read_indexes(Backend::Postgres, Some(table));
+        if indexes.is_empty() {
+            return Ok(false);
+        }
+        let mut tx = self.pool.begin().await?;
+        // The writers' lock: no batch can land between the emptiness check and the drop.
+        tx.execute(format!("LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE").as_str())
+            .await?;
+        let empty: bool = sqlx::query_scalar(&format!("SELECT NOT EXISTS (SELECT 1 FROM {table})"))
+            .fetch_one(&mut *tx)
+            .await?;
+        if !empty {
+            return Ok(false);
+        }
+        for (name, _) in &indexes {
+            tx.execute(format!("DROP INDEX IF EXISTS {name}").as_str())
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn build_read_indexes(&self, kind: Kind) -> Result<()> {
+        self.build_missing(Some(kind.as_str())).await
     }
 
     async fn write_batch(&self, batch: Batch) -> Result<BatchOutcome> {

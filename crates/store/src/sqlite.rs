@@ -455,6 +455,21 @@ impl ToSql for Arg {
     }
 }
 
+/// Builds the missing read indexes of one table, or of all.
+fn build_read_indexes(conn: &Connection, table: Option<&str>) -> Result<()> {
+    for (name, create) in migrate::read_indexes(Backend::Sqlite, table) {
+        let exists: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?1)",
+            [&name],
+            |r| r.get(0),
+        )?;
+        if !exists {
+            conn.execute(&create, [])?;
+        }
+    }
+    Ok(())
+}
+
 /// Runs one of the shared statements and reads its rows as cells.
 fn exec(conn: &Connection, st: &Stmt) -> Result<Rows> {
     let mut stmt = conn.prepare_cached(&st.sql)?;
@@ -553,9 +568,37 @@ impl Store for SqliteStore {
                 tx.commit()?;
                 applied.push(*version);
             }
+            build_read_indexes(conn, None)?;
             Ok(applied)
         })
         .await
+    }
+
+    async fn defer_read_indexes(&self, kind: Kind) -> Result<bool> {
+        self.run(move |conn| {
+            let table = kind.as_str();
+            let indexes = migrate::read_indexes(Backend::Sqlite, Some(table));
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let empty: bool = tx.query_row(
+                &format!("SELECT NOT EXISTS (SELECT 1 FROM {table})"),
+                [],
+                |r| r.get(0),
+            )?;
+            if !empty || indexes.is_empty() {
+                return Ok(false);
+            }
+            for (name, _) in &indexes {
+                tx.execute(&format!("DROP INDEX IF EXISTS {name}"), [])?;
+            }
+            tx.commit()?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn build_read_indexes(&self, kind: Kind) -> Result<()> {
+        self.run(move |conn| build_read_indexes(conn, Some(kind.as_str())))
+            .await
     }
 
     async fn write_batch(&self, batch: Batch) -> Result<BatchOutcome> {

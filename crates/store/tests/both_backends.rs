@@ -1608,3 +1608,32 @@ both!(insider_flags_once_per_user_day_and_rule, |s: Arc<
         "the first review stands"
     );
 });
+
+both!(
+    a_first_bulk_load_builds_its_read_indexes_at_the_end,
+    |s: Arc<dyn Store>| async move {
+        assert!(
+            s.defer_read_indexes(Kind::Transactions).await.unwrap(),
+            "an empty table defers"
+        );
+        assert!(
+            !s.defer_read_indexes(Kind::Balances).await.unwrap(),
+            "a kind without read indexes has nothing to defer"
+        );
+        load_all(&s).await;
+        // Reads are right without the indexes, and with them.
+        let a1 = profile(&s, &Scope::All, EntityKind::Account, A1)
+            .await
+            .unwrap();
+        s.build_read_indexes(Kind::Transactions).await.unwrap();
+        s.build_read_indexes(Kind::Transactions).await.unwrap();
+        assert_eq!(
+            profile(&s, &Scope::All, EntityKind::Account, A1).await,
+            Some(a1)
+        );
+        assert!(
+            !s.defer_read_indexes(Kind::Transactions).await.unwrap(),
+            "a table with rows keeps its indexes"
+        );
+    }
+);
