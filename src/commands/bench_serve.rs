@@ -36,6 +36,12 @@ pub struct ServeArgs {
     /// Seconds of page load (the baseline phase runs a third as long).
     #[arg(long, default_value_t = 30)]
     seconds: u64,
+    /// A district simulated before (`fanzha sim --out DIR`) to use instead of simulating one.
+    #[arg(long, value_name = "DIR")]
+    data: Option<std::path::PathBuf>,
+    /// The store already holds that district: skip loading it (needs `--data`).
+    #[arg(long, requires = "data")]
+    loaded: bool,
 }
 
 /// One measured endpoint: latencies in microseconds and failures.
@@ -85,26 +91,45 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<Outcome> {
         bail!("--users must be at least 1");
     }
     let store = ctx.store().await?;
-    let dir = tempfile::tempdir().context("creating a folder for the simulated district")?;
-    let mut cfg = fanzha_sim::Config::new(args.seed, args.scale, fanzha_sim::Profile::Default);
-    if let Some(d) = args.days {
-        cfg.days = d;
+    // The temporary folder lives as long as the run when the bench simulates its own data.
+    let mut _scratch = None;
+    let data = match &args.data {
+        Some(dir) => dir.clone(),
+        None => {
+            let tmp = tempfile::tempdir().context("creating a folder for the simulated district")?;
+            let mut cfg = fanzha_sim::Config::new(args.seed, args.scale, fanzha_sim::Profile::Default);
+            if let Some(d) = args.days {
+                cfg.days = d;
+            }
+            let out = tmp.path().to_path_buf();
+            let started = Instant::now();
+            let sim = tokio::task::spawn_blocking(move || super::sim::generate(&cfg, &out)).await??;
+            eprintln!(
+                "simulated {} residents in {:.1} s",
+                sim.residents,
+                started.elapsed().as_secs_f64()
+            );
+            let path = tmp.path().to_path_buf();
+            _scratch = Some(tmp);
+            path
+        }
+    };
+    if !args.loaded {
+        let started = Instant::now();
+        for kind in Kind::ALL {
+            let path = data.join(format!("{}.csv", kind.as_str()));
+            fanzha_ingest::ingest_file(&store, &path, &IngestOptions::default()).await?;
+        }
+        eprintln!("loaded in {:.1} s", started.elapsed().as_secs_f64());
     }
-    let out = dir.path().to_path_buf();
-    let started = Instant::now();
-    let sim = tokio::task::spawn_blocking(move || super::sim::generate(&cfg, &out)).await??;
-    eprintln!(
-        "simulated {} residents in {:.1} s",
-        sim.residents,
-        started.elapsed().as_secs_f64()
-    );
-    let started = Instant::now();
-    for kind in Kind::ALL {
-        let path = dir.path().join(format!("{}.csv", kind.as_str()));
-        fanzha_ingest::ingest_file(&store, &path, &IngestOptions::default()).await?;
-    }
-    eprintln!("loaded in {:.1} s", started.elapsed().as_secs_f64());
-    let person_ids = first_column(&dir.path().join("persons.csv"), 1_000)?;
+    let persons_csv = data.join("persons.csv");
+    let persons = std::fs::read(&persons_csv)
+        .with_context(|| format!("reading {}", persons_csv.display()))?
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        .saturating_sub(1);
+    let person_ids = first_column(&persons_csv, 1_000)?;
     if person_ids.is_empty() {
         bail!("the simulated district has no persons");
     }
@@ -191,7 +216,7 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<Outcome> {
     if ctx.json {
         println!(
             "{}",
-            serde_json::json!({ "machine": super::bench::machine(), "scale": args.scale.as_str(),
+            serde_json::json!({ "machine": super::bench::machine(), "scale": args.scale.as_str(), "persons": persons,
                 "store": super::shown_target(&ctx.db), "users": args.users,
                 "connections": { "opened": args.connections, "answered_after_load": still_open },
                 "endpoints": rows })
@@ -199,11 +224,11 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<Outcome> {
     } else {
         println!("machine: {}", super::bench::machine());
         println!(
-            "fanzha bench serve --scale {} on {}: {} residents, {} users (closed loop, no think time), \
+            "fanzha bench serve --scale {} on {}: {} persons, {} users (closed loop, no think time), \
              {} idle connections",
             args.scale,
             super::shown_target(&ctx.db),
-            sim.residents,
+            persons,
             args.users,
             args.connections
         );

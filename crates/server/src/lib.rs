@@ -9,6 +9,7 @@
 mod api;
 pub mod audit;
 pub mod auth;
+pub mod cache;
 mod console;
 pub mod error;
 pub mod handle;
@@ -82,6 +83,8 @@ pub struct AppState {
     pub handles: Arc<handle::Handles>,
     /// Every audit entry the server writes goes through here (grouped commits).
     pub audit: audit::AuditWriter,
+    /// The dashboard's figures per (scope, window in days), shared by everyone in that scope.
+    pub figures: Arc<cache::Refreshing<(fanzha_store::Scope, u32), service::DashboardView>>,
 }
 
 /// The server, bound and ready to run.
@@ -248,6 +251,7 @@ fn router(store: Arc<dyn Store>) -> Router {
         openapi: axum::body::Bytes::from(openapi),
         logins: Arc::new(ratelimit::LoginLimiter::default()),
         handles: Arc::new(handle::Handles::new()),
+        figures: Arc::new(cache::Refreshing::new(service::FIGURES_TTL)),
     };
     let console = console::router(state.clone());
     let header = |name: HeaderName, value: &'static str| {

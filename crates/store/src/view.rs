@@ -9,7 +9,7 @@ use fanzha_core::vocab::Role;
 
 /// Whose data a read may return. The server derives it from the caller (role, institution,
 /// jurisdiction); the store applies it inside the SQL.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Scope {
     /// The whole district (the anti-fraud centre's roles).
     All,

@@ -149,7 +149,7 @@ pub async fn dashboard(
     State(state): State<AppState>,
     user: CurrentUser,
     query: Result<Query<DashboardParams>, QueryRejection>,
-) -> Result<Json<DashboardView>, ApiError> {
+) -> Result<Json<std::sync::Arc<DashboardView>>, ApiError> {
     user.allow(Action::ViewDashboard)?;
     let Query(params) = query?;
     let days = match params.days.as_deref().map(str::trim) {

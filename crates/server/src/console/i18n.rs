@@ -126,6 +126,7 @@ catalogue! {
     Pagination => "分页", "Pagination";
     // Dashboard.
     DashboardLead => "辖区警情、发案与损失。数据截至 {}（北京时间）。", "Reports, cases and losses in your area. Data up to {} (Beijing time).";
+    FiguresAsOf => "统计于 {}，每分钟更新。", "Figures computed at {}, refreshed every minute.";
     WindowDays => "近 {} 天", "Last {} days";
     KpiReports => "警情", "Reports (警情)";
     KpiCases => "发案", "Cases (发案)";

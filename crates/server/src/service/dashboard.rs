@@ -1,7 +1,10 @@
 //! The dashboard's figures: 警情 (reports), 发案 (cases) and 损失 (losses) per day over a
 //! window of whole Shanghai days, with the window before it for comparison.
 
-use fanzha_store::{Dashboard, Scope};
+use std::sync::Arc;
+use std::time::Duration;
+
+use fanzha_store::{Dashboard, Scope, Store, StoreError};
 
 use super::view::{yuan, DashboardView, DayView, TimeView, Totals, TypologyView};
 use crate::auth::CurrentUser;
@@ -18,14 +21,19 @@ const DAY: i64 = 86_400_000_000;
 /// Asia/Shanghai is UTC+8 all year.
 const SHANGHAI_OFFSET: i64 = 8 * 3_600_000_000;
 
+/// How long computed figures are served before a background refresh: the dashboard counts
+/// whole days, and a minute's delay in a new report showing is what a shared figure costs.
+pub const FIGURES_TTL: Duration = Duration::from_secs(60);
+
 /// The figures of the `days` Shanghai days up to and including the day the data ends (when
 /// the data is historic or simulated, i.e. its last record is more than a day from now) or
-/// today, within the caller's remit, and the totals of the `days` before.
+/// today, within the caller's remit, and the totals of the `days` before. Computed once per
+/// scope and window for everyone in that scope (see [`crate::cache`]); `as_of` says when.
 pub async fn dashboard(
     state: &AppState,
     user: &CurrentUser,
     days: u32,
-) -> Result<DashboardView, ApiError> {
+) -> Result<Arc<DashboardView>, ApiError> {
     user.allow(Action::ViewDashboard)?;
     if !(1..=MAX_DAYS).contains(&days) {
         return Err(ApiError::parameter(
@@ -34,16 +42,31 @@ pub async fn dashboard(
         ));
     }
     let scope = user.figures_scope()?;
-    let end = window_end(state.store.data_end().await?, crate::auth::now_micros());
+    let store = Arc::clone(&state.store);
+    let key = (scope.clone(), days);
+    Ok(state
+        .figures
+        .get(key, move || compute(store, scope, days))
+        .await?)
+}
+
+async fn compute(
+    store: Arc<dyn Store>,
+    scope: Scope,
+    days: u32,
+) -> Result<DashboardView, StoreError> {
+    let as_of = crate::auth::now_micros();
+    let end = window_end(store.data_end().await?, as_of);
     let to = next_shanghai_midnight(end);
     let span = i64::from(days) * DAY;
     let from = to - span;
-    let current = state.store.dashboard(&scope, from, to).await?;
-    let previous = state.store.dashboard(&scope, from - span, from).await?;
+    let current = store.dashboard(&scope, from, to).await?;
+    let previous = store.dashboard(&scope, from - span, from).await?;
     Ok(DashboardView {
         days,
         from: TimeView::new(from),
         to: TimeView::new(to),
+        as_of: TimeView::new(as_of),
         scope: match &scope {
             Scope::All => "all".to_owned(),
             Scope::Institution(c) => format!("institution:{c}"),

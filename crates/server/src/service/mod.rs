@@ -35,7 +35,7 @@ use crate::AppState;
 
 pub use admin::{add_key, add_user, keys, revoke_key, set_disabled, users, MIN_PASSWORD_CHARS};
 pub use audit_trail::{audit_page, flags, review_flag, verify, AuditQuery, AUDIT_PER_PAGE};
-pub use dashboard::{dashboard, DEFAULT_DAYS, MAX_DAYS};
+pub use dashboard::{dashboard, DEFAULT_DAYS, FIGURES_TTL, MAX_DAYS};
 pub use entities::{
     person_by_id, profile, reveal, search, MAX_QUERY_CHARS, PROFILE_LIMIT, REASON_CHARS,
     SEARCH_LIMIT,

@@ -271,6 +271,8 @@ pub struct DashboardView {
     /// The window, `from` inclusive, `to` exclusive (Shanghai midnights).
     pub from: TimeView,
     pub to: TimeView,
+    /// When these figures were computed: they are shared and refreshed every minute or so.
+    pub as_of: TimeView,
     /// What the figures cover: `all`, `institution:CODE` or `jurisdiction:CODE`.
     pub scope: String,
     pub totals: Totals,
