@@ -25,6 +25,25 @@ impl std::fmt::Display for Svg {
     }
 }
 
+/// A coordinate to one decimal place, written by integer arithmetic: `{:.1}` takes the
+/// exact (slow) float-formatting path, and a chart has hundreds of coordinates, redrawn on
+/// every request of the dashboard.
+#[derive(Debug, Clone, Copy)]
+struct D1(f64);
+
+impl std::fmt::Display for D1 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Coordinates are within a few thousand; anything else (NaN, huge) is written as is.
+        if !self.0.is_finite() || self.0.abs() > 1e12 {
+            return write!(f, "{:.1}", self.0);
+        }
+        let tenths = (self.0 * 10.0).round() as i64;
+        let sign = if tenths < 0 { "-" } else { "" };
+        let t = tenths.unsigned_abs();
+        write!(f, "{sign}{}.{}", t / 10, t % 10)
+    }
+}
+
 /// How a series is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mark {
@@ -88,10 +107,12 @@ pub fn daily(
         let yy = y(v);
         let _ = write!(
             s,
-            r#"<line class="grid" x1="{LEFT}" x2="{:.1}" y1="{yy:.1}" y2="{yy:.1}"/><text class="axis" x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
-            WIDTH - RIGHT,
-            LEFT - 6.0,
-            yy + 4.0,
+            r#"<line class="grid" x1="{LEFT}" x2="{}" y1="{}" y2="{}"/><text class="axis" x="{}" y="{}" text-anchor="end">{}</text>"#,
+            D1(WIDTH - RIGHT),
+            D1(yy),
+            D1(yy),
+            D1(LEFT - 6.0),
+            D1(yy + 4.0),
             esc(&axis_label(v, unit, lang))
         );
         v += step;
@@ -103,19 +124,19 @@ pub fn daily(
         if i % every == 0 || i + 1 == days.len() && days.len() <= 8 {
             let _ = write!(
                 s,
-                r#"<text class="axis" x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
-                x_mid(i),
-                HEIGHT - 8.0,
+                r#"<text class="axis" x="{}" y="{}" text-anchor="middle">{}</text>"#,
+                D1(x_mid(i)),
+                D1(HEIGHT - 8.0),
                 esc(format::month_day(day))
             );
         }
     }
     let _ = write!(
         s,
-        r#"<line class="baseline" x1="{LEFT}" x2="{:.1}" y1="{:.1}" y2="{:.1}"/>"#,
-        WIDTH - RIGHT,
-        y(0),
-        y(0)
+        r#"<line class="baseline" x1="{LEFT}" x2="{}" y1="{}" y2="{}"/>"#,
+        D1(WIDTH - RIGHT),
+        D1(y(0)),
+        D1(y(0))
     );
 
     let bar_series = series
@@ -141,9 +162,12 @@ pub fn daily(
                     let h = (y(0) - y(v)).max(0.0);
                     let _ = write!(
                         s,
-                        r#"<rect class="bar {}" x="{x:.1}" y="{:.1}" width="{bar_w:.1}" height="{h:.1}"><title>{}</title></rect>"#,
+                        r#"<rect class="bar {}" x="{}" y="{}" width="{}" height="{}"><title>{}</title></rect>"#,
                         ser.class,
-                        y(v),
+                        D1(x),
+                        D1(y(v)),
+                        D1(bar_w),
+                        D1(h),
                         esc(&tip(i, v))
                     );
                 }
@@ -154,18 +178,18 @@ pub fn daily(
                     .values
                     .iter()
                     .enumerate()
-                    .map(|(i, &v)| format!("{:.1},{:.1}", x_mid(i), y(v)))
+                    .map(|(i, &v)| format!("{},{}", D1(x_mid(i)), D1(y(v))))
                     .collect();
                 if ser.mark == Mark::Area && !points.is_empty() {
                     let _ = write!(
                         s,
-                        r#"<polygon class="area {}" points="{:.1},{:.1} {} {:.1},{:.1}"/>"#,
+                        r#"<polygon class="area {}" points="{},{} {} {},{}"/>"#,
                         ser.class,
-                        x_mid(0),
-                        y(0),
+                        D1(x_mid(0)),
+                        D1(y(0)),
                         points.join(" "),
-                        x_mid(ser.values.len() - 1),
-                        y(0)
+                        D1(x_mid(ser.values.len() - 1)),
+                        D1(y(0))
                     );
                 }
                 let _ = write!(
@@ -177,10 +201,10 @@ pub fn daily(
                 for (i, &v) in ser.values.iter().enumerate() {
                     let _ = write!(
                         s,
-                        r#"<circle class="dot {}" cx="{:.1}" cy="{:.1}" r="2.5"><title>{}</title></circle>"#,
+                        r#"<circle class="dot {}" cx="{}" cy="{}" r="2.5"><title>{}</title></circle>"#,
                         ser.class,
-                        x_mid(i),
-                        y(v),
+                        D1(x_mid(i)),
+                        D1(y(v)),
                         esc(&tip(i, v))
                     );
                 }
@@ -193,9 +217,10 @@ pub fn daily(
     for ser in series {
         let _ = write!(
             s,
-            r#"<rect class="swatch {}" x="{lx:.1}" y="8" width="10" height="10"/><text class="legend" x="{:.1}" y="17">{}</text>"#,
+            r#"<rect class="swatch {}" x="{}" y="8" width="10" height="10"/><text class="legend" x="{}" y="17">{}</text>"#,
             ser.class,
-            lx + 14.0,
+            D1(lx),
+            D1(lx + 14.0),
             esc(ser.label)
         );
         // Legend text at 12px: a CJK character is about 12px wide, a Latin one about 7px.
@@ -285,6 +310,23 @@ mod tests {
         assert_eq!(nice_scale(10), (5, 10));
         assert_eq!(nice_scale(93), (50, 100));
         assert_eq!(nice_scale(1_234_567), (500_000, 1_500_000));
+    }
+
+    #[test]
+    fn coordinates_have_one_decimal() {
+        let cases = [
+            (0.0, "0.0"),
+            (64.0, "64.0"),
+            (12.34, "12.3"),
+            (12.36, "12.4"),
+            (-5.96, "-6.0"),
+            (-0.04, "0.0"),
+            (719.95, "720.0"),
+        ];
+        for (v, want) in cases {
+            assert_eq!(D1(v).to_string(), want, "{v}");
+        }
+        assert_eq!(D1(f64::NAN).to_string(), "NaN");
     }
 
     #[test]
