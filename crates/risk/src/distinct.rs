@@ -148,14 +148,16 @@ impl DistinctSet {
 /// A small set of keys with their last-seen times, saturating at `CAP` keys (then the
 /// stalest key is replaced, so the set follows current behaviour).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RecentSet {
+pub struct RecentSet<const CAP: usize = 64> {
     items: SmallVec<[(u32, i64); 4]>,
 }
 
-impl RecentSet {
-    pub const CAP: usize = 64;
+impl<const CAP: usize> RecentSet<CAP> {
+    pub const CAP: usize = CAP;
 
-    /// Records `key` at `ts`; returns whether it was new to the set.
+    /// Records `key` at `ts`; returns whether the set grew (a new key below the cap). A
+    /// new key in a full set replaces the stalest and returns `false`: the count is
+    /// saturated and did not change.
     pub fn insert(&mut self, key: u32, ts: i64) -> bool {
         if let Some((_, last)) = self.items.iter_mut().find(|(k, _)| *k == key) {
             *last = (*last).max(ts);
@@ -163,10 +165,12 @@ impl RecentSet {
         }
         if self.items.len() < Self::CAP {
             self.items.push((key, ts));
-        } else if let Some(stalest) = self.items.iter_mut().min_by_key(|(_, last)| *last) {
+            return true;
+        }
+        if let Some(stalest) = self.items.iter_mut().min_by_key(|(_, last)| *last) {
             *stalest = (key, ts);
         }
-        true
+        false
     }
 
     /// Keys seen after `since`.
@@ -232,11 +236,11 @@ mod tests {
 
     #[test]
     fn recent_set_saturates_and_counts_by_time() {
-        let mut s = RecentSet::default();
+        let mut s = RecentSet::<64>::default();
         for k in 0..100 {
             s.insert(k, i64::from(k));
         }
-        assert_eq!(s.len(), RecentSet::CAP);
+        assert_eq!(s.len(), 64);
         assert_eq!(s.count_since(89), 10);
         assert_eq!(s.count_since_except(89, Some(99)), 9);
     }

@@ -73,6 +73,9 @@ impl<S: StateStore> Clone for EngineState<S> {
     }
 }
 
+/// See [`Engine::account_used`].
+const TOUCH_SHARED_MAX: usize = 8;
+
 fn is_night(ts: i64) -> bool {
     // Asia/Shanghai is UTC+8 with no daylight saving time (see fanzha_core::time).
     (ts + 8 * HOUR).rem_euclid(DAY) < 6 * HOUR
@@ -166,40 +169,37 @@ impl<S: StateStore> Engine<S> {
         let night = is_night(t.ts);
         let round = self.cfg.is_round(t.amount_fen);
         let under = self.cfg.is_just_under(t.amount_fen);
-        let shape = |a: &mut AccountState| {
-            if night {
-                a.win.add(t.ts, NIGHT, 1);
-            }
-            if round {
-                a.win.add(t.ts, ROUND, 1);
-            }
-            if under {
-                a.win.add(t.ts, UNDER, 1);
-            }
-        };
+        let flag = |on: bool, slot: usize| (slot, i64::from(on));
+        let shape = [flag(night, NIGHT), flag(round, ROUND), flag(under, UNDER)];
         if let Some(to) = t.to {
             let a = self.state.accounts.entry(to);
-            a.win.add(t.ts, IN_COUNT, 1);
-            a.win.add(t.ts, IN_SUM, t.amount_fen);
+            let [n, r, u] = shape;
+            a.win
+                .add_many(t.ts, &[(IN_COUNT, 1), (IN_SUM, t.amount_fen), n, r, u]);
             if let Some(from) = t.from {
                 a.payers.observe(&mut a.win, PAYERS, from.get(), t.ts);
             }
             a.inflow(t.ts, t.amount_fen);
-            shape(a);
             touched.push(Entity::Account(to));
         }
         if let Some(from) = t.from {
             let a = self.state.accounts.entry(from);
-            a.win.add(t.ts, OUT_COUNT, 1);
-            a.win.add(t.ts, OUT_SUM, t.amount_fen);
+            let [n, r, u] = shape;
+            a.win.add_many(
+                t.ts,
+                &[
+                    (OUT_COUNT, 1),
+                    (OUT_SUM, t.amount_fen),
+                    n,
+                    r,
+                    u,
+                    flag(den, DEN),
+                ],
+            );
             if let Some(to) = t.to {
                 a.payees.observe(&mut a.win, PAYEES, to.get(), t.ts);
             }
             a.outflow(t.ts, t.amount_fen);
-            shape(a);
-            if den {
-                a.win.add(t.ts, DEN, 1);
-            }
             touched.push(Entity::Account(from));
             // The device, IP and place of a transfer are the payer's.
             self.account_used(from, t.ts, t.device, t.ip, touched);
@@ -207,8 +207,10 @@ impl<S: StateStore> Engine<S> {
     }
 
     /// Links an account to the device and IP it was used from, and the device and IP to
-    /// the account's holder; accounts already on a device or IP that gains a new holder
-    /// are touched, as their "shared with other holders" features changed.
+    /// the account's holder. When a device or IP gains a new holder, the other accounts on
+    /// it are touched, as their "shared with other holders" features changed — but only up
+    /// to `TOUCH_SHARED_MAX` holders: past that the sharing is established (and a carrier NAT
+    /// address would touch thousands), so those accounts refresh on their own next event.
     fn account_used(
         &mut self,
         account: AccountKey,
@@ -231,7 +233,9 @@ impl<S: StateStore> Engine<S> {
             let dev = self.state.devices.entry(d);
             dev.accounts.insert(account.get(), ts);
             if let Some(h) = holder {
-                if dev.holders.insert(h.get(), ts) && dev.holders.len() > 1 {
+                if dev.holders.insert(h.get(), ts)
+                    && (2..=TOUCH_SHARED_MAX).contains(&dev.holders.len())
+                {
                     touch_accounts(&dev.accounts, account, touched);
                 }
             }
@@ -243,7 +247,9 @@ impl<S: StateStore> Engine<S> {
             let st = self.state.ips.entry(i);
             st.accounts.insert(account.get(), ts);
             if let Some(h) = holder {
-                if st.holders.insert(h.get(), ts) && st.holders.len() > 1 {
+                if st.holders.insert(h.get(), ts)
+                    && (2..=TOUCH_SHARED_MAX).contains(&st.holders.len())
+                {
                     touch_accounts(&st.accounts, account, touched);
                 }
             }
@@ -277,16 +283,15 @@ impl<S: StateStore> Engine<S> {
             let n = self.state.numbers.entry(c.caller);
             n.international = c.caller_class == NumberClass::International;
             n.virtual_operator = c.caller_class == NumberClass::Virtual;
-            n.win.add(c.ts, CALLS_OUT, 1);
-            if short {
-                n.win.add(c.ts, SHORT_OUT, 1);
-            }
-            if stranger {
-                n.win.add(c.ts, STRANGER_OUT, 1);
-            }
-            if den {
-                n.win.add(c.ts, DEN, 1);
-            }
+            n.win.add_many(
+                c.ts,
+                &[
+                    (CALLS_OUT, 1),
+                    (SHORT_OUT, i64::from(short)),
+                    (STRANGER_OUT, i64::from(stranger)),
+                    (DEN, i64::from(den)),
+                ],
+            );
             n.callees.observe(&mut n.win, CALLEES, c.callee.get(), c.ts);
             if let Some(imei) = c.imei {
                 n.imeis.insert(imei.get(), c.ts);
@@ -303,10 +308,8 @@ impl<S: StateStore> Engine<S> {
         let n = self.state.numbers.entry(c.callee);
         n.international = c.callee_class == NumberClass::International;
         n.virtual_operator = c.callee_class == NumberClass::Virtual;
-        n.win.add(c.ts, CALLS_IN, 1);
-        if caller_risky {
-            n.win.add(c.ts, RISKY_IN, 1);
-        }
+        n.win
+            .add_many(c.ts, &[(CALLS_IN, 1), (RISKY_IN, i64::from(caller_risky))]);
         touched.push(Entity::Number(c.callee));
     }
 
@@ -320,13 +323,14 @@ impl<S: StateStore> Engine<S> {
             let n = self.state.numbers.entry(s.sender);
             n.international = s.sender_class == NumberClass::International;
             n.virtual_operator = s.sender_class == NumberClass::Virtual;
-            n.win.add(s.ts, SMS_OUT, 1);
-            if stranger {
-                n.win.add(s.ts, STRANGER_OUT, 1);
-            }
-            if den {
-                n.win.add(s.ts, DEN, 1);
-            }
+            n.win.add_many(
+                s.ts,
+                &[
+                    (SMS_OUT, 1),
+                    (STRANGER_OUT, i64::from(stranger)),
+                    (DEN, i64::from(den)),
+                ],
+            );
             n.sms_receivers
                 .observe(&mut n.win, SMS_RECEIVERS, s.receiver.get(), s.ts);
         }
@@ -406,11 +410,12 @@ impl<S: StateStore> Engine<S> {
     /// entity the engine has never seen.
     pub fn features(&self, entity: Entity) -> Option<FeatureVector> {
         let mut values = Vec::with_capacity(entity.schema().len());
-        self.features_into(entity, &mut values).then_some(FeatureVector {
-            entity,
-            at: self.state.now,
-            values,
-        })
+        self.features_into(entity, &mut values)
+            .then_some(FeatureVector {
+                entity,
+                at: self.state.now,
+                values,
+            })
     }
 
     /// Like [`Engine::features`], into a caller's buffer (cleared first) so a scoring loop
@@ -488,7 +493,7 @@ impl From<NumberKey> for Entity {
     }
 }
 
-fn touch_accounts(set: &crate::distinct::RecentSet, except: AccountKey, touched: &mut Touched) {
+fn touch_accounts(set: &crate::distinct::RecentSet<64>, except: AccountKey, touched: &mut Touched) {
     for k in set.keys() {
         if k != except.get() {
             touched.push(Entity::Account(AccountKey(nz(k))));

@@ -14,6 +14,9 @@
 //! The thresholds behind the features (short call, round amount, the amounts just under
 //! which mules keep transfers, the legal card caps) are data in [`FeatureConfig`].
 
+// Amounts are written as yuan_fen (`50_000_00` is 50,000 yuan), not in groups of three.
+#![allow(clippy::inconsistent_digit_grouping)]
+
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
@@ -137,8 +140,10 @@ pub struct AccountState {
     /// Recent dwell times in seconds, a ring of `DWELL_SAMPLES`.
     pub(crate) dwell: SmallVec<[u32; 4]>,
     pub(crate) dwell_next: u8,
-    pub(crate) devices: RecentSet,
-    pub(crate) ips: RecentSet,
+    /// Few by nature; reading "shared with other holders" scans these times the device's
+    /// holders, so the cap is small.
+    pub(crate) devices: RecentSet<16>,
+    pub(crate) ips: RecentSet<16>,
 }
 
 impl AccountState {
@@ -214,7 +219,7 @@ pub struct NumberState {
     pub(crate) virtual_operator: bool,
     pub(crate) holder: Option<PersonKey>,
     pub(crate) activated_at: Option<i64>,
-    pub(crate) imeis: RecentSet,
+    pub(crate) imeis: RecentSet<16>,
 }
 
 /// A bank account a person holds, for the cap checks.
@@ -261,7 +266,10 @@ impl PersonState {
                 None => counts.push((h.institution, 1)),
             }
         }
-        (counts.len(), counts.iter().map(|(_, n)| *n).max().unwrap_or(0))
+        (
+            counts.len(),
+            counts.iter().map(|(_, n)| *n).max().unwrap_or(0),
+        )
     }
 
     /// How many holdings exceed the caps, summed over institutions and classes.
@@ -401,7 +409,10 @@ impl FeatureVector {
 
     /// (name, value) pairs in id order.
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, f64)> + '_ {
-        self.names().iter().copied().zip(self.values.iter().copied())
+        self.names()
+            .iter()
+            .copied()
+            .zip(self.values.iter().copied())
     }
 }
 
@@ -472,7 +483,9 @@ pub(crate) fn account_values(
         age,
         f64::from(u8::from(a.holder.is_some())),
         holder.map_or(0.0, |p| p.accounts.len() as f64),
-        holder.map_or(0.0, |p| PersonState::per_institution(&p.accounts, None).0 as f64),
+        holder.map_or(0.0, |p| {
+            PersonState::per_institution(&p.accounts, None).0 as f64
+        }),
         holder.map_or(0.0, |p| p.accounts_over_cap(&ctx.cfg.caps) as f64),
         a.devices.count_since(since) as f64,
         a.ips.count_since(since) as f64,
@@ -559,14 +572,27 @@ mod tests {
         assert_eq!(ACCOUNT_FEATURES.len(), ACCOUNT_WINDOWED * 4 + 13);
         assert_eq!(NUMBER_FEATURES.len(), NUMBER_WINDOWED * 4 + 9);
         assert_eq!(PERSON_FEATURES.len(), 11);
-        assert_eq!(&ACCOUNT_FEATURES[..5], &["in_count_1h", "in_count_24h", "in_count_7d", "in_count_30d", "in_yuan_1h"]);
+        assert_eq!(
+            &ACCOUNT_FEATURES[..5],
+            &[
+                "in_count_1h",
+                "in_count_24h",
+                "in_count_7d",
+                "in_count_30d",
+                "in_yuan_1h"
+            ]
+        );
         assert_eq!(ACCOUNT_FEATURES[44], "dwell_median_s");
         assert_eq!(NUMBER_FEATURES[16], "short_call_share_1h");
         assert_eq!(NUMBER_FEATURES[40], "international");
         let mut all: Vec<_> = ACCOUNT_FEATURES.to_vec();
         all.sort_unstable();
         all.dedup();
-        assert_eq!(all.len(), ACCOUNT_FEATURES.len(), "feature names are unique");
+        assert_eq!(
+            all.len(),
+            ACCOUNT_FEATURES.len(),
+            "feature names are unique"
+        );
     }
 
     #[test]
@@ -603,12 +629,24 @@ mod tests {
         let bank = |n| InstitutionKey(std::num::NonZeroU32::new(n).unwrap());
         let mut p = PersonState::default();
         for (k, b, c) in [(1, 1, 1), (2, 1, 1), (3, 2, 1), (4, 1, 2)] {
-            p.hold_account(Held { key: k, institution: bank(b), class: c });
+            p.hold_account(Held {
+                key: k,
+                institution: bank(b),
+                class: c,
+            });
         }
-        assert!(!p.hold_account(Held { key: 1, institution: bank(1), class: 1 }));
+        assert!(!p.hold_account(Held {
+            key: 1,
+            institution: bank(1),
+            class: 1
+        }));
         assert_eq!(p.accounts_over_cap(&Caps::default()), 1);
         for k in 0..7 {
-            p.hold_sim(Held { key: k, institution: bank(9), class: 0 });
+            p.hold_sim(Held {
+                key: k,
+                institution: bank(9),
+                class: 0,
+            });
         }
         assert_eq!(p.sims_over_cap(&Caps::default()), 2);
     }

@@ -130,7 +130,9 @@ impl Names {
     }
 
     pub fn institution(&mut self, s: &str) -> Result<InstitutionKey, InternError> {
-        self.institutions.intern("institution", s).map(InstitutionKey)
+        self.institutions
+            .intern("institution", s)
+            .map(InstitutionKey)
     }
 
     fn opt<K>(

@@ -126,26 +126,39 @@ fn sub_slots(into: &mut Slots, from: &Slots) {
     }
 }
 
-/// Adds `delta` to `slot` of the bucket starting at `start`, inserting the bucket in order if
-/// it does not exist. Returns the bucket's index and whether it was inserted.
-fn upsert(tier: &mut VecDeque<Bucket>, start: i64, slot: usize, delta: i64) -> (usize, bool) {
+/// The bucket starting at `start`, inserted in order if it does not exist.
+fn upsert(tier: &mut VecDeque<Bucket>, start: i64) -> &mut Bucket {
+    let (pos, _) = upsert_pos(tier, start);
+    &mut tier[pos]
+}
+
+/// The index of the bucket starting at `start`, inserting it in order if it does not exist;
+/// and whether it was inserted.
+fn upsert_pos(tier: &mut VecDeque<Bucket>, start: i64) -> (usize, bool) {
     // Almost always the newest bucket: check it before searching.
-    if let Some(back) = tier.back_mut() {
+    if let Some(back) = tier.back() {
         if back.start == start {
-            back.v[slot] += delta;
             return (tier.len() - 1, false);
+        }
+        if back.start < start {
+            tier.push_back(Bucket {
+                start,
+                v: [0; SLOTS],
+            });
+            return (tier.len() - 1, true);
         }
     }
     let pos = tier.partition_point(|b| b.start < start);
-    if let Some(b) = tier.get_mut(pos) {
-        if b.start == start {
-            b.v[slot] += delta;
-            return (pos, false);
-        }
+    if tier.get(pos).is_some_and(|b| b.start == start) {
+        return (pos, false);
     }
-    let mut v = [0; SLOTS];
-    v[slot] = delta;
-    tier.insert(pos, Bucket { start, v });
+    tier.insert(
+        pos,
+        Bucket {
+            start,
+            v: [0; SLOTS],
+        },
+    );
     (pos, true)
 }
 
@@ -207,27 +220,43 @@ impl Windowed {
     /// Adds `delta` to `slot` at event time `ts`. Panics only if `slot >= SLOTS`, which is a
     /// programming error in the owner's slot layout.
     pub fn add(&mut self, ts: i64, slot: usize, delta: i64) {
+        self.add_many(ts, &[(slot, delta)]);
+    }
+
+    /// Adds several `(slot, delta)` pairs at one event time: one bucket lookup for all.
+    pub fn add_many(&mut self, ts: i64, deltas: &[(usize, i64)]) {
         if ts > self.watermark {
             self.advance(ts);
         }
         let w = self.watermark;
         if floor_to(ts, MINUTE) + MINUTE > w - HOUR {
-            upsert(&mut self.minutes, floor_to(ts, MINUTE), slot, delta);
-            self.sum_minutes[slot] += delta;
+            let b = upsert(&mut self.minutes, floor_to(ts, MINUTE));
+            for &(slot, delta) in deltas {
+                b.v[slot] += delta;
+                self.sum_minutes[slot] += delta;
+            }
         } else if floor_to(ts, HOUR) + HOUR > w - 7 * DAY {
             let start = floor_to(ts, HOUR);
-            let (pos, inserted) = upsert(&mut self.hours, start, slot, delta);
-            self.sum_hours[slot] += delta;
-            if start + HOUR > w - DAY {
-                self.sum_hours24[slot] += delta;
-            } else if inserted && self.hours_popped + pos as u64 <= self.cursor24 {
+            let in24 = start + HOUR > w - DAY;
+            let (pos, inserted) = upsert_pos(&mut self.hours, start);
+            for &(slot, delta) in deltas {
+                self.hours[pos].v[slot] += delta;
+                self.sum_hours[slot] += delta;
+                if in24 {
+                    self.sum_hours24[slot] += delta;
+                }
+            }
+            if !in24 && inserted && self.hours_popped + pos as u64 <= self.cursor24 {
                 // A bucket outside 24 h went in before the cursor's bucket: keep the cursor
                 // on the same bucket.
                 self.cursor24 += 1;
             }
         } else if floor_to(ts, DAY) + DAY > w - 30 * DAY {
-            upsert(&mut self.days, floor_to(ts, DAY), slot, delta);
-            self.sum_days[slot] += delta;
+            let b = upsert(&mut self.days, floor_to(ts, DAY));
+            for &(slot, delta) in deltas {
+                b.v[slot] += delta;
+                self.sum_days[slot] += delta;
+            }
         }
         // Else: too late for every window (see "Late events").
     }
@@ -325,7 +354,11 @@ impl Windowed {
         expire(&mut t[0], minutes(), cut(Window::H1));
         expire(&mut t[1], hours24.chain(minutes()), cut(Window::H24));
         expire(&mut t[2], hours().chain(minutes()), cut(Window::D7));
-        expire(&mut t[3], days.chain(hours()).chain(minutes()), cut(Window::D30));
+        expire(
+            &mut t[3],
+            days.chain(hours()).chain(minutes()),
+            cut(Window::D30),
+        );
         t
     }
 }
@@ -426,10 +459,9 @@ mod tests {
                 }
                 let totals = w.totals();
                 for win in Window::ALL {
-                    for s in 0..3 {
+                    for (s, &got) in totals[win.index()].iter().enumerate().take(3) {
                         let lo = brute(&events, max_ts, win.len_micros(), s);
                         let hi = brute(&events, max_ts, win.len_micros() + win.precision_micros(), s);
-                        let got = totals[win.index()][s];
                         prop_assert!(lo <= got && got <= hi, "{win:?} slot {s}: {lo} <= {got} <= {hi}");
                     }
                 }
@@ -438,10 +470,9 @@ mod tests {
                 let now = max_ts + extra;
                 let totals = w.totals_at(now);
                 for win in Window::ALL {
-                    for s in 0..3 {
+                    for (s, &got) in totals[win.index()].iter().enumerate().take(3) {
                         let lo = brute(&events, now, win.len_micros(), s);
                         let hi = brute(&events, now, win.len_micros() + win.precision_micros(), s);
-                        let got = totals[win.index()][s];
                         prop_assert!(lo <= got && got <= hi, "read {win:?} slot {s}: {lo} <= {got} <= {hi}");
                     }
                 }

@@ -3,7 +3,7 @@
 
 use fanzha_core::{AccountClass, Instant, Money, Msisdn, PartyNumber};
 use fanzha_risk::event::{Event, Login, PlaceFlag, Subject};
-use fanzha_risk::{Engine, Entity, EngineState, FeatureConfig, MemoryStore, Names};
+use fanzha_risk::{Engine, EngineState, Entity, FeatureConfig, MemoryStore, Names};
 
 /// 2026-03-02 10:00 Beijing time.
 const T0: i64 = 1_772_416_800_000_000;
@@ -22,7 +22,10 @@ struct Fixture {
 
 impl Fixture {
     fn new() -> Self {
-        Self { names: Names::default(), engine: Engine::new(FeatureConfig::default()) }
+        Self {
+            names: Names::default(),
+            engine: Engine::new(FeatureConfig::default()),
+        }
     }
 
     fn apply(&mut self, ev: Event) -> Vec<Entity> {
@@ -33,37 +36,74 @@ impl Fixture {
         self.tx_with(ts, from, to, yuan * 100, None, None)
     }
 
-    fn tx_with(&mut self, ts: i64, from: &str, to: &str, fen: i64, device: Option<&str>, cell: Option<&str>) -> Vec<Entity> {
+    fn tx_with(
+        &mut self,
+        ts: i64,
+        from: &str,
+        to: &str,
+        fen: i64,
+        device: Option<&str>,
+        cell: Option<&str>,
+    ) -> Vec<Entity> {
         let ev = self
             .names
-            .transfer(at(ts), Some(from), Some(to), Money::from_fen(fen), "transfer", device, None, cell)
+            .transfer(
+                at(ts),
+                Some(from),
+                Some(to),
+                Money::from_fen(fen),
+                "transfer",
+                device,
+                None,
+                cell,
+            )
             .unwrap();
         self.apply(ev)
     }
 
-    fn call(&mut self, ts: i64, from: &str, to: &str, secs: u32, imei: Option<&str>) -> Vec<Entity> {
-        let (a, b) = (PartyNumber::parse(from).unwrap(), PartyNumber::parse(to).unwrap());
+    fn call(
+        &mut self,
+        ts: i64,
+        from: &str,
+        to: &str,
+        secs: u32,
+        imei: Option<&str>,
+    ) -> Vec<Entity> {
+        let (a, b) = (
+            PartyNumber::parse(from).unwrap(),
+            PartyNumber::parse(to).unwrap(),
+        );
         let ev = self.names.call(at(ts), &a, &b, secs, imei, None).unwrap();
         self.apply(ev)
     }
 
     fn open(&mut self, ts: i64, account: &str, holder: &str, bank: &str, class: AccountClass) {
-        let ev = self.names.account_opened(at(ts), account, holder, bank, Some(class)).unwrap();
+        let ev = self
+            .names
+            .account_opened(at(ts), account, holder, bank, Some(class))
+            .unwrap();
         self.apply(ev);
     }
 
     fn sim(&mut self, ts: i64, msisdn: &str, holder: &str, carrier: &str) {
         let m = Msisdn::parse(msisdn).unwrap();
-        let ev = self.names.sim_activated(at(ts), &m, holder, carrier).unwrap();
+        let ev = self
+            .names
+            .sim_activated(at(ts), &m, holder, carrier)
+            .unwrap();
         self.apply(ev);
     }
 
     fn account(&self, id: &str) -> Entity {
-        Entity::Account(fanzha_risk::event::AccountKey(self.names.accounts.lookup(id).unwrap()))
+        Entity::Account(fanzha_risk::event::AccountKey(
+            self.names.accounts.lookup(id).unwrap(),
+        ))
     }
 
     fn number(&self, id: &str) -> Entity {
-        Entity::Number(fanzha_risk::event::NumberKey(self.names.numbers.lookup(id).unwrap()))
+        Entity::Number(fanzha_risk::event::NumberKey(
+            self.names.numbers.lookup(id).unwrap(),
+        ))
     }
 
     fn f(&self, e: Entity, name: &str) -> f64 {
@@ -114,7 +154,7 @@ fn night_round_and_just_under_shares() {
     let night = T0 - 8 * HOUR;
     fx.tx(night, "x", "acct", 4_900);
     fx.tx(night + MIN, "y", "acct", 1_234);
-    fx.tx_with(T0, "z", "acct", 9_900_00, None, None);
+    fx.tx_with(T0, "z", "acct", 990_000, None, None); // 9,900 yuan
     fx.tx_with(T0 + MIN, "z", "acct", 12_345, None, None);
     let a = fx.account("acct");
     assert_eq!(fx.f(a, "night_share_24h"), 0.5);
@@ -134,7 +174,9 @@ fn holder_caps_across_banks() {
     assert_eq!(fx.f(a1, "holder_accounts"), 3.0);
     assert_eq!(fx.f(a1, "holder_banks"), 2.0);
     assert_eq!(fx.f(a1, "holder_accounts_over_cap"), 1.0);
-    let p = Entity::Person(fanzha_risk::event::PersonKey(fx.names.persons.lookup("seller").unwrap()));
+    let p = Entity::Person(fanzha_risk::event::PersonKey(
+        fx.names.persons.lookup("seller").unwrap(),
+    ));
     assert_eq!(fx.f(p, "max_class1_per_bank"), 2.0);
     for i in 0..7 {
         fx.sim(T0, &format!("1380013800{i}"), "seller", "cmcc");
@@ -162,9 +204,21 @@ fn den_logins_count_after_the_place_is_flagged() {
     let mut fx = Fixture::new();
     let acct = fx.names.account("acct").unwrap();
     let den = fx.names.place("cell-9").unwrap();
-    let login = |ts| Event::Login(Login { ts, subject: Subject::Account(acct), device: None, ip: None, cell: Some(den) });
+    let login = |ts| {
+        Event::Login(Login {
+            ts,
+            subject: Subject::Account(acct),
+            device: None,
+            ip: None,
+            cell: Some(den),
+        })
+    };
     fx.apply(login(T0));
-    fx.apply(Event::PlaceFlag(PlaceFlag { ts: T0 + MIN, place: den, risky: true }));
+    fx.apply(Event::PlaceFlag(PlaceFlag {
+        ts: T0 + MIN,
+        place: den,
+        risky: true,
+    }));
     fx.apply(login(T0 + 2 * MIN));
     let a = fx.account("acct");
     assert_eq!(fx.f(a, "den_place_events_1h"), 1.0);
@@ -179,7 +233,13 @@ fn scam_caller_sim_calls_strangers_briefly() {
     fx.call(T0, "13700000000", "13900000001", 300, None);
     fx.call(T0 + MIN, "13900000001", "13700000000", 120, Some("imei-1"));
     for i in 0..8 {
-        fx.call(T0 + (2 + i) * MIN, "13900000001", &format!("1360000000{i}"), 12, Some("imei-1"));
+        fx.call(
+            T0 + (2 + i) * MIN,
+            "13900000001",
+            &format!("1360000000{i}"),
+            12,
+            Some("imei-1"),
+        );
     }
     let s = fx.number("13900000001");
     assert_eq!(fx.f(s, "calls_out_1h"), 9.0);
@@ -195,7 +255,13 @@ fn scam_caller_sim_calls_strangers_briefly() {
 fn sim_box_many_sims_on_one_imei() {
     let mut fx = Fixture::new();
     for i in 0..16 {
-        fx.call(T0 + i * MIN, &format!("170000000{i:02}"), "13600000000", 20, Some("box"));
+        fx.call(
+            T0 + i * MIN,
+            &format!("170000000{i:02}"),
+            "13600000000",
+            20,
+            Some("box"),
+        );
     }
     let s = fx.number("17000000003");
     assert_eq!(fx.f(s, "max_sims_per_imei_7d"), 16.0);
@@ -211,8 +277,14 @@ fn international_caller_and_sms_fan_out() {
     fx.call(T0, "+63 917 123 4567", "13600000000", 40, None);
     assert_eq!(fx.f(fx.number("+639171234567"), "international"), 1.0);
     for i in 0..5 {
-        let (a, b) = (PartyNumber::parse("13900000009").unwrap(), PartyNumber::parse(&format!("1350000000{i}")).unwrap());
-        let ev = fx.names.sms(at(T0 + i64::from(i) * MIN), &a, &b, None).unwrap();
+        let (a, b) = (
+            PartyNumber::parse("13900000009").unwrap(),
+            PartyNumber::parse(&format!("1350000000{i}")).unwrap(),
+        );
+        let ev = fx
+            .names
+            .sms(at(T0 + i64::from(i) * MIN), &a, &b, None)
+            .unwrap();
         fx.apply(ev);
     }
     let s = fx.number("13900000009");
@@ -240,19 +312,53 @@ fn stream(names: &mut Names) -> Vec<Event> {
     for i in 0..3_000i64 {
         let ts = T0 + i * 37 * 1_000_000 - (next(4) as i64) * MIN;
         let ev = if next(3) == 0 {
-            let (a, b) = (format!("1380000{:04}", next(50)), format!("1390000{:04}", next(500)));
-            let (a, b) = (PartyNumber::parse(&a).unwrap(), PartyNumber::parse(&b).unwrap());
-            names.call(at(ts), &a, &b, next(200) as u32, Some(&format!("imei{}", next(20))), None).unwrap()
+            let (a, b) = (
+                format!("1380000{:04}", next(50)),
+                format!("1390000{:04}", next(500)),
+            );
+            let (a, b) = (
+                PartyNumber::parse(&a).unwrap(),
+                PartyNumber::parse(&b).unwrap(),
+            );
+            names
+                .call(
+                    at(ts),
+                    &a,
+                    &b,
+                    next(200) as u32,
+                    Some(&format!("imei{}", next(20))),
+                    None,
+                )
+                .unwrap()
         } else {
             let (f, t) = (format!("acct{}", next(80)), format!("acct{}", next(80)));
             names
-                .transfer(at(ts), Some(&f), Some(&t), Money::from_fen(1 + next(1_000_000) as i64), "transfer", Some(&format!("dev{}", next(30))), None, None)
+                .transfer(
+                    at(ts),
+                    Some(&f),
+                    Some(&t),
+                    Money::from_fen(1 + next(1_000_000) as i64),
+                    "transfer",
+                    Some(&format!("dev{}", next(30))),
+                    None,
+                    None,
+                )
                 .unwrap()
         };
         evs.push(ev);
     }
     for i in 0..80 {
-        evs.push(names.account_opened(at(T0 - DAY), &format!("acct{i}"), &format!("p{}", i % 30), &format!("bank{}", i % 4), Some(AccountClass::I)).unwrap());
+        evs.push(
+            names
+                .account_opened(
+                    at(T0 - DAY),
+                    &format!("acct{i}"),
+                    &format!("p{}", i % 30),
+                    &format!("bank{}", i % 4),
+                    Some(AccountClass::I),
+                )
+                .unwrap(),
+        );
     }
     evs
 }
@@ -261,11 +367,21 @@ fn all_features(engine: &Engine, names: &Names) -> Vec<Vec<f64>> {
     let mut out = Vec::new();
     for i in 1..=names.accounts.len() as u32 {
         let k = fanzha_risk::event::AccountKey(std::num::NonZeroU32::new(i).unwrap());
-        out.push(engine.features(Entity::Account(k)).map(|v| v.values).unwrap_or_default());
+        out.push(
+            engine
+                .features(Entity::Account(k))
+                .map(|v| v.values)
+                .unwrap_or_default(),
+        );
     }
     for i in 1..=names.numbers.len() as u32 {
         let k = fanzha_risk::event::NumberKey(std::num::NonZeroU32::new(i).unwrap());
-        out.push(engine.features(Entity::Number(k)).map(|v| v.values).unwrap_or_default());
+        out.push(
+            engine
+                .features(Entity::Number(k))
+                .map(|v| v.values)
+                .unwrap_or_default(),
+        );
     }
     out
 }
@@ -308,5 +424,8 @@ fn checkpoint_round_trip_resumes_identically() {
     for ev in rest {
         resumed.apply(ev);
     }
-    assert_eq!(all_features(&straight, &names), all_features(&resumed, &names));
+    assert_eq!(
+        all_features(&straight, &names),
+        all_features(&resumed, &names)
+    );
 }
