@@ -96,14 +96,17 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<Outcome> {
     let data = match &args.data {
         Some(dir) => dir.clone(),
         None => {
-            let tmp = tempfile::tempdir().context("creating a folder for the simulated district")?;
-            let mut cfg = fanzha_sim::Config::new(args.seed, args.scale, fanzha_sim::Profile::Default);
+            let tmp =
+                tempfile::tempdir().context("creating a folder for the simulated district")?;
+            let mut cfg =
+                fanzha_sim::Config::new(args.seed, args.scale, fanzha_sim::Profile::Default);
             if let Some(d) = args.days {
                 cfg.days = d;
             }
             let out = tmp.path().to_path_buf();
             let started = Instant::now();
-            let sim = tokio::task::spawn_blocking(move || super::sim::generate(&cfg, &out)).await??;
+            let sim =
+                tokio::task::spawn_blocking(move || super::sim::generate(&cfg, &out)).await??;
             eprintln!(
                 "simulated {} residents in {:.1} s",
                 sim.residents,

@@ -26,11 +26,15 @@ pub struct Refreshing<K, V> {
     slots: Mutex<HashMap<K, Slot<V>>>,
 }
 
+/// A value and when its computation started.
+type Stamped<V> = (Arc<V>, Instant);
+/// A computation under way, shared by whoever waits for it.
+type Pending<V> = Arc<OnceCell<Stamped<V>>>;
+
 struct Slot<V> {
-    /// The latest value and when its computation started.
-    ready: Option<(Arc<V>, Instant)>,
-    /// The computation under way, shared by whoever waits for it.
-    pending: Option<Arc<OnceCell<(Arc<V>, Instant)>>>,
+    /// The latest value.
+    ready: Option<Stamped<V>>,
+    pending: Option<Pending<V>>,
 }
 
 impl<V> Default for Slot<V> {
@@ -103,7 +107,7 @@ where
     async fn fill<F, Fut, E>(
         &self,
         key: K,
-        cell: &Arc<OnceCell<(Arc<V>, Instant)>>,
+        cell: &Pending<V>,
         compute: F,
     ) -> Result<Arc<V>, E>
     where
@@ -118,11 +122,7 @@ where
             .await;
         let mut slots = self.lock();
         let slot = slots.entry(key).or_default();
-        if slot
-            .pending
-            .as_ref()
-            .is_some_and(|p| Arc::ptr_eq(p, cell))
-        {
+        if slot.pending.as_ref().is_some_and(|p| Arc::ptr_eq(p, cell)) {
             slot.pending = None;
         }
         match outcome {
@@ -194,7 +194,13 @@ mod tests {
     async fn stale_values_are_served_while_one_refresh_runs() {
         let cache = Arc::new(Refreshing::<&str, usize>::new(Duration::from_millis(10)));
         let calls = Arc::new(AtomicUsize::new(0));
-        assert_eq!(*cache.get("k", counted(&calls, Duration::ZERO)).await.unwrap(), 1);
+        assert_eq!(
+            *cache
+                .get("k", counted(&calls, Duration::ZERO))
+                .await
+                .unwrap(),
+            1
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
         // Stale: answered at once with the old value, twice, and refreshed once.
         let slow = Duration::from_millis(50);
@@ -212,9 +218,18 @@ mod tests {
             .get(1, || async { Err::<u8, _>("store down".to_owned()) })
             .await;
         assert_eq!(failed.unwrap_err(), "store down");
-        assert_eq!(*cache.get(1, || async { Ok::<_, String>(7) }).await.unwrap(), 7);
-        assert_eq!(*cache.get(1, || async { Ok::<_, String>(8) }).await.unwrap(), 7);
+        assert_eq!(
+            *cache.get(1, || async { Ok::<_, String>(7) }).await.unwrap(),
+            7
+        );
+        assert_eq!(
+            *cache.get(1, || async { Ok::<_, String>(8) }).await.unwrap(),
+            7
+        );
         cache.clear();
-        assert_eq!(*cache.get(1, || async { Ok::<_, String>(9) }).await.unwrap(), 9);
+        assert_eq!(
+            *cache.get(1, || async { Ok::<_, String>(9) }).await.unwrap(),
+            9
+        );
     }
 }

@@ -517,7 +517,9 @@ fn snapshot<T>(conn: &Connection, f: impl FnOnce() -> Result<T>) -> Result<T> {
 
 /// Runs several statements in one read transaction.
 fn exec_all<'a>(conn: &Connection, stmts: impl IntoIterator<Item = &'a Stmt>) -> Result<Vec<Rows>> {
-    snapshot(conn, || stmts.into_iter().map(|st| exec(conn, st)).collect())
+    snapshot(conn, || {
+        stmts.into_iter().map(|st| exec(conn, st)).collect()
+    })
 }
 
 fn profile_sync(conn: &Connection, plan: reads::ProfilePlan) -> Result<Option<Profile>> {
