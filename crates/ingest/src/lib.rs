@@ -109,13 +109,17 @@ pub struct FileReport {
     pub rejected: u64,
     /// The first rejections, for the summary; all of them are in the quarantine.
     pub first_rejections: Vec<Rejection>,
+    /// Seconds spent building the server's read indexes at the end of a first load into an
+    /// empty table (part of the file's time; none when the table already had rows).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_indexes_secs: Option<f64>,
 }
 
 /// How many rejections a report carries for display.
 const REPORTED_REJECTIONS: usize = 20;
 
 impl FileReport {
-    fn new(file: &str, kind: &str) -> Self {
+    pub(crate) fn new(file: &str, kind: &str) -> Self {
         FileReport {
             file: file.to_owned(),
             kind: kind.to_owned(),
@@ -124,6 +128,7 @@ impl FileReport {
             unchanged: 0,
             rejected: 0,
             first_rejections: Vec::new(),
+            read_indexes_secs: None,
         }
     }
 
@@ -496,9 +501,13 @@ async fn run(
     let mut committed = 0;
     // A first load into an empty table builds the server's read indexes once, at its end,
     // instead of row by row (several times slower).
-    if let Err(e) = store.defer_read_indexes(kind).await {
-        failure = Some(e);
-    }
+    let deferred = match store.defer_read_indexes(kind).await {
+        Ok(d) => d,
+        Err(e) => {
+            failure = Some(e);
+            false
+        }
+    };
     while let Some(batch) = rx.recv().await {
         if failure.is_some() {
             break;
@@ -518,8 +527,12 @@ async fn run(
     }
     drop(rx);
     // Also after a failure: the indexes must not stay missing.
+    let building = std::time::Instant::now();
     if let Err(e) = store.build_read_indexes(kind).await {
         failure.get_or_insert(e);
+    }
+    if deferred {
+        report.read_indexes_secs = Some(building.elapsed().as_secs_f64());
     }
     // The producer ends on its own once the channel is closed.
     let parsed = producer.await;

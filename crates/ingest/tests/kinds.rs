@@ -281,7 +281,7 @@ async fn minimal_and_full_records_of_every_kind_are_stored_once() {
             "{kind}: the full record lacks a field"
         );
 
-        for path in [&min_path, &full_path] {
+        for (i, path) in [&min_path, &full_path].into_iter().enumerate() {
             let r = e.ingest(path).await;
             assert_eq!(
                 (r.inserted, r.updated, r.unchanged, r.rejected),
@@ -290,6 +290,10 @@ async fn minimal_and_full_records_of_every_kind_are_stored_once() {
                 path.display()
             );
             assert_eq!(r.kind, kind.as_str());
+            // Only a first load into an empty table defers the read indexes and builds them.
+            if kind == Kind::Transactions {
+                assert_eq!(r.read_indexes_secs.is_some(), i == 0, "{r:?}");
+            }
         }
         for path in [&min_path, &full_path] {
             let again = e.ingest(path).await;
@@ -303,6 +307,7 @@ async fn minimal_and_full_records_of_every_kind_are_stored_once() {
                 (0, 0, 1, 0),
                 "{kind}: re-ingest {again:?}"
             );
+            assert_eq!(again.read_indexes_secs, None, "{kind}: {again:?}");
         }
         assert_eq!(e.store.counts().await.unwrap()[kind.as_str()], 2, "{kind}");
         assert_eq!(e.store.counts().await.unwrap()["quarantine"], 0, "{kind}");

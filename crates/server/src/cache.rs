@@ -104,12 +104,7 @@ where
     }
 
     /// Runs (or joins) the computation in `cell` and publishes its value to the slot.
-    async fn fill<F, Fut, E>(
-        &self,
-        key: K,
-        cell: &Pending<V>,
-        compute: F,
-    ) -> Result<Arc<V>, E>
+    async fn fill<F, Fut, E>(&self, key: K, cell: &Pending<V>, compute: F) -> Result<Arc<V>, E>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<V, E>>,

@@ -575,6 +575,10 @@ async fn the_dashboard_shows_kpis_trend_charts_and_typologies() {
     }
     assert!(html.contains("12,345.67"), "the loss in yuan");
     assert!(html.contains("虚假投资理财"), "the typology, translated");
+    assert!(
+        html.contains("data-testid=\"figures-as-of\">统计于 "),
+        "when the shared figures were computed"
+    );
     assert!(html.contains("data-testid=\"panel-warnings\""));
     assert!(html.contains("data-testid=\"nav-dashboard\" class=\"active\""));
     // The window is a parameter; a bad one falls back to the default.

@@ -995,6 +995,9 @@ async fn the_dashboard_window_ends_with_the_data_and_compares_with_the_one_befor
     assert_eq!(series[6]["reports"], 2);
     assert_eq!(d["totals"]["cases"], 1);
     assert_eq!(d["previous"]["reports"], 0);
+    // Shared figures say when they were computed: a moment ago, not when the data ends.
+    let as_of = d["as_of"]["micros"].as_i64().unwrap();
+    assert!(as_of > d["to"]["micros"].as_i64().unwrap(), "{d}");
     let (_, d) = app.get("/api/v1/dashboard", &commander).await;
     assert_eq!(d["days"], 30, "the default window");
     for days in ["0", "367", "-1", "x", "1e3"] {

@@ -137,15 +137,7 @@ pub async fn ingest(
         });
     }
 
-    let mut report = FileReport {
-        file: file.clone(),
-        kind: "transactions".into(),
-        inserted: 0,
-        updated: 0,
-        unchanged: 0,
-        rejected: 0,
-        first_rejections: Vec::new(),
-    };
+    let mut report = FileReport::new(&file, "transactions");
     let mut writer = Writer {
         store,
         path,
