@@ -1301,6 +1301,39 @@ mod tests {
             .unwrap();
     }
 
+    #[tokio::test]
+    async fn scans_are_one_index_range_without_a_sort() {
+        let store = SqliteStore::open(":memory:").unwrap();
+        store.migrate().await.unwrap();
+        let conn = store.conn.lock().unwrap();
+        let after = crate::risk::ScanCursor {
+            ts: 1,
+            id: "x".into(),
+        };
+        for kind in crate::risk::ScanKind::ALL {
+            for cursor in [None, Some(&after)] {
+                let st = rsql::scan(Backend::Sqlite, kind, cursor, 1000);
+                let mut stmt = conn
+                    .prepare(&format!("EXPLAIN QUERY PLAN {}", st.sql))
+                    .unwrap();
+                let plan: Vec<String> = stmt
+                    .query_map(rusqlite::params_from_iter(st.args.iter()), |r| r.get(3))
+                    .unwrap()
+                    .collect::<rusqlite::Result<_>>()
+                    .unwrap();
+                let plan = plan.join(" | ");
+                let index = format!("{}_scan", kind.kind().as_str());
+                assert!(
+                    plan.contains(&index) && !plan.contains("TEMP B-TREE"),
+                    "{kind:?}: {plan}"
+                );
+                if cursor.is_some() {
+                    assert!(plan.contains('>'), "the cursor bounds the range: {plan}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn private_databases_have_no_readers() {
         assert!(SqliteStore::open(":memory:").unwrap().readers.is_none());
