@@ -16,6 +16,7 @@ mod error;
 mod migrate;
 pub mod postgres;
 mod reads;
+pub mod risk;
 pub mod sqlite;
 pub mod testing;
 mod view;
@@ -29,6 +30,12 @@ use fanzha_core::vocab::Role;
 
 pub use error::StoreError;
 pub use migrate::MIGRATIONS;
+pub use risk::{
+    Appeal, AppealDecision, AppealStatus, Measure, NewFeedback, NewThresholdDecision, NewWarning,
+    OutboxItem, OutboxState, PrecisionBy, PrecisionRow, ReasonSource, RiskEntity, RiskModel,
+    RiskModelCard, ScanCursor, ScanKind, Score, ThresholdDecision, UpsertOutcome, Verdict,
+    WarnedEntity, Warning, WarningFilter, WarningLevel, WarningReason, WarningStatus,
+};
 pub use view::{
     Attribute, AuditFilter, Dashboard, DayFigures, EntityKind, EntityRef, Event, Field,
     InsiderFlag, Link, NewUser, Profile, Scope, SearchHit,
@@ -446,6 +453,111 @@ pub trait Store: Send + Sync {
     /// Marks a flag reviewed by an auditor (the first review stands); `false` when there is
     /// no such flag.
     async fn flag_review(&self, id: i64, auditor: &str) -> Result<bool>;
+
+    // ---- Two-card risk (issue 5): see [`risk`]. ----
+
+    /// Up to `limit` rows of one event table in event-time order (time, then id by code
+    /// point), after `after`: the risk engine's batch run pages through a table by passing
+    /// the [`ScanKind::cursor_of`] its last row. Rows are in the kind's [`Row`] layout.
+    /// Each page is one range of the table's scan index (migration 7); rows stored after a
+    /// scan passed their place are not seen by it.
+    async fn scan_events(
+        &self,
+        kind: ScanKind,
+        after: Option<&ScanCursor>,
+        limit: u32,
+    ) -> Result<Vec<Row>>;
+
+    /// Stores the entity's warning. New evidence (score, level, pattern or reasons differ, or
+    /// no warning yet) makes a new version: its rule hits and its delivery to the owning
+    /// institution are written in the same transaction, and the warning reopens unless an
+    /// appeal is pending. The same evidence again only refreshes the owner, measure and
+    /// model and rules versions.
+    async fn warning_upsert(&self, warning: &NewWarning) -> Result<UpsertOutcome>;
+
+    /// The entity's warning, if within `scope`. An institution sees the warnings it owns; a
+    /// jurisdiction those whose entity's holder lives in it (a number seen only in traffic
+    /// has no holder, so it is in no jurisdiction).
+    async fn warning_get(&self, scope: &Scope, entity: &WarnedEntity) -> Result<Option<Warning>>;
+
+    /// Warnings within `scope` matching `filter`, newest evidence first, `limit` of them
+    /// after skipping `offset`.
+    async fn warning_list(
+        &self,
+        scope: &Scope,
+        filter: &WarningFilter,
+        limit: u32,
+        offset: u64,
+    ) -> Result<Vec<Warning>>;
+
+    /// Leases up to `limit` pending deliveries due at `now` (oldest due first) until
+    /// `now + lease` micros: no other claim returns them meanwhile, and a worker that dies
+    /// leaves them to be claimed again once the lease runs out.
+    async fn outbox_claim_due(&self, now: i64, limit: u32, lease: i64) -> Result<Vec<OutboxItem>>;
+
+    /// Marks a pending delivery delivered; `false` when it is not pending.
+    async fn outbox_delivered(&self, id: i64, at: i64) -> Result<bool>;
+
+    /// Records a failed attempt: the delivery is retried at `retry_at` (the caller's
+    /// backoff), or is dead once `max_attempts` attempts have failed. Its new state; `None`
+    /// when it is not pending.
+    async fn outbox_failed(
+        &self,
+        id: i64,
+        error: &str,
+        retry_at: i64,
+        max_attempts: u32,
+    ) -> Result<Option<OutboxState>>;
+
+    /// Deliveries in `state` (or all), oldest first, at most `limit`.
+    async fn outbox_list(&self, state: Option<OutboxState>, limit: u32) -> Result<Vec<OutboxItem>>;
+
+    /// Records an institution's answer to a version of a warning (a second answer from the
+    /// same institution replaces the first); an answer to the current version sets the
+    /// warning's status, unless an appeal is pending or has lifted it. `false` when there is
+    /// no such warning version.
+    async fn feedback_record(&self, feedback: &NewFeedback) -> Result<bool>;
+
+    /// Answers counted per pattern, institution or rule code, ordered by key.
+    async fn precision(&self, by: PrecisionBy) -> Result<Vec<PrecisionRow>>;
+
+    /// Files an appeal against the entity's warning, which becomes `appealed`; the appeal's
+    /// id, or `None` when there is no warning or an appeal against it is pending.
+    async fn appeal_file(
+        &self,
+        entity: &WarnedEntity,
+        person_id: &str,
+        reason: &str,
+        at: i64,
+    ) -> Result<Option<i64>>;
+
+    /// Decides an open appeal: lifted clears the warning (`lifted`) at once, upheld returns
+    /// it to its status before the appeal. `false` when there is no such open appeal.
+    async fn appeal_decide(
+        &self,
+        id: i64,
+        decision: AppealDecision,
+        decided_by: &str,
+        reason: &str,
+        at: i64,
+    ) -> Result<bool>;
+
+    /// Appeals against one entity's warning, or all, oldest first.
+    async fn appeal_list(&self, entity: Option<&WarnedEntity>) -> Result<Vec<Appeal>>;
+
+    /// Records a threshold change; its id.
+    async fn threshold_decision_add(&self, decision: &NewThresholdDecision) -> Result<i64>;
+
+    /// Every threshold change, oldest first.
+    async fn threshold_decisions(&self) -> Result<Vec<ThresholdDecision>>;
+
+    /// Stores a model; `false` when its version is already stored (versions are immutable).
+    async fn model_put(&self, model: &RiskModel) -> Result<bool>;
+
+    async fn model_get(&self, version: &str) -> Result<Option<RiskModel>>;
+
+    /// Every stored model's version and card, oldest first.
+    async fn model_list(&self) -> Result<Vec<RiskModelCard>>;
 }
 
 /// The longest dashboard window, in days (ten years): a longer one keeps its last days, so a

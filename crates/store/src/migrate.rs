@@ -11,31 +11,45 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     (4, include_str!("../migrations/0004_scopes_and_flags.sql")),
     (5, include_str!("../migrations/0005_profile_indexes.sql")),
     (6, include_str!("../migrations/0006_audit_head.sql")),
+    (7, include_str!("../migrations/0007_event_scans.sql")),
+    (8, include_str!("../migrations/0008_risk.sql")),
 ];
 
-/// The migration that holds the read indexes: the indexes only the server's reads use, which
-/// a first bulk load of a kind drops and builds once at its end (see
-/// [`crate::Store::defer_read_indexes`]). It must hold nothing but `CREATE INDEX` statements.
-const READ_INDEXES: u32 = 5;
+/// The migrations that hold the read indexes: the indexes only the server's reads and the
+/// risk engine's scans use, which a first bulk load of a kind drops and builds once at its
+/// end (see [`crate::Store::defer_read_indexes`]). They must hold nothing but `CREATE INDEX`
+/// and `DROP INDEX IF EXISTS` statements; a later one may retire an earlier one's index.
+const READ_INDEXES: &[u32] = &[5, 7];
 
 /// The read indexes, of one table or all: (name, its `CREATE INDEX IF NOT EXISTS`).
 pub(crate) fn read_indexes(backend: Backend, table: Option<&str>) -> Vec<(String, String)> {
-    let sql = MIGRATIONS
+    let mut out: Vec<(String, String, String)> = Vec::new();
+    let sqls = MIGRATIONS
         .iter()
-        .find(|(v, _)| *v == READ_INDEXES)
-        .map_or("", |(_, sql)| *sql);
-    render(sql, backend)
-        .into_iter()
-        .filter_map(|stmt| {
-            let (name, rest) = stmt.strip_prefix("CREATE INDEX ")?.split_once(" ON ")?;
-            let on = rest.split_whitespace().next()?;
-            table.is_none_or(|t| t == on).then(|| {
-                (
-                    name.to_owned(),
-                    format!("CREATE INDEX IF NOT EXISTS {name} ON {rest}"),
-                )
-            })
-        })
+        .filter(|(v, _)| READ_INDEXES.contains(v))
+        .map(|(_, sql)| *sql);
+    for stmt in sqls.flat_map(|sql| render(sql, backend)) {
+        if let Some(name) = stmt.strip_prefix("DROP INDEX IF EXISTS ") {
+            // Retired: a store that still lacks it must not have it built again.
+            out.retain(|(n, _, _)| n != name.trim());
+            continue;
+        }
+        let Some((name, rest)) = stmt
+            .strip_prefix("CREATE INDEX ")
+            .and_then(|s| s.split_once(" ON "))
+        else {
+            continue;
+        };
+        let on = rest.split_whitespace().next().unwrap_or_default();
+        out.push((
+            name.to_owned(),
+            on.to_owned(),
+            format!("CREATE INDEX IF NOT EXISTS {name} ON {rest}"),
+        ));
+    }
+    out.into_iter()
+        .filter(|(_, on, _)| table.is_none_or(|t| t == on))
+        .map(|(name, _, create)| (name, create))
         .collect()
 }
 
@@ -107,14 +121,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_read_index_migration_is_only_indexes() {
+    fn the_read_index_migrations_are_only_indexes() {
         for b in [Backend::Sqlite, Backend::Postgres] {
-            let sql = MIGRATIONS
-                .iter()
-                .find(|(v, _)| *v == READ_INDEXES)
-                .unwrap()
-                .1;
-            assert_eq!(render(sql, b).len(), read_indexes(b, None).len());
+            for (_, sql) in MIGRATIONS.iter().filter(|(v, _)| READ_INDEXES.contains(v)) {
+                for stmt in render(sql, b) {
+                    assert!(
+                        stmt.starts_with("CREATE INDEX ")
+                            || stmt.starts_with("DROP INDEX IF EXISTS "),
+                        "{stmt}"
+                    );
+                }
+            }
         }
         let tx = read_indexes(Backend::Sqlite, Some("transactions"));
         assert_eq!(
@@ -122,8 +139,20 @@ mod tests {
             [
                 "transactions_from",
                 "transactions_to",
-                "transactions_device"
+                "transactions_device",
+                "transactions_scan"
             ]
+        );
+        let calls = read_indexes(Backend::Postgres, Some("calls"));
+        assert!(
+            calls.iter().all(|(n, _)| n != "calls_ts"),
+            "retired by migration 7"
+        );
+        assert!(
+            calls
+                .iter()
+                .any(|(n, c)| n == "calls_scan" && c.ends_with("(ts, call_id COLLATE \"C\")")),
+            "{calls:?}"
         );
         assert!(
             tx[2].1.ends_with("WHERE device_id IS NOT NULL"),

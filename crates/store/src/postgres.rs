@@ -9,14 +9,19 @@ use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 
 use async_trait::async_trait;
-use fanzha_core::schema::{ColType, Kind, Role as ColRole, Schema, Value};
+use fanzha_core::schema::{ColType, Kind, Role as ColRole, Row, Schema, Value};
 use fanzha_core::vocab::Role;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{Executor, PgConnection, PgPool, Row as _};
 
 use crate::compare::{self, classify, Verdict};
 use crate::migrate::{self, API_KEY_COLS, MIGRATIONS, QUARANTINE_COLS, TRANSFER_COLS, USER_COLS};
-use crate::reads::{self, Arg, Cell, Rows, Stmt};
+use crate::reads::{self, risk as rsql, Arg, Cell, Rows, Stmt};
+use crate::risk::{
+    Appeal, AppealDecision, NewFeedback, NewThresholdDecision, NewWarning, OutboxItem, OutboxState,
+    PrecisionBy, PrecisionRow, RiskModel, RiskModelCard, ScanCursor, ScanKind, ThresholdDecision,
+    UpsertOutcome, WarnedEntity, Warning, WarningFilter,
+};
 use crate::{
     ApiKeyRow, AuditEntry, AuditFilter, AuditHead, Backend, Batch, BatchOutcome, Dashboard,
     EntityRef, InsiderFlag, Item, NewAuditEntry, NewUser, PersonRow, Profile, QuarantineEntry,
@@ -1024,5 +1029,207 @@ impl Store for PgStore {
         let st = reads::flag_review(Backend::Postgres, id, auditor, crate::now_micros());
         let mut conn = self.pool.acquire().await?;
         Ok(!exec(&mut conn, &st).await?.is_empty())
+    }
+
+    async fn scan_events(
+        &self,
+        kind: ScanKind,
+        after: Option<&ScanCursor>,
+        limit: u32,
+    ) -> Result<Vec<Row>> {
+        let st = rsql::scan(Backend::Postgres, kind, after, limit);
+        let mut conn = self.pool.acquire().await?;
+        Ok(rsql::scan_rows(exec(&mut conn, &st).await?))
+    }
+
+    async fn warning_upsert(&self, warning: &NewWarning) -> Result<UpsertOutcome> {
+        let plan = rsql::UpsertPlan::new(Backend::Postgres, warning, crate::now_micros())?;
+        let mut tx = self.pool.begin().await?;
+        // A concurrent first insert of the same entity makes ours wait and do nothing; the
+        // locked read then sees its row.
+        let inserted = exec(&mut tx, &plan.insert()).await?;
+        let (stmts, outcome) = match plan.after_insert(inserted) {
+            Some(next) => next,
+            None => plan.after_current(exec(&mut tx, &plan.current()).await?)?,
+        };
+        for st in &stmts {
+            exec(&mut tx, st).await?;
+        }
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    async fn warning_get(&self, scope: &Scope, entity: &WarnedEntity) -> Result<Option<Warning>> {
+        let Some(st) = rsql::warning_get(Backend::Postgres, scope, entity) else {
+            return Ok(None);
+        };
+        let mut conn = self.pool.acquire().await?;
+        Ok(rsql::warnings(exec(&mut conn, &st).await?)?.pop())
+    }
+
+    async fn warning_list(
+        &self,
+        scope: &Scope,
+        filter: &WarningFilter,
+        limit: u32,
+        offset: u64,
+    ) -> Result<Vec<Warning>> {
+        let Some(st) = rsql::warning_list(Backend::Postgres, scope, filter, limit, offset) else {
+            return Ok(Vec::new());
+        };
+        let mut conn = self.pool.acquire().await?;
+        rsql::warnings(exec(&mut conn, &st).await?)
+    }
+
+    async fn outbox_claim_due(&self, now: i64, limit: u32, lease: i64) -> Result<Vec<OutboxItem>> {
+        let st = rsql::outbox_claim(Backend::Postgres, now, limit, lease);
+        let mut conn = self.pool.acquire().await?;
+        rsql::outbox_items(exec(&mut conn, &st).await?)
+    }
+
+    async fn outbox_delivered(&self, id: i64, at: i64) -> Result<bool> {
+        let st = rsql::outbox_delivered(Backend::Postgres, id, at);
+        let mut conn = self.pool.acquire().await?;
+        Ok(!exec(&mut conn, &st).await?.is_empty())
+    }
+
+    async fn outbox_failed(
+        &self,
+        id: i64,
+        error: &str,
+        retry_at: i64,
+        max_attempts: u32,
+    ) -> Result<Option<OutboxState>> {
+        let st = rsql::outbox_failed(Backend::Postgres, id, error, retry_at, max_attempts);
+        let mut conn = self.pool.acquire().await?;
+        rsql::outbox_state(exec(&mut conn, &st).await?)
+    }
+
+    async fn outbox_list(&self, state: Option<OutboxState>, limit: u32) -> Result<Vec<OutboxItem>> {
+        let st = rsql::outbox_list(Backend::Postgres, state, limit);
+        let mut conn = self.pool.acquire().await?;
+        rsql::outbox_items(exec(&mut conn, &st).await?)
+    }
+
+    async fn feedback_record(&self, feedback: &NewFeedback) -> Result<bool> {
+        let plan = rsql::FeedbackPlan::new(Backend::Postgres, feedback)?;
+        let mut tx = self.pool.begin().await?;
+        let target = exec(&mut tx, &plan.target()).await?;
+        let Some(stmts) = plan.writes(target)? else {
+            return Ok(false);
+        };
+        for st in &stmts {
+            exec(&mut tx, st).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn precision(&self, by: PrecisionBy) -> Result<Vec<PrecisionRow>> {
+        let st = rsql::precision(Backend::Postgres, by);
+        let mut conn = self.pool.acquire().await?;
+        rsql::precision_rows(exec(&mut conn, &st).await?)
+    }
+
+    async fn appeal_file(
+        &self,
+        entity: &WarnedEntity,
+        person_id: &str,
+        reason: &str,
+        at: i64,
+    ) -> Result<Option<i64>> {
+        let plan = rsql::AppealPlan::new(Backend::Postgres, entity, person_id, reason, at)?;
+        let mut tx = self.pool.begin().await?;
+        let target = exec(&mut tx, &plan.target()).await?;
+        let Some((insert, update)) = plan.writes(target)? else {
+            return Ok(None);
+        };
+        let id = reads::single_int(exec(&mut tx, &insert).await?);
+        exec(&mut tx, &update).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn appeal_decide(
+        &self,
+        id: i64,
+        decision: AppealDecision,
+        decided_by: &str,
+        reason: &str,
+        at: i64,
+    ) -> Result<bool> {
+        let plan =
+            rsql::DecisionPlan::new(Backend::Postgres, id, decision, decided_by, reason, at)?;
+        let mut tx = self.pool.begin().await?;
+        let target = exec(&mut tx, &plan.target()).await?;
+        let Some(stmts) = plan.writes(target)? else {
+            return Ok(false);
+        };
+        for st in &stmts {
+            exec(&mut tx, st).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn appeal_list(&self, entity: Option<&WarnedEntity>) -> Result<Vec<Appeal>> {
+        let Some(st) = rsql::appeal_list(Backend::Postgres, entity) else {
+            return Ok(Vec::new());
+        };
+        let mut conn = self.pool.acquire().await?;
+        rsql::appeals(exec(&mut conn, &st).await?)
+    }
+
+    async fn threshold_decision_add(&self, decision: &NewThresholdDecision) -> Result<i64> {
+        let st = rsql::decision_add(Backend::Postgres, decision)?;
+        let mut conn = self.pool.acquire().await?;
+        reads::single_int(exec(&mut conn, &st).await?)
+            .ok_or_else(|| StoreError::Corrupt("a decision insert returned no id".into()))
+    }
+
+    async fn threshold_decisions(&self) -> Result<Vec<ThresholdDecision>> {
+        let mut conn = self.pool.acquire().await?;
+        rsql::decisions(exec(&mut conn, &rsql::decision_list(Backend::Postgres)).await?)
+    }
+
+    async fn model_put(&self, model: &RiskModel) -> Result<bool> {
+        rsql::check_model(&model.version, &model.card)?;
+        let done = sqlx::query(
+            "INSERT INTO risk_models (version, created_at, artefact, card) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (version) DO NOTHING",
+        )
+        .bind(&model.version)
+        .bind(model.created_at)
+        .bind(&model.artefact)
+        .bind(&model.card)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn model_get(&self, version: &str) -> Result<Option<RiskModel>> {
+        if version.contains('\0') {
+            return Ok(None);
+        }
+        let row = sqlx::query(
+            "SELECT version, created_at, artefact, card FROM risk_models WHERE version = $1",
+        )
+        .bind(version)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(RiskModel {
+                version: r.try_get(0)?,
+                created_at: r.try_get(1)?,
+                artefact: r.try_get(2)?,
+                card: r.try_get(3)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn model_list(&self) -> Result<Vec<RiskModelCard>> {
+        let mut conn = self.pool.acquire().await?;
+        rsql::model_cards(exec(&mut conn, &rsql::model_list(Backend::Postgres)).await?)
     }
 }

@@ -20,6 +20,8 @@
 //! Links and history may name out-of-scope entities (a transfer's counterpart is part of the
 //! in-scope account's own history); their profiles are still refused.
 
+pub(crate) mod risk;
+
 use std::collections::HashSet;
 
 use fanzha_core::phone::Msisdn;

@@ -13,14 +13,19 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use fanzha_core::schema::{ColType, Kind, Role as ColRole, Schema, Value};
+use fanzha_core::schema::{ColType, Kind, Role as ColRole, Row, Schema, Value};
 use fanzha_core::vocab::Role;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, ToSql, TransactionBehavior};
 
 use crate::compare::{self, classify, Verdict};
 use crate::migrate::{self, API_KEY_COLS, MIGRATIONS, QUARANTINE_COLS, TRANSFER_COLS, USER_COLS};
-use crate::reads::{self, Arg, Cell, Rows, Stmt};
+use crate::reads::{self, risk as rsql, Arg, Cell, Rows, Stmt};
+use crate::risk::{
+    Appeal, AppealDecision, NewFeedback, NewThresholdDecision, NewWarning, OutboxItem, OutboxState,
+    PrecisionBy, PrecisionRow, RiskModel, RiskModelCard, ScanCursor, ScanKind, ThresholdDecision,
+    UpsertOutcome, WarnedEntity, Warning, WarningFilter,
+};
 use crate::{
     ApiKeyRow, AuditEntry, AuditFilter, AuditHead, Backend, Batch, BatchOutcome, Dashboard,
     EntityRef, InsiderFlag, NewAuditEntry, NewUser, PersonRow, Profile, QuarantineEntry, Rejection,
@@ -1070,6 +1075,215 @@ impl Store for SqliteStore {
         let st = reads::flag_review(Backend::Sqlite, id, auditor, crate::now_micros());
         self.run(move |conn| Ok(!exec(conn, &st)?.is_empty())).await
     }
+
+    async fn scan_events(
+        &self,
+        kind: ScanKind,
+        after: Option<&ScanCursor>,
+        limit: u32,
+    ) -> Result<Vec<Row>> {
+        let st = rsql::scan(Backend::Sqlite, kind, after, limit);
+        self.read(move |conn| Ok(rsql::scan_rows(exec(conn, &st)?)))
+            .await
+    }
+
+    async fn warning_upsert(&self, warning: &NewWarning) -> Result<UpsertOutcome> {
+        let plan = rsql::UpsertPlan::new(Backend::Sqlite, warning, crate::now_micros())?;
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let (stmts, outcome) = match plan.after_insert(exec(&tx, &plan.insert())?) {
+                Some(next) => next,
+                None => plan.after_current(exec(&tx, &plan.current())?)?,
+            };
+            for st in &stmts {
+                exec(&tx, st)?;
+            }
+            tx.commit()?;
+            Ok(outcome)
+        })
+        .await
+    }
+
+    async fn warning_get(&self, scope: &Scope, entity: &WarnedEntity) -> Result<Option<Warning>> {
+        let Some(st) = rsql::warning_get(Backend::Sqlite, scope, entity) else {
+            return Ok(None);
+        };
+        self.read(move |conn| Ok(rsql::warnings(exec(conn, &st)?)?.pop()))
+            .await
+    }
+
+    async fn warning_list(
+        &self,
+        scope: &Scope,
+        filter: &WarningFilter,
+        limit: u32,
+        offset: u64,
+    ) -> Result<Vec<Warning>> {
+        let Some(st) = rsql::warning_list(Backend::Sqlite, scope, filter, limit, offset) else {
+            return Ok(Vec::new());
+        };
+        self.read(move |conn| rsql::warnings(exec(conn, &st)?))
+            .await
+    }
+
+    async fn outbox_claim_due(&self, now: i64, limit: u32, lease: i64) -> Result<Vec<OutboxItem>> {
+        // One statement on the one writer: no other claim can interleave with it.
+        let st = rsql::outbox_claim(Backend::Sqlite, now, limit, lease);
+        self.run(move |conn| rsql::outbox_items(exec(conn, &st)?))
+            .await
+    }
+
+    async fn outbox_delivered(&self, id: i64, at: i64) -> Result<bool> {
+        let st = rsql::outbox_delivered(Backend::Sqlite, id, at);
+        self.run(move |conn| Ok(!exec(conn, &st)?.is_empty())).await
+    }
+
+    async fn outbox_failed(
+        &self,
+        id: i64,
+        error: &str,
+        retry_at: i64,
+        max_attempts: u32,
+    ) -> Result<Option<OutboxState>> {
+        let st = rsql::outbox_failed(Backend::Sqlite, id, error, retry_at, max_attempts);
+        self.run(move |conn| rsql::outbox_state(exec(conn, &st)?))
+            .await
+    }
+
+    async fn outbox_list(&self, state: Option<OutboxState>, limit: u32) -> Result<Vec<OutboxItem>> {
+        let st = rsql::outbox_list(Backend::Sqlite, state, limit);
+        self.read(move |conn| rsql::outbox_items(exec(conn, &st)?))
+            .await
+    }
+
+    async fn feedback_record(&self, feedback: &NewFeedback) -> Result<bool> {
+        let plan = rsql::FeedbackPlan::new(Backend::Sqlite, feedback)?;
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let Some(stmts) = plan.writes(exec(&tx, &plan.target())?)? else {
+                return Ok(false);
+            };
+            for st in &stmts {
+                exec(&tx, st)?;
+            }
+            tx.commit()?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn precision(&self, by: PrecisionBy) -> Result<Vec<PrecisionRow>> {
+        let st = rsql::precision(Backend::Sqlite, by);
+        self.read(move |conn| rsql::precision_rows(exec(conn, &st)?))
+            .await
+    }
+
+    async fn appeal_file(
+        &self,
+        entity: &WarnedEntity,
+        person_id: &str,
+        reason: &str,
+        at: i64,
+    ) -> Result<Option<i64>> {
+        let plan = rsql::AppealPlan::new(Backend::Sqlite, entity, person_id, reason, at)?;
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let Some((insert, update)) = plan.writes(exec(&tx, &plan.target())?)? else {
+                return Ok(None);
+            };
+            let id = reads::single_int(exec(&tx, &insert)?);
+            exec(&tx, &update)?;
+            tx.commit()?;
+            Ok(id)
+        })
+        .await
+    }
+
+    async fn appeal_decide(
+        &self,
+        id: i64,
+        decision: AppealDecision,
+        decided_by: &str,
+        reason: &str,
+        at: i64,
+    ) -> Result<bool> {
+        let plan = rsql::DecisionPlan::new(Backend::Sqlite, id, decision, decided_by, reason, at)?;
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let Some(stmts) = plan.writes(exec(&tx, &plan.target())?)? else {
+                return Ok(false);
+            };
+            for st in &stmts {
+                exec(&tx, st)?;
+            }
+            tx.commit()?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn appeal_list(&self, entity: Option<&WarnedEntity>) -> Result<Vec<Appeal>> {
+        let Some(st) = rsql::appeal_list(Backend::Sqlite, entity) else {
+            return Ok(Vec::new());
+        };
+        self.read(move |conn| rsql::appeals(exec(conn, &st)?)).await
+    }
+
+    async fn threshold_decision_add(&self, decision: &NewThresholdDecision) -> Result<i64> {
+        let st = rsql::decision_add(Backend::Sqlite, decision)?;
+        self.run(move |conn| {
+            reads::single_int(exec(conn, &st)?)
+                .ok_or_else(|| StoreError::Corrupt("a decision insert returned no id".into()))
+        })
+        .await
+    }
+
+    async fn threshold_decisions(&self) -> Result<Vec<ThresholdDecision>> {
+        let st = rsql::decision_list(Backend::Sqlite);
+        self.read(move |conn| rsql::decisions(exec(conn, &st)?))
+            .await
+    }
+
+    async fn model_put(&self, model: &RiskModel) -> Result<bool> {
+        rsql::check_model(&model.version, &model.card)?;
+        let m = model.clone();
+        self.run(move |conn| {
+            let n = conn.execute(
+                "INSERT INTO risk_models (version, created_at, artefact, card) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (version) DO NOTHING",
+                params![m.version, m.created_at, m.artefact, m.card],
+            )?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn model_get(&self, version: &str) -> Result<Option<RiskModel>> {
+        let version = version.to_owned();
+        self.read(move |conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT version, created_at, artefact, card FROM risk_models WHERE version = ?1",
+                    [version],
+                    |r| {
+                        Ok(RiskModel {
+                            version: r.get(0)?,
+                            created_at: r.get(1)?,
+                            artefact: r.get(2)?,
+                            card: r.get(3)?,
+                        })
+                    },
+                )
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn model_list(&self) -> Result<Vec<RiskModelCard>> {
+        let st = rsql::model_list(Backend::Sqlite);
+        self.read(move |conn| rsql::model_cards(exec(conn, &st)?))
+            .await
+    }
 }
 
 #[cfg(test)]
@@ -1087,6 +1301,39 @@ mod tests {
         reader
             .query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
             .unwrap();
+    }
+
+    #[tokio::test]
+    async fn scans_are_one_index_range_without_a_sort() {
+        let store = SqliteStore::open(":memory:").unwrap();
+        store.migrate().await.unwrap();
+        let conn = store.conn.lock().unwrap();
+        let after = crate::risk::ScanCursor {
+            ts: 1,
+            id: "x".into(),
+        };
+        for kind in crate::risk::ScanKind::ALL {
+            for cursor in [None, Some(&after)] {
+                let st = rsql::scan(Backend::Sqlite, kind, cursor, 1000);
+                let mut stmt = conn
+                    .prepare(&format!("EXPLAIN QUERY PLAN {}", st.sql))
+                    .unwrap();
+                let plan: Vec<String> = stmt
+                    .query_map(rusqlite::params_from_iter(st.args.iter()), |r| r.get(3))
+                    .unwrap()
+                    .collect::<rusqlite::Result<_>>()
+                    .unwrap();
+                let plan = plan.join(" | ");
+                let index = format!("{}_scan", kind.kind().as_str());
+                assert!(
+                    plan.contains(&index) && !plan.contains("TEMP B-TREE"),
+                    "{kind:?}: {plan}"
+                );
+                if cursor.is_some() {
+                    assert!(plan.contains('>'), "the cursor bounds the range: {plan}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -1,0 +1,1125 @@
+//! The risk tables' SQL (see [`crate::risk`]), written once for both backends. Statements
+//! that must run together come as plans: a backend runs the first statement, hands its rows
+//! back, and runs the statements the plan answers with in the same transaction. The
+//! decisions (is this new evidence, may this feedback move the status) are made here, so
+//! the backends cannot drift apart.
+
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
+
+use fanzha_core::schema::{ColType, Row, Value};
+use sha2::{Digest, Sha256};
+
+use super::{unmatchable, Builder, Cell, Rows, Stmt, I, T};
+use crate::risk::{
+    Appeal, AppealDecision, AppealStatus, Measure, NewFeedback, NewThresholdDecision, NewWarning,
+    OutboxItem, OutboxState, PrecisionBy, PrecisionRow, ReasonSource, RiskEntity, RiskModelCard,
+    ScanCursor, ScanKind, Score, ThresholdDecision, UpsertOutcome, WarnedEntity, Warning,
+    WarningFilter, WarningLevel, WarningStatus,
+};
+use crate::{Backend, Result, Scope, StoreError};
+
+/// Row locks for a read-then-write in PostgreSQL; SQLite's writer is already alone.
+fn for_update(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "",
+        Backend::Postgres => " FOR UPDATE",
+    }
+}
+
+fn refuse_nul<'a>(texts: impl IntoIterator<Item = &'a str>) -> Result<()> {
+    match texts.into_iter().find(|s| unmatchable(s)) {
+        Some(s) => Err(StoreError::Invalid(format!(
+            "text with a NUL character: {:?}",
+            s.replace('\0', "\\0")
+        ))),
+        None => Ok(()),
+    }
+}
+
+fn bad(what: &str) -> StoreError {
+    StoreError::Corrupt(what.to_owned())
+}
+
+/// A decoding cursor over one row.
+struct Cells(std::vec::IntoIter<Cell>, &'static str);
+
+impl Cells {
+    fn new(row: Vec<Cell>, table: &'static str) -> Self {
+        Cells(row.into_iter(), table)
+    }
+
+    fn int(&mut self) -> Result<i64> {
+        self.0
+            .next()
+            .and_then(|c| c.int())
+            .ok_or_else(|| bad(self.1))
+    }
+
+    fn opt_int(&mut self) -> Option<i64> {
+        self.0.next().and_then(|c| c.int())
+    }
+
+    fn text(&mut self) -> Result<String> {
+        self.0
+            .next()
+            .and_then(Cell::into_text)
+            .ok_or_else(|| bad(self.1))
+    }
+
+    fn opt_text(&mut self) -> Option<String> {
+        self.0.next().and_then(Cell::into_text)
+    }
+}
+
+// ---- ordered event scans ----
+
+/// Each scan's result columns: the kind's stored columns, then `extra`.
+fn scan_cols(kind: ScanKind) -> &'static [ColType] {
+    static COLS: OnceLock<Vec<(ScanKind, Vec<ColType>)>> = OnceLock::new();
+    let all = COLS.get_or_init(|| {
+        ScanKind::ALL
+            .iter()
+            .map(|k| {
+                let mut cols: Vec<ColType> =
+                    k.kind().schema().columns.iter().map(|c| c.ty).collect();
+                cols.push(T);
+                (*k, cols)
+            })
+            .collect()
+    });
+    all.iter()
+        .find(|(k, _)| *k == kind)
+        .map_or(&[], |(_, c)| c.as_slice())
+}
+
+/// One page of a table in event-time order, after `after`. Events without a time cannot be
+/// placed in that order and are not scanned (every scanned kind requires its time, so
+/// ingest stores none).
+pub(crate) fn scan(
+    backend: Backend,
+    kind: ScanKind,
+    after: Option<&ScanCursor>,
+    limit: u32,
+) -> Stmt {
+    let schema = kind.kind().schema();
+    let cols: Vec<&str> = schema.columns.iter().map(|c| c.name).collect();
+    let table = kind.kind().as_str();
+    let mut b = Builder::new(backend, &Scope::All);
+    let t = kind.time_column();
+    let id = b.bytewise(kind.id_column());
+    // A row-value comparison is one range over the (time, id) index in both databases.
+    let cond = match after {
+        Some(c) => format!("({t}, {id}) > ({}, {})", b.int(c.ts), b.text(&c.id)),
+        None => format!("{t} IS NOT NULL"),
+    };
+    let n = b.limit(limit);
+    b.finish(
+        format!(
+            "SELECT {}, extra FROM {table} WHERE {cond} ORDER BY {t}, {id} LIMIT {n}",
+            cols.join(", ")
+        ),
+        scan_cols(kind),
+    )
+}
+
+pub(crate) fn scan_rows(rows: Rows) -> Vec<Row> {
+    rows.into_iter()
+        .map(|row| {
+            let mut values: Vec<Value> = row
+                .into_iter()
+                .map(|c| match c {
+                    Cell::Null => Value::Null,
+                    Cell::Int(i) => Value::Int(i),
+                    Cell::Text(s) => Value::Text(s),
+                })
+                .collect();
+            let extra = match values.pop() {
+                Some(Value::Text(s)) => Some(s),
+                _ => None,
+            };
+            Row { values, extra }
+        })
+        .collect()
+}
+
+// ---- warnings ----
+
+const WARNING_COLS: &str = "w.entity_type, w.entity_id, w.institution_code, w.score, w.level, \
+     w.pattern, w.reasons, w.measure, w.model_version, w.rules_version, w.version, \
+     w.first_warned_at, w.updated_at, w.status";
+const WARNING_TYPES: &[ColType] = &[T, T, T, I, T, T, T, T, T, T, I, I, I, T];
+
+/// The warning row `w` is within the builder's scope: an institution sees the warnings it
+/// owns; a jurisdiction those whose entity's holder lives in it (an account's holder, any
+/// holder of a SIM's number, the person), so a number seen only in traffic is in no
+/// jurisdiction.
+fn warning_in(b: &mut Builder<'_>, w: &str) -> String {
+    match b.scope {
+        Scope::All => "1 = 1".to_owned(),
+        Scope::Institution(_) => format!("{w}.institution_code = {}", b.code()),
+        Scope::Jurisdiction(_) => {
+            let account = b.account_in("ax");
+            let holding = b.holding_in("sx");
+            let j = b.jurisdictions();
+            format!(
+                "(({w}.entity_type = 'account' AND EXISTS (SELECT 1 FROM accounts ax \
+                 WHERE ax.account_id = {w}.entity_id AND {account})) \
+                 OR ({w}.entity_type IN ('sim', 'number') AND EXISTS (SELECT 1 FROM sims sx \
+                 WHERE sx.msisdn = {w}.entity_id AND {holding})) \
+                 OR ({w}.entity_type = 'person' AND EXISTS (SELECT 1 FROM persons wp \
+                 WHERE wp.person_id = {w}.entity_id AND wp.community_code IN {j})))"
+            )
+        }
+    }
+}
+
+fn entity_where(b: &mut Builder<'_>, alias: &str, e: &WarnedEntity) -> String {
+    let (t, id) = (b.text(e.kind.as_str()), b.text(&e.id));
+    let p = if alias.is_empty() {
+        String::new()
+    } else {
+        format!("{alias}.")
+    };
+    format!("{p}entity_type = {t} AND {p}entity_id = {id}")
+}
+
+pub(crate) fn warning_get(backend: Backend, scope: &Scope, e: &WarnedEntity) -> Option<Stmt> {
+    if unmatchable(&e.id) {
+        return None;
+    }
+    let mut b = Builder::new(backend, scope);
+    let key = entity_where(&mut b, "w", e);
+    let inside = warning_in(&mut b, "w");
+    Some(b.finish(
+        format!("SELECT {WARNING_COLS} FROM risk_warnings w WHERE {key} AND {inside}"),
+        WARNING_TYPES,
+    ))
+}
+
+/// Newest evidence first.
+pub(crate) fn warning_list(
+    backend: Backend,
+    scope: &Scope,
+    f: &WarningFilter,
+    limit: u32,
+    offset: u64,
+) -> Option<Stmt> {
+    if f.pattern.as_deref().is_some_and(unmatchable) {
+        return None;
+    }
+    let mut b = Builder::new(backend, scope);
+    let mut conds = vec![warning_in(&mut b, "w")];
+    if let Some(t) = f.entity_type {
+        conds.push(format!("w.entity_type = {}", b.text(t.as_str())));
+    }
+    if let Some(l) = f.level {
+        conds.push(format!("w.level = {}", b.text(l.as_str())));
+    }
+    if let Some(p) = &f.pattern {
+        conds.push(format!("w.pattern = {}", b.text(p)));
+    }
+    if let Some(s) = f.status {
+        conds.push(format!("w.status = {}", b.text(s.as_str())));
+    }
+    let n = b.limit(limit);
+    let skip = b.int(i64::try_from(offset).unwrap_or(i64::MAX));
+    let id = b.bytewise("w.entity_id");
+    Some(b.finish(
+        format!(
+            "SELECT {WARNING_COLS} FROM risk_warnings w WHERE {} \
+             ORDER BY w.updated_at DESC, w.entity_type, {id} LIMIT {n} OFFSET {skip}",
+            conds.join(" AND ")
+        ),
+        WARNING_TYPES,
+    ))
+}
+
+pub(crate) fn warnings(rows: Rows) -> Result<Vec<Warning>> {
+    rows.into_iter()
+        .map(|row| {
+            let mut c = Cells::new(row, "risk_warnings row");
+            Ok(Warning {
+                entity: WarnedEntity {
+                    kind: RiskEntity::stored(&c.text()?)?,
+                    id: c.text()?,
+                },
+                institution_code: c.text()?,
+                score: Score::stored(c.int()?)?,
+                level: WarningLevel::stored(&c.text()?)?,
+                pattern: c.text()?,
+                reasons: c.text()?,
+                measure: Measure::stored(&c.text()?)?,
+                model_version: c.opt_text(),
+                rules_version: c.opt_text(),
+                version: c.int()?,
+                first_warned_at: c.int()?,
+                updated_at: c.int()?,
+                status: WarningStatus::stored(&c.text()?)?,
+            })
+        })
+        .collect()
+}
+
+/// Storing one warning: insert it if new, else compare its evidence with the stored one's;
+/// a new version gets its rule hits and its delivery in the same transaction.
+pub(crate) struct UpsertPlan {
+    backend: Backend,
+    w: NewWarning,
+    reasons: String,
+    /// The clock, for the outbox: delivery is wall-clock work even in a replay.
+    now: i64,
+}
+
+impl UpsertPlan {
+    pub(crate) fn new(backend: Backend, w: &NewWarning, now: i64) -> Result<Self> {
+        refuse_nul(
+            [
+                w.entity.id.as_str(),
+                &w.institution_code,
+                &w.pattern,
+                w.model_version.as_deref().unwrap_or(""),
+                w.rules_version.as_deref().unwrap_or(""),
+            ]
+            .into_iter()
+            .chain(
+                w.reasons
+                    .iter()
+                    .flat_map(|r| [r.code.as_str(), r.text_zh.as_str(), r.text_en.as_str()]),
+            ),
+        )?;
+        if let Some(r) = w.reasons.iter().find(|r| !r.contribution.is_finite()) {
+            return Err(StoreError::Invalid(format!(
+                "reason {} has a contribution of {}",
+                r.code, r.contribution
+            )));
+        }
+        let reasons = serde_json::to_string(&w.reasons)
+            .map_err(|e| StoreError::Invalid(format!("reasons: {e}")))?;
+        Ok(UpsertPlan {
+            backend,
+            w: w.clone(),
+            reasons,
+            now,
+        })
+    }
+
+    /// Inserts the warning as version 1 unless the entity has one; returns the version when
+    /// it inserted.
+    pub(crate) fn insert(&self) -> Stmt {
+        let w = &self.w;
+        let mut b = Builder::new(self.backend, &Scope::All);
+        let vals = [
+            b.text(w.entity.kind.as_str()),
+            b.text(&w.entity.id),
+            b.text(&w.institution_code),
+            b.int(i64::from(w.score.get())),
+            b.text(w.level.as_str()),
+            b.text(&w.pattern),
+            b.text(&self.reasons),
+            b.text(w.measure.as_str()),
+            opt_text(&mut b, w.model_version.as_deref()),
+            opt_text(&mut b, w.rules_version.as_deref()),
+            b.int(w.at),
+            b.text(WarningStatus::Open.as_str()),
+        ];
+        let [t, id, inst, score, level, pattern, reasons, measure, model, rules, at, open] = vals;
+        b.finish(
+            format!(
+                "INSERT INTO risk_warnings (entity_type, entity_id, institution_code, score, level, \
+                 pattern, reasons, measure, model_version, rules_version, version, first_warned_at, \
+                 updated_at, status) VALUES ({t}, {id}, {inst}, {score}, {level}, {pattern}, \
+                 {reasons}, {measure}, {model}, {rules}, 1, {at}, {at}, {open}) \
+                 ON CONFLICT (entity_type, entity_id) DO NOTHING RETURNING version"
+            ),
+            &[I],
+        )
+    }
+
+    /// The stored evidence, locked until the transaction ends.
+    pub(crate) fn current(&self) -> Stmt {
+        let mut b = Builder::new(self.backend, &Scope::All);
+        let key = entity_where(&mut b, "", &self.w.entity);
+        b.finish(
+            format!(
+                "SELECT score, level, pattern, reasons, version, first_warned_at FROM risk_warnings \
+                 WHERE {key}{}",
+                for_update(self.backend)
+            ),
+            &[I, T, T, T, I, I],
+        )
+    }
+
+    /// What follows the insert: `None` when the entity already had a warning (run
+    /// [`Self::current`] next).
+    pub(crate) fn after_insert(&self, inserted: Rows) -> Option<(Vec<Stmt>, UpsertOutcome)> {
+        inserted.into_iter().next()?;
+        Some(self.new_version(1, self.w.at, Vec::new()))
+    }
+
+    /// What follows reading the stored evidence.
+    pub(crate) fn after_current(&self, current: Rows) -> Result<(Vec<Stmt>, UpsertOutcome)> {
+        let row = current
+            .into_iter()
+            .next()
+            .ok_or_else(|| bad("risk_warnings: the conflicting row is gone"))?;
+        let mut c = Cells::new(row, "risk_warnings evidence");
+        let (score, level, pattern, reasons) = (c.int()?, c.text()?, c.text()?, c.text()?);
+        let (version, first) = (c.int()?, c.int()?);
+        let w = &self.w;
+        let same = score == i64::from(w.score.get())
+            && level == w.level.as_str()
+            && pattern == w.pattern
+            && reasons == self.reasons;
+        let mut b = Builder::new(self.backend, &Scope::All);
+        if same {
+            // Not new evidence: the owner, measure and versions may still be refreshed, but
+            // nothing is delivered and the version stays.
+            let sets = [
+                format!("institution_code = {}", b.text(&w.institution_code)),
+                format!("measure = {}", b.text(w.measure.as_str())),
+                format!(
+                    "model_version = {}",
+                    opt_text(&mut b, w.model_version.as_deref())
+                ),
+                format!(
+                    "rules_version = {}",
+                    opt_text(&mut b, w.rules_version.as_deref())
+                ),
+            ];
+            let key = entity_where(&mut b, "", &w.entity);
+            let st = b.finish(
+                format!("UPDATE risk_warnings SET {} WHERE {key}", sets.join(", ")),
+                &[],
+            );
+            return Ok((
+                vec![st],
+                UpsertOutcome {
+                    changed: false,
+                    version,
+                    idempotency_key: None,
+                },
+            ));
+        }
+        let next = version + 1;
+        let sets = [
+            format!("institution_code = {}", b.text(&w.institution_code)),
+            format!("score = {}", b.int(i64::from(w.score.get()))),
+            format!("level = {}", b.text(w.level.as_str())),
+            format!("pattern = {}", b.text(&w.pattern)),
+            format!("reasons = {}", b.text(&self.reasons)),
+            format!("measure = {}", b.text(w.measure.as_str())),
+            format!(
+                "model_version = {}",
+                opt_text(&mut b, w.model_version.as_deref())
+            ),
+            format!(
+                "rules_version = {}",
+                opt_text(&mut b, w.rules_version.as_deref())
+            ),
+            format!("version = {}", b.int(next)),
+            format!("updated_at = {}", b.int(w.at)),
+            // New evidence reopens the warning; a pending appeal keeps it until decided.
+            "status = CASE WHEN status = 'appealed' THEN status ELSE 'open' END".to_owned(),
+        ];
+        let key = entity_where(&mut b, "", &w.entity);
+        let update = b.finish(
+            format!("UPDATE risk_warnings SET {} WHERE {key}", sets.join(", ")),
+            &[],
+        );
+        Ok(self.new_version(next, first, vec![update]))
+    }
+
+    fn new_version(
+        &self,
+        version: i64,
+        first_warned_at: i64,
+        mut stmts: Vec<Stmt>,
+    ) -> (Vec<Stmt>, UpsertOutcome) {
+        let w = &self.w;
+        let rules: BTreeSet<&str> = w
+            .reasons
+            .iter()
+            .filter(|r| r.source == ReasonSource::Rule)
+            .map(|r| r.code.as_str())
+            .collect();
+        if !rules.is_empty() {
+            let mut b = Builder::new(self.backend, &Scope::All);
+            let (t, id, v) = (
+                b.text(w.entity.kind.as_str()),
+                b.text(&w.entity.id),
+                b.int(version),
+            );
+            let tuples: Vec<String> = rules
+                .iter()
+                .map(|r| format!("({t}, {id}, {v}, {})", b.text(r)))
+                .collect();
+            stmts.push(b.finish(
+                format!(
+                    "INSERT INTO warning_rule_hits (entity_type, entity_id, version, rule_code) \
+                     VALUES {} ON CONFLICT (entity_type, entity_id, version, rule_code) DO NOTHING",
+                    tuples.join(", ")
+                ),
+                &[],
+            ));
+        }
+        let key = idempotency_key(&w.entity, first_warned_at, version);
+        let payload = serde_json::json!({
+            "idempotency_key": key,
+            "entity_type": w.entity.kind,
+            "entity_id": w.entity.id,
+            "institution_code": w.institution_code,
+            "version": version,
+            "score": w.score,
+            "level": w.level,
+            "pattern": w.pattern,
+            "reasons": w.reasons,
+            "measure": w.measure,
+            "model_version": w.model_version,
+            "rules_version": w.rules_version,
+            "first_warned_at": first_warned_at,
+            "updated_at": w.at,
+        })
+        .to_string();
+        let mut b = Builder::new(self.backend, &Scope::All);
+        let vals = [
+            b.text(&w.institution_code),
+            b.text(w.entity.kind.as_str()),
+            b.text(&w.entity.id),
+            b.int(version),
+            b.text(&key),
+            b.text(&payload),
+            b.int(self.now),
+        ];
+        let [inst, t, id, v, k, p, now] = vals;
+        // A key already queued is the same version of the same warning: queue it once.
+        stmts.push(b.finish(
+            format!(
+                "INSERT INTO warning_outbox (institution_code, entity_type, entity_id, warning_version, \
+                 idempotency_key, payload, attempts, next_attempt_at, state, created_at) \
+                 VALUES ({inst}, {t}, {id}, {v}, {k}, {p}, 0, {now}, 'pending', {now}) \
+                 ON CONFLICT (idempotency_key) DO NOTHING"
+            ),
+            &[],
+        ));
+        (
+            stmts,
+            UpsertOutcome {
+                changed: true,
+                version,
+                idempotency_key: Some(key),
+            },
+        )
+    }
+}
+
+fn opt_text(b: &mut Builder<'_>, s: Option<&str>) -> String {
+    match s {
+        Some(s) => b.text(s),
+        None => "CAST(NULL AS TEXT)".to_owned(),
+    }
+}
+
+/// One key per version of one warning, the same on every retry. The first warning's time is
+/// in it so that a warning raised afresh after its entity's record was cleared does not
+/// reuse a key the receiver has already applied.
+fn idempotency_key(e: &WarnedEntity, first_warned_at: i64, version: i64) -> String {
+    let mut h = Sha256::new();
+    for part in [
+        e.kind.as_str(),
+        &e.id,
+        &first_warned_at.to_string(),
+        &version.to_string(),
+    ] {
+        h.update(part.as_bytes());
+        h.update([0u8]);
+    }
+    let hex: String = h
+        .finalize()
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("fzw1-{hex}")
+}
+
+// ---- the outbox ----
+
+const OUTBOX_COLS: &str = "id, institution_code, entity_type, entity_id, warning_version, \
+     idempotency_key, payload, attempts, next_attempt_at, state, last_error, leased_until, delivered_at";
+const OUTBOX_TYPES: &[ColType] = &[I, T, T, T, I, T, T, I, I, T, T, I, I];
+
+/// Leases up to `limit` due deliveries until `now + lease`, oldest due first. In PostgreSQL
+/// rows another claim holds are skipped, not waited for; the outer condition is checked
+/// again on the locked rows, so two claimers never return the same row.
+pub(crate) fn outbox_claim(backend: Backend, now: i64, limit: u32, lease: i64) -> Stmt {
+    let mut b = Builder::new(backend, &Scope::All);
+    let until = b.int(now.saturating_add(lease.max(0)));
+    let now = b.int(now);
+    let n = b.limit(limit);
+    let skip = match backend {
+        Backend::Sqlite => "",
+        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+    };
+    b.finish(
+        format!(
+            "UPDATE warning_outbox SET next_attempt_at = {until}, leased_until = {until} \
+             WHERE id IN (SELECT id FROM warning_outbox WHERE state = 'pending' AND next_attempt_at <= {now} \
+             ORDER BY next_attempt_at, id LIMIT {n}{skip}) \
+             AND state = 'pending' AND next_attempt_at <= {now} RETURNING {OUTBOX_COLS}"
+        ),
+        OUTBOX_TYPES,
+    )
+}
+
+pub(crate) fn outbox_delivered(backend: Backend, id: i64, at: i64) -> Stmt {
+    let mut b = Builder::new(backend, &Scope::All);
+    let (at, id) = (b.int(at), b.int(id));
+    b.finish(
+        format!(
+            "UPDATE warning_outbox SET state = 'delivered', delivered_at = {at}, leased_until = NULL, \
+             attempts = attempts + 1 WHERE id = {id} AND state = 'pending' RETURNING id"
+        ),
+        &[I],
+    )
+}
+
+/// Records a failed attempt: retried at `retry_at`, or dead once `max_attempts` have failed.
+pub(crate) fn outbox_failed(
+    backend: Backend,
+    id: i64,
+    error: &str,
+    retry_at: i64,
+    max_attempts: u32,
+) -> Stmt {
+    let mut b = Builder::new(backend, &Scope::All);
+    let err = b.text(&error.replace('\0', "\\0"));
+    let retry = b.int(retry_at);
+    let max = b.int(i64::from(max_attempts));
+    let id = b.int(id);
+    b.finish(
+        format!(
+            "UPDATE warning_outbox SET attempts = attempts + 1, last_error = {err}, \
+             next_attempt_at = {retry}, leased_until = NULL, \
+             state = CASE WHEN attempts + 1 >= {max} THEN 'dead' ELSE 'pending' END \
+             WHERE id = {id} AND state = 'pending' RETURNING state"
+        ),
+        &[T],
+    )
+}
+
+pub(crate) fn outbox_list(backend: Backend, state: Option<OutboxState>, limit: u32) -> Stmt {
+    let mut b = Builder::new(backend, &Scope::All);
+    let cond = match state {
+        Some(s) => format!("state = {}", b.text(s.as_str())),
+        None => "1 = 1".to_owned(),
+    };
+    let n = b.limit(limit);
+    b.finish(
+        format!("SELECT {OUTBOX_COLS} FROM warning_outbox WHERE {cond} ORDER BY id LIMIT {n}"),
+        OUTBOX_TYPES,
+    )
+}
+
+pub(crate) fn outbox_items(rows: Rows) -> Result<Vec<OutboxItem>> {
+    let mut out = rows
+        .into_iter()
+        .map(|row| {
+            let mut c = Cells::new(row, "warning_outbox row");
+            let id = c.int()?;
+            let institution_code = c.text()?;
+            let entity = WarnedEntity {
+                kind: RiskEntity::stored(&c.text()?)?,
+                id: c.text()?,
+            };
+            Ok(OutboxItem {
+                id,
+                institution_code,
+                entity,
+                warning_version: c.int()?,
+                idempotency_key: c.text()?,
+                payload: c.text()?,
+                attempts: c.int()?,
+                next_attempt_at: c.int()?,
+                state: OutboxState::stored(&c.text()?)?,
+                last_error: c.opt_text(),
+                leased_until: c.opt_int(),
+                delivered_at: c.opt_int(),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    // RETURNING keeps no order.
+    out.sort_by_key(|o| o.id);
+    Ok(out)
+}
+
+pub(crate) fn outbox_state(rows: Rows) -> Result<Option<OutboxState>> {
+    rows.into_iter()
+        .next()
+        .map(|row| OutboxState::stored(&Cells::new(row, "warning_outbox.state").text()?))
+        .transpose()
+}
+
+// ---- feedback and precision ----
+
+/// Recording an institution's answer: read the warning, then write.
+pub(crate) struct FeedbackPlan {
+    backend: Backend,
+    fb: NewFeedback,
+}
+
+impl FeedbackPlan {
+    pub(crate) fn new(backend: Backend, fb: &NewFeedback) -> Result<Self> {
+        refuse_nul([
+            fb.entity.id.as_str(),
+            &fb.institution_code,
+            &fb.actor,
+            fb.note.as_deref().unwrap_or(""),
+        ])?;
+        Ok(FeedbackPlan {
+            backend,
+            fb: fb.clone(),
+        })
+    }
+
+    pub(crate) fn target(&self) -> Stmt {
+        let mut b = Builder::new(self.backend, &Scope::All);
+        let key = entity_where(&mut b, "", &self.fb.entity);
+        b.finish(
+            format!(
+                "SELECT version, pattern, status FROM risk_warnings WHERE {key}{}",
+                for_update(self.backend)
+            ),
+            &[I, T, T],
+        )
+    }
+
+    /// The writes, or `None` when there is no such warning version. An answer to the
+    /// current version moves the warning's status, unless an appeal is pending or has
+    /// lifted it: the review decides then. The pattern recorded is the warning's current one.
+    pub(crate) fn writes(&self, target: Rows) -> Result<Option<Vec<Stmt>>> {
+        let Some(row) = target.into_iter().next() else {
+            return Ok(None);
+        };
+        let mut c = Cells::new(row, "risk_warnings row");
+        let (version, pattern) = (c.int()?, c.text()?);
+        let status = WarningStatus::stored(&c.text()?)?;
+        let fb = &self.fb;
+        if fb.version < 1 || fb.version > version {
+            return Ok(None);
+        }
+        let mut b = Builder::new(self.backend, &Scope::All);
+        let vals = [
+            b.text(fb.entity.kind.as_str()),
+            b.text(&fb.entity.id),
+            b.int(fb.version),
+            b.text(&fb.institution_code),
+            b.text(&pattern),
+            b.text(fb.verdict.as_str()),
+            opt_text(&mut b, fb.note.as_deref()),
+            b.int(fb.at),
+            b.text(&fb.actor),
+        ];
+        let [t, id, v, inst, pat, verdict, note, at, actor] = vals;
+        let mut out = vec![b.finish(
+            format!(
+                "INSERT INTO warning_feedback (entity_type, entity_id, version, institution_code, \
+                 pattern, verdict, note, at, actor) VALUES ({t}, {id}, {v}, {inst}, {pat}, {verdict}, \
+                 {note}, {at}, {actor}) ON CONFLICT (entity_type, entity_id, version, institution_code) \
+                 DO UPDATE SET verdict = excluded.verdict, note = excluded.note, at = excluded.at, \
+                 actor = excluded.actor"
+            ),
+            &[],
+        )];
+        let settled = matches!(status, WarningStatus::Appealed | WarningStatus::Lifted);
+        if fb.version == version && !settled {
+            let mut b = Builder::new(self.backend, &Scope::All);
+            let s = b.text(WarningStatus::from(fb.verdict).as_str());
+            let key = entity_where(&mut b, "", &fb.entity);
+            out.push(b.finish(
+                format!("UPDATE risk_warnings SET status = {s} WHERE {key}"),
+                &[],
+            ));
+        }
+        Ok(Some(out))
+    }
+}
+
+pub(crate) fn precision(backend: Backend, by: PrecisionBy) -> Stmt {
+    let counts = "SUM(CASE WHEN f.verdict = 'confirmed' THEN 1 ELSE 0 END), \
+                  SUM(CASE WHEN f.verdict = 'false_alarm' THEN 1 ELSE 0 END), \
+                  SUM(CASE WHEN f.verdict = 'action_taken' THEN 1 ELSE 0 END)";
+    let b = Builder::new(backend, &Scope::All);
+    let (key, from) = match by {
+        PrecisionBy::Pattern => ("f.pattern", "warning_feedback f".to_owned()),
+        PrecisionBy::Institution => ("f.institution_code", "warning_feedback f".to_owned()),
+        PrecisionBy::Rule => (
+            "h.rule_code",
+            "warning_feedback f JOIN warning_rule_hits h ON h.entity_type = f.entity_type \
+             AND h.entity_id = f.entity_id AND h.version = f.version"
+                .to_owned(),
+        ),
+    };
+    let ordered = b.bytewise(key);
+    // SUM is NUMERIC in PostgreSQL; the casts keep both backends' rows integers.
+    let counts = counts
+        .replace("SUM(", "CAST(SUM(")
+        .replace(" END)", " END) AS BIGINT)");
+    b.finish(
+        format!("SELECT {key}, {counts} FROM {from} GROUP BY {key} ORDER BY {ordered}"),
+        &[T, I, I, I],
+    )
+}
+
+pub(crate) fn precision_rows(rows: Rows) -> Result<Vec<PrecisionRow>> {
+    rows.into_iter()
+        .map(|row| {
+            let mut c = Cells::new(row, "precision row");
+            let key = c.text()?;
+            let mut n = || c.int().map(|v| u64::try_from(v).unwrap_or(0));
+            Ok(PrecisionRow {
+                key,
+                confirmed: n()?,
+                false_alarm: n()?,
+                action_taken: n()?,
+            })
+        })
+        .collect()
+}
+
+// ---- appeals ----
+
+const APPEAL_COLS: &str = "id, entity_type, entity_id, person_id, reason, filed_at, status, \
+     decided_by, decision_reason, decided_at";
+const APPEAL_TYPES: &[ColType] = &[I, T, T, T, T, I, T, T, T, I];
+
+/// Filing an appeal: read the warning, then write.
+pub(crate) struct AppealPlan {
+    backend: Backend,
+    entity: WarnedEntity,
+    person_id: String,
+    reason: String,
+    at: i64,
+}
+
+impl AppealPlan {
+    pub(crate) fn new(
+        backend: Backend,
+        entity: &WarnedEntity,
+        person_id: &str,
+        reason: &str,
+        at: i64,
+    ) -> Result<Self> {
+        refuse_nul([entity.id.as_str(), person_id, reason])?;
+        Ok(AppealPlan {
+            backend,
+            entity: entity.clone(),
+            person_id: person_id.to_owned(),
+            reason: reason.to_owned(),
+            at,
+        })
+    }
+
+    pub(crate) fn target(&self) -> Stmt {
+        let mut b = Builder::new(self.backend, &Scope::All);
+        let key = entity_where(&mut b, "", &self.entity);
+        b.finish(
+            format!(
+                "SELECT status FROM risk_warnings WHERE {key}{}",
+                for_update(self.backend)
+            ),
+            &[T],
+        )
+    }
+
+    /// The insert (returning the appeal's id) and the status change; `None` when there is no
+    /// warning, or an appeal against it is already pending.
+    pub(crate) fn writes(&self, target: Rows) -> Result<Option<(Stmt, Stmt)>> {
+        let Some(row) = target.into_iter().next() else {
+            return Ok(None);
+        };
+        let status = WarningStatus::stored(&Cells::new(row, "risk_warnings.status").text()?)?;
+        if status == WarningStatus::Appealed {
+            return Ok(None);
+        }
+        let mut b = Builder::new(self.backend, &Scope::All);
+        let vals = [
+            b.text(self.entity.kind.as_str()),
+            b.text(&self.entity.id),
+            b.text(&self.person_id),
+            b.text(&self.reason),
+            b.int(self.at),
+            b.text(status.as_str()),
+        ];
+        let [t, id, person, reason, at, prior] = vals;
+        let insert = b.finish(
+            format!(
+                "INSERT INTO risk_appeals (entity_type, entity_id, person_id, reason, filed_at, status, \
+                 prior_status) VALUES ({t}, {id}, {person}, {reason}, {at}, 'open', {prior}) RETURNING id"
+            ),
+            &[I],
+        );
+        let mut b = Builder::new(self.backend, &Scope::All);
+        let key = entity_where(&mut b, "", &self.entity);
+        let update = b.finish(
+            format!("UPDATE risk_warnings SET status = 'appealed' WHERE {key}"),
+            &[],
+        );
+        Ok(Some((insert, update)))
+    }
+}
+
+/// Deciding an appeal: read it, then write.
+pub(crate) struct DecisionPlan {
+    backend: Backend,
+    id: i64,
+    decision: AppealDecision,
+    by: String,
+    reason: String,
+    at: i64,
+}
+
+impl DecisionPlan {
+    pub(crate) fn new(
+        backend: Backend,
+        id: i64,
+        decision: AppealDecision,
+        by: &str,
+        reason: &str,
+        at: i64,
+    ) -> Result<Self> {
+        refuse_nul([by, reason])?;
+        Ok(DecisionPlan {
+            backend,
+            id,
+            decision,
+            by: by.to_owned(),
+            reason: reason.to_owned(),
+            at,
+        })
+    }
+
+    pub(crate) fn target(&self) -> Stmt {
+        let mut b = Builder::new(self.backend, &Scope::All);
+        let id = b.int(self.id);
+        b.finish(
+            format!(
+                "SELECT entity_type, entity_id, status, prior_status FROM risk_appeals WHERE id = {id}{}",
+                for_update(self.backend)
+            ),
+            &[T, T, T, T],
+        )
+    }
+
+    /// The writes, or `None` when there is no such appeal or it was already decided.
+    pub(crate) fn writes(&self, target: Rows) -> Result<Option<Vec<Stmt>>> {
+        let Some(row) = target.into_iter().next() else {
+            return Ok(None);
+        };
+        let mut c = Cells::new(row, "risk_appeals row");
+        let entity = WarnedEntity {
+            kind: RiskEntity::stored(&c.text()?)?,
+            id: c.text()?,
+        };
+        if AppealStatus::stored(&c.text()?)? != AppealStatus::Open {
+            return Ok(None);
+        }
+        let prior = WarningStatus::stored(&c.text()?)?;
+        let (appeal, warning) = match self.decision {
+            AppealDecision::Upheld => (AppealStatus::Upheld, prior),
+            AppealDecision::Lifted => (AppealStatus::Lifted, WarningStatus::Lifted),
+        };
+        let mut b = Builder::new(self.backend, &Scope::All);
+        let vals = [
+            b.text(appeal.as_str()),
+            b.text(&self.by),
+            b.text(&self.reason),
+            b.int(self.at),
+            b.int(self.id),
+        ];
+        let [status, by, reason, at, id] = vals;
+        let decide = b.finish(
+            format!(
+                "UPDATE risk_appeals SET status = {status}, decided_by = {by}, decision_reason = {reason}, \
+                 decided_at = {at} WHERE id = {id}"
+            ),
+            &[],
+        );
+        let mut b = Builder::new(self.backend, &Scope::All);
+        let s = b.text(warning.as_str());
+        let key = entity_where(&mut b, "", &entity);
+        let apply = b.finish(
+            format!("UPDATE risk_warnings SET status = {s} WHERE {key} AND status = 'appealed'"),
+            &[],
+        );
+        Ok(Some(vec![decide, apply]))
+    }
+}
+
+pub(crate) fn appeal_list(backend: Backend, entity: Option<&WarnedEntity>) -> Option<Stmt> {
+    if entity.is_some_and(|e| unmatchable(&e.id)) {
+        return None;
+    }
+    let mut b = Builder::new(backend, &Scope::All);
+    let cond = match entity {
+        Some(e) => entity_where(&mut b, "", e),
+        None => "1 = 1".to_owned(),
+    };
+    Some(b.finish(
+        format!("SELECT {APPEAL_COLS} FROM risk_appeals WHERE {cond} ORDER BY id"),
+        APPEAL_TYPES,
+    ))
+}
+
+pub(crate) fn appeals(rows: Rows) -> Result<Vec<Appeal>> {
+    rows.into_iter()
+        .map(|row| {
+            let mut c = Cells::new(row, "risk_appeals row");
+            let id = c.int()?;
+            Ok(Appeal {
+                id,
+                entity: WarnedEntity {
+                    kind: RiskEntity::stored(&c.text()?)?,
+                    id: c.text()?,
+                },
+                person_id: c.text()?,
+                reason: c.text()?,
+                filed_at: c.int()?,
+                status: AppealStatus::stored(&c.text()?)?,
+                decided_by: c.opt_text(),
+                decision_reason: c.opt_text(),
+                decided_at: c.opt_int(),
+            })
+        })
+        .collect()
+}
+
+// ---- threshold decisions and models ----
+
+pub(crate) fn decision_add(backend: Backend, d: &NewThresholdDecision) -> Result<Stmt> {
+    refuse_nul([
+        d.actor.as_str(),
+        &d.pattern,
+        &d.reason,
+        d.evaluation.as_str(),
+    ])?;
+    let mut b = Builder::new(backend, &Scope::All);
+    let old = match d.old_threshold {
+        Some(t) => b.int(t),
+        None => "CAST(NULL AS BIGINT)".to_owned(),
+    };
+    let vals = [
+        b.int(d.at),
+        b.text(&d.actor),
+        b.text(&d.pattern),
+        b.int(d.new_threshold),
+        b.text(&d.reason),
+        b.text(&d.evaluation),
+    ];
+    let [at, actor, pattern, new, reason, eval] = vals;
+    Ok(b.finish(
+        format!(
+            "INSERT INTO risk_decisions_log (at, actor, pattern, old_threshold, new_threshold, reason, \
+             evaluation) VALUES ({at}, {actor}, {pattern}, {old}, {new}, {reason}, {eval}) RETURNING id"
+        ),
+        &[I],
+    ))
+}
+
+pub(crate) fn decision_list(backend: Backend) -> Stmt {
+    Builder::new(backend, &Scope::All).finish(
+        "SELECT id, at, actor, pattern, old_threshold, new_threshold, reason, evaluation \
+         FROM risk_decisions_log ORDER BY id"
+            .to_owned(),
+        &[I, I, T, T, I, I, T, T],
+    )
+}
+
+pub(crate) fn decisions(rows: Rows) -> Result<Vec<ThresholdDecision>> {
+    rows.into_iter()
+        .map(|row| {
+            let mut c = Cells::new(row, "risk_decisions_log row");
+            Ok(ThresholdDecision {
+                id: c.int()?,
+                at: c.int()?,
+                actor: c.text()?,
+                pattern: c.text()?,
+                old_threshold: c.opt_int(),
+                new_threshold: c.int()?,
+                reason: c.text()?,
+                evaluation: c.text()?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) fn model_list(backend: Backend) -> Stmt {
+    Builder::new(backend, &Scope::All).finish(
+        "SELECT version, created_at, card FROM risk_models ORDER BY created_at, version".to_owned(),
+        &[T, I, T],
+    )
+}
+
+pub(crate) fn model_cards(rows: Rows) -> Result<Vec<RiskModelCard>> {
+    rows.into_iter()
+        .map(|row| {
+            let mut c = Cells::new(row, "risk_models row");
+            Ok(RiskModelCard {
+                version: c.text()?,
+                created_at: c.int()?,
+                card: c.text()?,
+            })
+        })
+        .collect()
+}
+
+/// Refuses a model whose texts PostgreSQL could not store.
+pub(crate) fn check_model(version: &str, card: &str) -> Result<()> {
+    refuse_nul([version, card])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scans_resume_on_a_row_value_in_code_point_order() {
+        let after = ScanCursor {
+            ts: 5,
+            id: "b".into(),
+        };
+        let st = scan(Backend::Postgres, ScanKind::Calls, Some(&after), 100);
+        assert!(
+            st.sql.contains("(ts, call_id COLLATE \"C\") > ($1, $2)")
+                && st
+                    .sql
+                    .ends_with("ORDER BY ts, call_id COLLATE \"C\" LIMIT 100"),
+            "{}",
+            st.sql
+        );
+        let st = scan(Backend::Sqlite, ScanKind::Sims, None, 10);
+        assert!(
+            st.sql.contains("WHERE activated_at IS NOT NULL"),
+            "{}",
+            st.sql
+        );
+        assert_eq!(
+            st.cols.len(),
+            ScanKind::Sims.kind().schema().columns.len() + 1
+        );
+    }
+
+    #[test]
+    fn idempotency_keys_differ_per_version_and_warning() {
+        let e = WarnedEntity::new(RiskEntity::Account, "6222");
+        let k1 = idempotency_key(&e, 10, 1);
+        assert_eq!(k1, idempotency_key(&e, 10, 1));
+        assert_ne!(k1, idempotency_key(&e, 10, 2));
+        assert_ne!(k1, idempotency_key(&e, 11, 1));
+        assert_ne!(
+            k1,
+            idempotency_key(&WarnedEntity::new(RiskEntity::Sim, "6222"), 10, 1)
+        );
+        assert!(k1.starts_with("fzw1-") && k1.len() == 5 + 32, "{k1}");
+    }
+}
