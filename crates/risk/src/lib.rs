@@ -14,6 +14,7 @@ pub mod engine;
 pub mod event;
 pub mod features;
 pub mod intern;
+pub mod rules;
 pub mod store;
 pub mod window;
 
@@ -21,4 +22,5 @@ pub use engine::{Engine, EngineState, Touched};
 pub use event::Event;
 pub use features::{Entity, FeatureConfig, FeatureVector};
 pub use intern::Names;
+pub use rules::{PatternScore, Reloader, RuleSet};
 pub use store::{KeyedMap, MemoryStore, StateStore};
