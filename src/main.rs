@@ -57,6 +57,9 @@ enum Command {
     /// Measure ingest and simulator throughput.
     #[command(subcommand)]
     Bench(commands::bench::Cmd),
+    /// Two-card risk: run the feature engine and the rules, list the warnings.
+    #[command(subcommand)]
+    Risk(commands::risk::Cmd),
 }
 
 /// Exit codes: 0 everything stored (or verified); 1 some records rejected, or `audit verify`
@@ -138,5 +141,6 @@ async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Demo(args) => commands::demo::run(&ctx, args).await,
         Command::Sim(args) => commands::sim::run(&ctx, args).await,
         Command::Bench(cmd) => commands::bench::run(&ctx, cmd).await,
+        Command::Risk(cmd) => commands::risk::run(&ctx, cmd).await,
     }
 }

@@ -1362,3 +1362,99 @@ fn audit_insiders_flags_a_stray_look_up_once() {
     assert_eq!(v["entries"][0]["action"], "lookup.person");
     assert_eq!(v["total"], 1);
 }
+
+both!(
+    risk_run_warns_the_owners_of_scam_caller_sims_and_reruns_idempotently,
+    |db: super::Db| {
+        use super::*;
+        let out_dir = db.dir.path().join("district");
+        let out_arg = out_dir.display().to_string();
+        let out = db.run(&[
+            "sim", "--seed", "7", "--scale", "small", "--days", "3", "--out", &out_arg,
+        ]);
+        assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+        let (c, _) = ingest_json(&db, &[&out_arg]);
+        assert_eq!(c, 0);
+
+        let run = |args: &[&str]| -> Value {
+            let out = db.run(args);
+            assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+            serde_json::from_slice(&out.stdout).unwrap()
+        };
+        let first = run(&["--json", "risk", "run"]);
+        let report = &first["report"];
+        assert_eq!(
+            report["events"]["transactions"].as_u64(),
+            Some(db.count("transactions")),
+            "every transfer applied: {report}"
+        );
+        let warned = report["warned"].as_u64().unwrap();
+        assert!(warned > 0, "{report}");
+        let stored = report["new_versions"].as_u64().unwrap();
+        assert!(stored > 0, "{report}");
+
+        let warnings = run(&["--json", "risk", "warnings"]);
+        let warnings = warnings.as_array().unwrap();
+        assert!(!warnings.is_empty());
+        for w in warnings {
+            for field in [
+                "entity_type",
+                "entity_id",
+                "score",
+                "level",
+                "pattern",
+                "reasons",
+                "first_warned_at",
+            ] {
+                assert!(!w[field].is_null(), "{field} missing in {w}");
+            }
+            assert!(w["score"].as_u64().unwrap() <= 100, "{w}");
+            assert!(!w["reasons"].as_array().unwrap().is_empty(), "{w}");
+            assert!(
+                w["first_warned_at"].as_str().unwrap().ends_with("+08:00"),
+                "{w}"
+            );
+        }
+        // The labelled scam-caller SIMs are among the warned SIMs (the simulator's truth,
+        // read from labels/, which nothing ingests).
+        let labels = std::fs::read_to_string(out_dir.join("labels/entities.csv")).unwrap();
+        let callers: std::collections::HashSet<&str> = labels
+            .lines()
+            .filter(|l| l.starts_with("sim,") && l.contains(",caller_sim,"))
+            .filter_map(|l| l.split(',').nth(1))
+            .collect();
+        let warned_callers = warnings
+            .iter()
+            .filter(|w| w["pattern"] == "scam_caller_sim")
+            .filter(|w| callers.contains(w["entity_id"].as_str().unwrap()))
+            .count();
+        assert!(
+            warned_callers > 0,
+            "no labelled caller SIM warned: {callers:?}"
+        );
+
+        // The same data again: the same evidence, no new version, nothing queued twice.
+        let again = run(&["--json", "risk", "run"]);
+        assert_eq!(again["report"]["new_versions"].as_u64(), Some(0), "{again}");
+        assert_eq!(
+            run(&["--json", "risk", "warnings"])
+                .as_array()
+                .unwrap()
+                .len(),
+            warnings.len()
+        );
+
+        // A broken rule file is refused with its place, and nothing is stored.
+        let rules = db.dir.path().join("rules");
+        std::fs::create_dir_all(&rules).unwrap();
+        std::fs::write(
+            rules.join("bad.toml"),
+            "version = \"1\"\n\n[[rule]]\ncode = \"x\"\nentity = \"account\"\nexpr = \"no_such_feature > 1\"\ntext_zh = \"x\"\ntext_en = \"x\"\n",
+        )
+        .unwrap();
+        let out = db.run(&["risk", "run", "--rules", &rules.display().to_string()]);
+        assert_ne!(code(&out), 0);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("bad.toml") && err.contains(":6:"), "{err}");
+    }
+);

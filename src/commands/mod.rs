@@ -8,6 +8,7 @@ pub mod demo;
 pub mod ingest;
 pub mod key;
 pub mod quarantine;
+pub mod risk;
 pub mod serve;
 pub mod sim;
 pub mod user;

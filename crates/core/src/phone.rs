@@ -34,6 +34,8 @@ pub enum PhoneError {
     Blank,
     #[error("party number must be at most 64 characters, got {got}")]
     TooLong { got: usize },
+    #[error("{0:?} is not a number class (mobile, virtual, iot, fixed_line, service_95, service_400, short_code, international, unknown)")]
+    UnknownClass(String),
 }
 
 /// The mainland carriers, as hinted by a number's prefix.
@@ -217,6 +219,28 @@ impl NumberClass {
     /// abroad.
     pub fn is_risk_signal(&self) -> bool {
         matches!(self, NumberClass::Virtual | NumberClass::International)
+    }
+}
+
+impl std::str::FromStr for NumberClass {
+    type Err = PhoneError;
+
+    /// The stored word ([`NumberClass::as_str`]) back to the class.
+    fn from_str(s: &str) -> Result<Self, PhoneError> {
+        const ALL: [NumberClass; 9] = [
+            NumberClass::Mobile,
+            NumberClass::Virtual,
+            NumberClass::Iot,
+            NumberClass::FixedLine,
+            NumberClass::Service95,
+            NumberClass::Service400,
+            NumberClass::ShortCode,
+            NumberClass::International,
+            NumberClass::Unknown,
+        ];
+        ALL.into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| PhoneError::UnknownClass(s.to_owned()))
     }
 }
 
@@ -463,6 +487,25 @@ fn classify_international(digits: &str) -> (String, NumberClass, Option<u16>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn number_classes_read_back_from_their_words() {
+        for n in [
+            "13812345678",
+            "17012345678",
+            "+44 20 7946 0958",
+            "95588",
+            "4008123123",
+            "110",
+        ] {
+            let class = PartyNumber::parse(n).unwrap().class();
+            assert_eq!(class.as_str().parse::<NumberClass>(), Ok(class), "{n}");
+        }
+        assert_eq!(
+            "satellite".parse::<NumberClass>(),
+            Err(PhoneError::UnknownClass("satellite".into()))
+        );
+    }
 
     #[test]
     fn msisdn_accepts() {

@@ -14,7 +14,9 @@ pub mod engine;
 pub mod event;
 pub mod features;
 pub mod intern;
+pub mod rows;
 pub mod rules;
+pub mod run;
 pub mod store;
 pub mod window;
 

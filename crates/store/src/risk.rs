@@ -199,6 +199,9 @@ pub struct NewWarning {
     pub rules_version: Option<String>,
     /// When the evidence was seen (UTC micros): event time in a batch run, not the clock.
     pub at: i64,
+    /// When the entity first reached a warning level, if earlier than `at` (a batch run
+    /// stores only the strongest evidence of a history). Kept from the first version on.
+    pub first_warned_at: Option<i64>,
 }
 
 /// A stored warning.

@@ -242,6 +242,7 @@ fn warning(kind: RiskEntity, id: &str, inst: &str, score: u8, at: i64) -> NewWar
         model_version: Some("m1".to_owned()),
         rules_version: Some("r1".to_owned()),
         at,
+        first_warned_at: None,
     }
 }
 
@@ -306,6 +307,25 @@ both!(
         assert!(queued.iter().all(|o| o.state == OutboxState::Pending
             && o.institution_code == "ICBC"
             && o.attempts == 0));
+
+        // A batch run stores a history's strongest evidence with the time the entity first
+        // reached a level; later versions keep that first time.
+        let mut batch = warning(RiskEntity::Sim, "13800138000", "china_mobile", 70, 9_000);
+        batch.first_warned_at = Some(4_000);
+        s.warning_upsert(&batch).await.unwrap();
+        batch.score = Score::new(90).unwrap();
+        batch.at = 9_500;
+        batch.first_warned_at = Some(9_500);
+        s.warning_upsert(&batch).await.unwrap();
+        let stored = s
+            .warning_get(&Scope::All, &batch.entity)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (stored.version, stored.first_warned_at, stored.updated_at),
+            (2, 4_000, 9_500)
+        );
 
         // Refused before reaching the database.
         let mut bad = w.clone();

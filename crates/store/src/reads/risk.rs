@@ -320,16 +320,18 @@ impl UpsertPlan {
             b.text(w.measure.as_str()),
             opt_text(&mut b, w.model_version.as_deref()),
             opt_text(&mut b, w.rules_version.as_deref()),
+            b.int(w.first_warned_at.unwrap_or(w.at)),
             b.int(w.at),
             b.text(WarningStatus::Open.as_str()),
         ];
-        let [t, id, inst, score, level, pattern, reasons, measure, model, rules, at, open] = vals;
+        let [t, id, inst, score, level, pattern, reasons, measure, model, rules, first, at, open] =
+            vals;
         b.finish(
             format!(
                 "INSERT INTO risk_warnings (entity_type, entity_id, institution_code, score, level, \
                  pattern, reasons, measure, model_version, rules_version, version, first_warned_at, \
                  updated_at, status) VALUES ({t}, {id}, {inst}, {score}, {level}, {pattern}, \
-                 {reasons}, {measure}, {model}, {rules}, 1, {at}, {at}, {open}) \
+                 {reasons}, {measure}, {model}, {rules}, 1, {first}, {at}, {open}) \
                  ON CONFLICT (entity_type, entity_id) DO NOTHING RETURNING version"
             ),
             &[I],
@@ -354,7 +356,7 @@ impl UpsertPlan {
     /// [`Self::current`] next).
     pub(crate) fn after_insert(&self, inserted: Rows) -> Option<(Vec<Stmt>, UpsertOutcome)> {
         inserted.into_iter().next()?;
-        Some(self.new_version(1, self.w.at, Vec::new()))
+        Some(self.new_version(1, self.w.first_warned_at.unwrap_or(self.w.at), Vec::new()))
     }
 
     /// What follows reading the stored evidence.

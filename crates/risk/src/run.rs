@@ -1,0 +1,321 @@
+//! A batch run over the store (`fanzha risk run`): sources → engine → rules → warnings.
+//!
+//! Every event table is paged through in event-time order ([`Store::scan_events`]) and the
+//! pages are merged into one stream, so the engine sees the district's history as a live
+//! run would have. After each event the touched accounts and numbers are scored by the rule
+//! set; an entity keeps the strongest assessment it ever reached (a mule's features fade
+//! once it goes quiet, its warning must not) and the event time it first reached a level.
+//! At the end each warned entity's warning is stored, one per entity, a new version only
+//! when its evidence changed, and queued for its owner (the store does both in one
+//! transaction).
+//!
+//! A warning goes to the institution that owns the entity: an account's bank, a SIM's
+//! carrier. A number seen only in traffic (another carrier's, a foreign or virtual one) or
+//! an account known only from transfers has no owner in the data; such entities are
+//! scored and counted, not stored, until the cross-institution intel engine takes them.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
+
+use fanzha_core::schema::Row;
+use fanzha_store::{
+    Measure as StoredMeasure, NewWarning, ReasonSource, RiskEntity, ScanCursor, ScanKind, Score,
+    Store, StoreError, WarnedEntity, WarningLevel, WarningReason,
+};
+
+use crate::event::{Event, InstitutionKey};
+use crate::features::{Entity, FeatureConfig};
+use crate::rows::{RowError, RowEvents};
+use crate::rules::{Level, PatternScore, RuleSet, Scores};
+use crate::{Engine, Names};
+
+/// Rows fetched per page of each event table.
+pub const PAGE_ROWS: u32 = 10_000;
+
+/// Why a run stopped. Nothing is stored before the scan has finished, so a failed run
+/// leaves the stored warnings as they were.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("reading the store")]
+    Store(#[from] StoreError),
+    #[error("a stored record")]
+    Row(#[from] RowError),
+    #[error("scoring {entity}: {reason}")]
+    Score { entity: String, reason: String },
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct RunReport {
+    /// Events applied, per table.
+    pub events: BTreeMap<&'static str, u64>,
+    /// Event time of the first and last event (UTC microseconds).
+    pub first_event_at: Option<i64>,
+    pub last_event_at: Option<i64>,
+    /// Accounts and numbers scored at least once.
+    pub scored: u64,
+    /// Entities that reached a warning level.
+    pub warned: u64,
+    /// Warnings stored with new evidence (a new version, queued for delivery).
+    pub new_versions: u64,
+    /// Warnings stored with the evidence they already had.
+    pub unchanged: u64,
+    /// Warned entities with no owner in the data: counted, not stored.
+    pub unowned: u64,
+    /// The rule set's version label.
+    pub rules_version: String,
+}
+
+/// An assessment that reached a level.
+#[derive(Debug, Clone)]
+struct Assessed {
+    score: f64,
+    level: Level,
+    pattern: &'static str,
+    measure: StoredMeasure,
+    reasons: Vec<WarningReason>,
+    /// When it was reached (event time).
+    at: i64,
+}
+
+/// What an entity's warning rests on: the first assessment that reached a level (its
+/// `first_warned_at`, from which detection delay is measured) and the strongest since,
+/// which is what is stored.
+#[derive(Debug, Clone)]
+struct Warned {
+    first: Assessed,
+    strongest: Option<Assessed>,
+}
+
+/// One event table being paged through.
+struct Feed {
+    kind: ScanKind,
+    rows: VecDeque<Row>,
+    after: Option<ScanCursor>,
+    done: bool,
+    time_col: usize,
+    /// Openings before other events at the same instant: an account opened at 09:00:00
+    /// exists when its first transfer at 09:00:00 arrives.
+    rank: u8,
+}
+
+impl Feed {
+    fn new(kind: ScanKind) -> Feed {
+        let schema = kind.kind().schema();
+        Feed {
+            kind,
+            rows: VecDeque::new(),
+            after: None,
+            done: false,
+            time_col: schema.column_index(kind.time_column()).unwrap_or(0),
+            rank: match kind {
+                ScanKind::Accounts => 0,
+                ScanKind::Sims => 1,
+                _ => 2,
+            },
+        }
+    }
+
+    async fn fill(&mut self, store: &dyn Store, page: u32) -> Result<(), StoreError> {
+        if !self.rows.is_empty() || self.done {
+            return Ok(());
+        }
+        let rows = store
+            .scan_events(self.kind, self.after.as_ref(), page)
+            .await?;
+        self.done = rows.len() < page as usize;
+        if let Some(last) = rows.last() {
+            self.after = self.kind.cursor_of(last);
+            // A row without a cursor cannot be resumed after; stop rather than loop.
+            if self.after.is_none() {
+                self.done = true;
+            }
+        }
+        self.rows.extend(rows);
+        Ok(())
+    }
+
+    fn head(&self) -> Option<(i64, u8)> {
+        let row = self.rows.front()?;
+        let ts = row.values.get(self.time_col)?.as_int()?;
+        Some((ts, self.rank))
+    }
+}
+
+/// Runs the engine over everything in `store` and stores the warnings.
+pub async fn run(
+    store: &Arc<dyn Store>,
+    rules: &RuleSet,
+    cfg: FeatureConfig,
+    page: u32,
+) -> Result<RunReport, RunError> {
+    let page = page.max(1);
+    let convert = RowEvents::new()?;
+    let mut names = Names::default();
+    let mut engine: Engine = Engine::new(cfg);
+    let mut feeds: Vec<Feed> = ScanKind::ALL.into_iter().map(Feed::new).collect();
+    let mut report = RunReport {
+        rules_version: rules.version(),
+        ..RunReport::default()
+    };
+    let mut owners: HashMap<Entity, InstitutionKey> = HashMap::new();
+    let mut assessed: HashMap<Entity, Warned> = HashMap::new();
+    let mut scored: rustc_hash::FxHashSet<Entity> = Default::default();
+    let mut values = Vec::new();
+    let mut scores = Scores::default();
+
+    loop {
+        for f in &mut feeds {
+            f.fill(&**store, page).await?;
+        }
+        let Some(next) = feeds
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| f.head().map(|h| (h, i)))
+            .min()
+            .map(|(_, i)| i)
+        else {
+            break;
+        };
+        let feed = &mut feeds[next];
+        let Some(row) = feed.rows.pop_front() else {
+            continue;
+        };
+        let kind = feed.kind;
+        let Some(event) = convert.event(&mut names, kind.kind(), &row)? else {
+            continue;
+        };
+        *report.events.entry(kind.kind().as_str()).or_default() += 1;
+        let ts = event.ts();
+        report.first_event_at.get_or_insert(ts);
+        report.last_event_at = Some(ts);
+        match &event {
+            Event::AccountOpened(a) => {
+                owners.insert(Entity::Account(a.account), a.bank);
+            }
+            Event::SimActivated(s) => {
+                owners.insert(Entity::Number(s.msisdn), s.carrier);
+            }
+            _ => {}
+        }
+        for entity in engine.apply(&event) {
+            if matches!(entity, Entity::Person(_)) || !engine.features_into(entity, &mut values) {
+                continue;
+            }
+            scored.insert(entity);
+            rules
+                .evaluate_into(entity, &values, &mut scores)
+                .map_err(|e| RunError::Score {
+                    entity: format!("{entity:?}"),
+                    reason: e.to_string(),
+                })?;
+            if let Some(top) = scores.top() {
+                keep_strongest(&mut assessed, entity, top, ts);
+            }
+        }
+    }
+    report.scored = scored.len() as u64;
+    report.warned = assessed.len() as u64;
+
+    // Stored in a stable order, so two runs over the same data queue alike.
+    let mut warned: Vec<(Entity, Warned)> = assessed.into_iter().collect();
+    warned.sort_by_key(|w| w.0);
+    for (entity, w) in warned {
+        let Some(owner) = owners
+            .get(&entity)
+            .and_then(|k| names.institutions.name(k.0))
+        else {
+            report.unowned += 1;
+            continue;
+        };
+        let (kind, id) = match entity {
+            Entity::Account(k) => (RiskEntity::Account, names.accounts.name(k.0)),
+            Entity::Number(k) => (RiskEntity::Sim, names.numbers.name(k.0)),
+            Entity::Person(k) => (RiskEntity::Person, names.persons.name(k.0)),
+        };
+        let Some(id) = id else {
+            continue;
+        };
+        let first_warned_at = w.first.at;
+        let a = w.strongest.unwrap_or(w.first);
+        let n = a.score.round().clamp(0.0, f64::from(Score::MAX)) as u8;
+        let Some(score) = Score::new(n) else {
+            continue;
+        };
+        let warning = NewWarning {
+            entity: WarnedEntity::new(kind, id),
+            institution_code: owner.to_owned(),
+            score,
+            level: match a.level {
+                Level::Yellow => WarningLevel::Yellow,
+                Level::Orange => WarningLevel::Orange,
+                Level::Red => WarningLevel::Red,
+            },
+            pattern: a.pattern.to_owned(),
+            reasons: a.reasons,
+            measure: a.measure,
+            model_version: None,
+            rules_version: Some(report.rules_version.clone()),
+            at: a.at,
+            first_warned_at: Some(first_warned_at),
+        };
+        if store.warning_upsert(&warning).await?.changed {
+            report.new_versions += 1;
+        } else {
+            report.unchanged += 1;
+        }
+    }
+    Ok(report)
+}
+
+/// Records `top` for the entity when it reached a level: as its first assessment, or as
+/// its strongest when it beats the one kept.
+fn keep_strongest(
+    assessed: &mut HashMap<Entity, Warned>,
+    entity: Entity,
+    top: &PatternScore,
+    ts: i64,
+) {
+    let (Some(level), Some(measure)) = (top.level, top.measure) else {
+        return;
+    };
+    let kept = assessed
+        .get(&entity)
+        .map(|w| w.strongest.as_ref().map_or(w.first.score, |s| s.score));
+    if kept.is_some_and(|k| k >= top.score) {
+        return;
+    }
+    let Ok(measure) = measure.as_str().parse::<StoredMeasure>() else {
+        return;
+    };
+    let now = Assessed {
+        score: top.score,
+        level,
+        pattern: top.pattern.as_str(),
+        measure,
+        reasons: top
+            .reasons
+            .iter()
+            .map(|r| WarningReason {
+                code: r.code().to_owned(),
+                source: ReasonSource::Rule,
+                text_zh: r.text_zh().to_owned(),
+                text_en: r.text_en().to_owned(),
+                contribution: (r.contribution() * 10.0).round() / 10.0,
+            })
+            .collect(),
+        at: ts,
+    };
+    match assessed.get_mut(&entity) {
+        Some(w) => w.strongest = Some(now),
+        None => {
+            assessed.insert(
+                entity,
+                Warned {
+                    first: now,
+                    strongest: None,
+                },
+            );
+        }
+    }
+}
