@@ -60,6 +60,9 @@ enum Command {
     /// Two-card risk: run the feature engine and the rules, list the warnings.
     #[command(subcommand)]
     Risk(commands::risk::Cmd),
+    /// Score an engine's output against ground-truth labels.
+    #[command(subcommand)]
+    Eval(commands::eval::Cmd),
 }
 
 /// Exit codes: 0 everything stored (or verified); 1 some records rejected, or `audit verify`
@@ -142,5 +145,6 @@ async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Sim(args) => commands::sim::run(&ctx, args).await,
         Command::Bench(cmd) => commands::bench::run(&ctx, cmd).await,
         Command::Risk(cmd) => commands::risk::run(&ctx, cmd).await,
+        Command::Eval(cmd) => commands::eval::run(&ctx, cmd).await,
     }
 }

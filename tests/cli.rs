@@ -1433,6 +1433,29 @@ both!(
             "no labelled caller SIM warned: {callers:?}"
         );
 
+        // Scored against the labels: the figures are there and consistent.
+        let labels_dir = out_dir.join("labels").display().to_string();
+        let eval = run(&["--json", "eval", "risk", "--labels", &labels_dir]);
+        for kind in ["account", "sim"] {
+            let r = &eval[kind];
+            let (tp, fp, warned) = (
+                r["true_positives"].as_u64().unwrap(),
+                r["false_positives"].as_u64().unwrap(),
+                r["warned"].as_u64().unwrap(),
+            );
+            assert!(tp + fp <= warned, "{eval}");
+            for f in ["precision", "recall", "f1", "average_precision"] {
+                let v = r[f].as_f64().unwrap();
+                assert!((0.0..=1.0).contains(&v), "{kind} {f}: {eval}");
+            }
+        }
+        assert_eq!(
+            eval["sim"]["true_positives"].as_u64(),
+            Some(warned_callers as u64),
+            "the eval counts the same caller SIMs: {eval}"
+        );
+        assert!(eval["sim"]["median_delay_hours"].is_number(), "{eval}");
+
         // The same data again: the same evidence, no new version, nothing queued twice.
         let again = run(&["--json", "risk", "run"]);
         assert_eq!(again["report"]["new_versions"].as_u64(), Some(0), "{again}");

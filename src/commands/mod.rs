@@ -5,6 +5,7 @@ pub mod bench;
 mod bench_serve;
 pub mod db;
 pub mod demo;
+pub mod eval;
 pub mod ingest;
 pub mod key;
 pub mod quarantine;

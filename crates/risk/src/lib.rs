@@ -11,6 +11,7 @@
 
 pub mod distinct;
 pub mod engine;
+pub mod eval;
 pub mod event;
 pub mod features;
 pub mod intern;
