@@ -295,8 +295,17 @@ both!(
             );
         }
         assert_eq!(first["quarantine"], 0);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains("两卡预警 two-card warnings"), "{stdout}");
+        let warnings = db.run(&["--json", "risk", "warnings"]);
+        let warnings: serde_json::Value = serde_json::from_slice(&warnings.stdout).unwrap();
+        let n = warnings.as_array().unwrap().len();
+        assert!(n > 0, "the demo's district has warnings");
         assert_eq!(super::code(&db.run(&["demo", "--no-serve"])), 0);
         assert_eq!(db.stats(), first, "a second demo stores nothing new");
+        let again = db.run(&["--json", "risk", "warnings"]);
+        let again: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+        assert_eq!(again.as_array().unwrap().len(), n, "one warning per entity");
     }
 );
 

@@ -82,10 +82,32 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<Outcome> {
         rejected += r.rejected;
     }
     let counts = store.counts().await?;
+    // The two-card risk engine over what was loaded: warnings for the banks and carriers.
+    let rules = fanzha_risk::RuleSet::builtin().context("the built-in rule set")?;
+    let risk = fanzha_risk::run::run(
+        &store,
+        &rules,
+        fanzha_risk::FeatureConfig::default(),
+        fanzha_risk::run::PAGE_ROWS,
+    )
+    .await?;
+    let mut by_level = std::collections::BTreeMap::new();
+    for level in fanzha_store::WarningLevel::ALL {
+        let filter = fanzha_store::WarningFilter {
+            level: Some(*level),
+            ..fanzha_store::WarningFilter::default()
+        };
+        let n = store
+            .warning_list(&fanzha_store::Scope::All, &filter, u32::MAX, 0)
+            .await?
+            .len();
+        by_level.insert(level.as_str(), n);
+    }
     super::audit(
         &store,
         "cli.demo",
-        serde_json::json!({ "seed": args.seed, "inserted": inserted, "rejected": rejected }),
+        serde_json::json!({ "seed": args.seed, "inserted": inserted, "rejected": rejected,
+            "warnings": &by_level }),
     )
     .await?;
     if ctx.json {
@@ -125,7 +147,16 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<Outcome> {
         );
         println!();
         println!(
-            "next: fanzha --db {} db stats | fanzha sim --out DIR (files + labels) | fanzha quarantine list",
+            "两卡预警 two-card warnings: {} events scored, {} accounts and SIMs warned — 红 red {}, 橙 orange {}, 黄 yellow {}",
+            risk.events.values().sum::<u64>(),
+            risk.warned,
+            by_level.get("red").copied().unwrap_or(0),
+            by_level.get("orange").copied().unwrap_or(0),
+            by_level.get("yellow").copied().unwrap_or(0),
+        );
+        println!();
+        println!(
+            "next: fanzha --db {0} db stats | fanzha --db {0} risk warnings | fanzha sim --out DIR (files + labels) | fanzha quarantine list",
             ctx.db
         );
     }
