@@ -94,8 +94,12 @@ impl Decimal {
                 scale: 0,
             };
         }
-        while self.scale > 0 && self.mantissa % 10 == 0 {
-            self.mantissa /= 10;
+        while self.scale > 0 {
+            let (q, r) = (self.mantissa / 10, self.mantissa % 10);
+            if r != 0 {
+                break;
+            }
+            self.mantissa = q;
             self.scale -= 1;
         }
         self
@@ -296,7 +300,17 @@ pub fn local_time(
         .iter()
         .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
         .and_then(|naive| naive.and_local_timezone(tz).single())
-        .ok_or_else(|| format!("`{s}` is not a time of the form {}", formats[0]))
+        .ok_or_else(|| {
+            let shape = formats[0]
+                .replace("%Y", "YYYY")
+                .replace("%m", "MM")
+                .replace("%d", "DD")
+                .replace("%H", "hh")
+                .replace("%M", "mm")
+                .replace("%S", "ss")
+                .replace("%.f", "");
+            format!("`{s}` is not a valid date and time of the form {shape}")
+        })
 }
 
 /// A time written as RFC 3339 (with `Z` or an offset), as a wall-clock ISO time (placed at
