@@ -54,6 +54,9 @@ enum Command {
     Demo(commands::demo::Args),
     /// Write a seeded simulated district: every data kind plus ground-truth labels.
     Sim(commands::sim::Args),
+    /// Convert public AML benchmark files (IBM AMLworld, AMLSim) into data files and labels.
+    #[command(subcommand)]
+    Convert(commands::convert::Cmd),
     /// Measure ingest and simulator throughput.
     #[command(subcommand)]
     Bench(commands::bench::Cmd),
@@ -143,6 +146,7 @@ async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::User(cmd) => commands::user::run(&ctx, cmd).await,
         Command::Demo(args) => commands::demo::run(&ctx, args).await,
         Command::Sim(args) => commands::sim::run(&ctx, args).await,
+        Command::Convert(cmd) => commands::convert::run(&ctx, cmd).await,
         Command::Bench(cmd) => commands::bench::run(&ctx, cmd).await,
         Command::Risk(cmd) => commands::risk::run(&ctx, cmd).await,
         Command::Eval(cmd) => commands::eval::run(&ctx, cmd).await,

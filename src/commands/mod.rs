@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod bench;
 mod bench_serve;
+pub mod convert;
 pub mod db;
 pub mod demo;
 pub mod eval;

@@ -10,6 +10,7 @@
 //! Parsing runs on its own thread and hands batches to the writer through a small bounded
 //! channel, so reading a file and committing the previous batch overlap.
 
+pub mod adapters;
 mod error;
 pub mod grid;
 mod kinds;
