@@ -1490,3 +1490,32 @@ both!(
         assert!(err.contains("bad.toml") && err.contains(":6:"), "{err}");
     }
 );
+
+#[test]
+fn a_converted_amlworld_file_ingests_clean_and_is_scored_against_its_labels() {
+    let db = sqlite();
+    let out_dir = db.dir.path().join("aw");
+    let out_arg = out_dir.display().to_string();
+    let input = fixture("public/amlworld/HI-Tiny_Trans.csv");
+    let out = db.run(&["convert", "amlworld", &input, "--out", &out_arg]);
+    // The fixture holds deliberately broken lines: named, set aside, the rest converted.
+    assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stderr));
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(said.contains("HI-Tiny_Trans.csv line 14"), "{said}");
+    assert!(out_dir.join("convert/rejections.csv").is_file());
+
+    let (c, report) = ingest_json(&db, &[&out_arg]);
+    assert_eq!(c, 0, "{report}");
+    assert_eq!(report["rejected"].as_u64(), Some(0), "{report}");
+    let run = db.run(&["--json", "risk", "run"]);
+    assert_eq!(code(&run), 0, "{}", String::from_utf8_lossy(&run.stderr));
+    let labels = out_dir.join("labels").display().to_string();
+    let eval = db.run(&["--json", "eval", "risk", "--labels", &labels]);
+    // Scored or told clearly that nothing was warned; never a crash.
+    let said = String::from_utf8_lossy(&eval.stderr);
+    assert!(code(&eval) == 0 || said.contains("no warnings"), "{said}");
+}
