@@ -4,7 +4,8 @@
 //! interned ids ([`intern`]), applied in event-time order to keyed per-entity state
 //! ([`Engine`]), and read back as named feature vectors ([`features`]) for the rules and
 //! the model. The sliding windows are in [`window`], bounded distinct counts in
-//! [`distinct`], and the state's storage trait in [`store`].
+//! [`distinct`], and the state's storage trait in [`store`] (vectors indexed by interned
+//! id by default).
 //!
 //! Architecture invariant: this crate knows nothing of HTTP, SQL or the console, and its
 //! step reads neither a clock nor a store.
@@ -21,4 +22,4 @@ pub use engine::{Engine, EngineState, Touched};
 pub use event::Event;
 pub use features::{Entity, FeatureConfig, FeatureVector};
 pub use intern::Names;
-pub use store::{KeyedMap, MemoryStore, StateStore};
+pub use store::{DenseMap, HashStore, KeyedMap, MemoryStore, StateStore};
