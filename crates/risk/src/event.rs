@@ -26,6 +26,17 @@ macro_rules! key {
                 self.0.get()
             }
         }
+
+        impl crate::store::DenseKey for $name {
+            #[inline]
+            fn index(self) -> usize {
+                self.0.get() as usize - 1
+            }
+
+            fn from_index(i: usize) -> Option<Self> {
+                u32::try_from(i + 1).ok().and_then(NonZeroU32::new).map($name)
+            }
+        }
     };
 }
 

@@ -255,46 +255,70 @@ impl PersonState {
         list.push(h);
         true
     }
+}
 
-    /// Distinct institutions, and the largest count per institution of holdings matching
-    /// `class` (any class when `None`).
-    fn per_institution(list: &[Held], class: Option<u8>) -> (usize, usize) {
-        let mut counts: SmallVec<[(InstitutionKey, usize); 8]> = SmallVec::new();
-        for h in list.iter().filter(|h| class.is_none_or(|c| h.class == c)) {
+/// Holdings counted per institution and class in one pass, so the several cap features
+/// read from one card list do not each walk it.
+pub(crate) struct Tally {
+    /// Per institution, the holdings of class 0 (other or unknown) to 3.
+    counts: SmallVec<[(InstitutionKey, [u32; 4]); 8]>,
+}
+
+impl Tally {
+    pub(crate) fn of(list: &[Held]) -> Self {
+        let mut counts: SmallVec<[(InstitutionKey, [u32; 4]); 8]> = SmallVec::new();
+        for h in list {
+            let class = match h.class {
+                c @ 1..=3 => usize::from(c),
+                _ => 0,
+            };
             match counts.iter_mut().find(|(i, _)| *i == h.institution) {
-                Some((_, n)) => *n += 1,
-                None => counts.push((h.institution, 1)),
+                Some((_, n)) => n[class] += 1,
+                None => {
+                    let mut n = [0; 4];
+                    n[class] = 1;
+                    counts.push((h.institution, n));
+                }
             }
         }
-        (
-            counts.len(),
-            counts.iter().map(|(_, n)| *n).max().unwrap_or(0),
-        )
+        Self { counts }
     }
 
-    /// How many holdings exceed the caps, summed over institutions and classes.
-    fn excess(list: &[Held], class: Option<u8>, cap: u32) -> usize {
-        let mut counts: SmallVec<[(InstitutionKey, usize); 8]> = SmallVec::new();
-        for h in list.iter().filter(|h| class.is_none_or(|c| h.class == c)) {
-            match counts.iter_mut().find(|(i, _)| *i == h.institution) {
-                Some((_, n)) => *n += 1,
-                None => counts.push((h.institution, 1)),
-            }
+    fn count(n: &[u32; 4], class: Option<u8>) -> usize {
+        match class {
+            Some(c @ 1..=3) => n[usize::from(c)] as usize,
+            Some(_) => 0,
+            None => n.iter().sum::<u32>() as usize,
         }
-        counts
+    }
+
+    /// Distinct institutions.
+    pub(crate) fn institutions(&self) -> usize {
+        self.counts.len()
+    }
+
+    /// The largest count per institution of holdings of `class` (any class when `None`).
+    pub(crate) fn max(&self, class: Option<u8>) -> usize {
+        self.counts
             .iter()
-            .map(|(_, n)| n.saturating_sub(cap as usize))
+            .map(|(_, n)| Self::count(n, class))
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// How many holdings of `class` exceed `cap`, summed over institutions.
+    pub(crate) fn excess(&self, class: Option<u8>, cap: u32) -> usize {
+        self.counts
+            .iter()
+            .map(|(_, n)| Self::count(n, class).saturating_sub(cap as usize))
             .sum()
     }
 
+    /// Excess over the per-bank caps of Class I, II and III accounts together.
     pub(crate) fn accounts_over_cap(&self, caps: &Caps) -> usize {
-        Self::excess(&self.accounts, Some(1), caps.class1_per_bank)
-            + Self::excess(&self.accounts, Some(2), caps.class2_per_bank)
-            + Self::excess(&self.accounts, Some(3), caps.class3_per_bank)
-    }
-
-    pub(crate) fn sims_over_cap(&self, caps: &Caps) -> usize {
-        Self::excess(&self.sims, None, caps.sims_per_carrier)
+        self.excess(Some(1), caps.class1_per_bank)
+            + self.excess(Some(2), caps.class2_per_bank)
+            + self.excess(Some(3), caps.class3_per_bank)
     }
 }
 
@@ -476,6 +500,7 @@ pub(crate) fn account_values(
         .opened_at
         .map_or(-1.0, |o| (ctx.now - o) as f64 / DAY as f64);
     let since = ctx.now - 30 * DAY;
+    let tally = holder.map(|p| Tally::of(&p.accounts));
     out.extend([
         dwell_median,
         dwell_min,
@@ -483,10 +508,10 @@ pub(crate) fn account_values(
         age,
         f64::from(u8::from(a.holder.is_some())),
         holder.map_or(0.0, |p| p.accounts.len() as f64),
-        holder.map_or(0.0, |p| {
-            PersonState::per_institution(&p.accounts, None).0 as f64
-        }),
-        holder.map_or(0.0, |p| p.accounts_over_cap(&ctx.cfg.caps) as f64),
+        tally.as_ref().map_or(0.0, |t| t.institutions() as f64),
+        tally
+            .as_ref()
+            .map_or(0.0, |t| t.accounts_over_cap(&ctx.cfg.caps) as f64),
         a.devices.count_since(since) as f64,
         a.ips.count_since(since) as f64,
         device_other_holders as f64,
@@ -524,10 +549,11 @@ pub(crate) fn number_values(
     }
     push_windowed(out, &per_window);
     let (sims, max_per_carrier, over) = holder.map_or((0.0, 0.0, 0.0), |p| {
+        let t = Tally::of(&p.sims);
         (
             p.sims.len() as f64,
-            PersonState::per_institution(&p.sims, None).1 as f64,
-            p.sims_over_cap(&ctx.cfg.caps) as f64,
+            t.max(None) as f64,
+            t.excess(None, ctx.cfg.caps.sims_per_carrier) as f64,
         )
     });
     out.extend([
@@ -546,19 +572,19 @@ pub(crate) fn number_values(
 
 pub(crate) fn person_values(ctx: &Ctx<'_>, p: &PersonState, out: &mut Vec<f64>) {
     let caps = &ctx.cfg.caps;
-    let (banks, _) = PersonState::per_institution(&p.accounts, None);
-    let (carriers, max_sims) = PersonState::per_institution(&p.sims, None);
+    let accounts = Tally::of(&p.accounts);
+    let sims = Tally::of(&p.sims);
     out.extend([
         p.accounts.len() as f64,
-        banks as f64,
-        PersonState::per_institution(&p.accounts, Some(1)).1 as f64,
-        PersonState::per_institution(&p.accounts, Some(2)).1 as f64,
-        PersonState::per_institution(&p.accounts, Some(3)).1 as f64,
-        p.accounts_over_cap(caps) as f64,
+        accounts.institutions() as f64,
+        accounts.max(Some(1)) as f64,
+        accounts.max(Some(2)) as f64,
+        accounts.max(Some(3)) as f64,
+        accounts.accounts_over_cap(caps) as f64,
         p.sims.len() as f64,
-        carriers as f64,
-        max_sims as f64,
-        p.sims_over_cap(caps) as f64,
+        sims.institutions() as f64,
+        sims.max(None) as f64,
+        sims.excess(None, caps.sims_per_carrier) as f64,
         p.devices.count_since(ctx.now - 30 * DAY) as f64,
     ]);
 }
@@ -640,7 +666,16 @@ mod tests {
             institution: bank(1),
             class: 1
         }));
-        assert_eq!(p.accounts_over_cap(&Caps::default()), 1);
+        let accounts = Tally::of(&p.accounts);
+        assert_eq!(accounts.accounts_over_cap(&Caps::default()), 1);
+        assert_eq!(
+            (
+                accounts.institutions(),
+                accounts.max(Some(1)),
+                accounts.max(None)
+            ),
+            (2, 2, 3)
+        );
         for k in 0..7 {
             p.hold_sim(Held {
                 key: k,
@@ -648,6 +683,9 @@ mod tests {
                 class: 0,
             });
         }
-        assert_eq!(p.sims_over_cap(&Caps::default()), 2);
+        assert_eq!(
+            Tally::of(&p.sims).excess(None, Caps::default().sims_per_carrier),
+            2
+        );
     }
 }

@@ -1,13 +1,17 @@
-//! Two-card risk (两卡风险) for Fanzha: the streaming feature engine of capability M1.
+//! Two-card risk (两卡风险) for Fanzha: capability M1, as sources → engine → rules →
+//! warnings.
 //!
-//! Events from the store or the live stream are normalised into compact [`Event`]s with
-//! interned ids ([`intern`]), applied in event-time order to keyed per-entity state
-//! ([`Engine`]), and read back as named feature vectors ([`features`]) for the rules and
-//! the model. The sliding windows are in [`window`], bounded distinct counts in
-//! [`distinct`], and the state's storage trait in [`store`].
+//! Events from the store ([`rows`]) or the live stream are normalised into compact
+//! [`Event`]s with interned ids ([`intern`]), applied in event-time order to keyed
+//! per-entity state ([`Engine`]), and read back as named feature vectors ([`features`]).
+//! The sliding windows are in [`window`], bounded distinct counts in [`distinct`], and the
+//! state's storage trait in [`store`] (vectors indexed by interned id by default). The
+//! [`rules`] score the vectors into patterns with reasons; [`run`] drives a batch over the
+//! store and stores one warning per entity; [`eval`] scores warnings against labels.
 //!
-//! Architecture invariant: this crate knows nothing of HTTP, SQL or the console, and its
-//! step reads neither a clock nor a store.
+//! Architecture invariant: this crate knows nothing of HTTP, SQL or the console (the batch
+//! run reads and writes through the `Store` trait), and the engine's step reads neither a
+//! clock nor a store.
 
 pub mod distinct;
 pub mod engine;
@@ -26,4 +30,4 @@ pub use event::Event;
 pub use features::{Entity, FeatureConfig, FeatureVector};
 pub use intern::Names;
 pub use rules::{PatternScore, Reloader, RuleSet};
-pub use store::{KeyedMap, MemoryStore, StateStore};
+pub use store::{DenseMap, HashStore, KeyedMap, MemoryStore, StateStore};

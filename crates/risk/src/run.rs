@@ -31,6 +31,8 @@ use crate::{Engine, Names};
 
 /// Rows fetched per page of each event table.
 pub const PAGE_ROWS: u32 = 10_000;
+/// Events handed to the engine at once.
+const CHUNK: usize = 4_096;
 
 /// Why a run stopped. Nothing is stored before the scan has finished, so a failed run
 /// leaves the stored warnings as they were.
@@ -164,55 +166,75 @@ pub async fn run(
     let mut values = Vec::new();
     let mut scores = Scores::default();
 
+    // Events go to the engine in chunks: `apply_batch` fetches the state of the events
+    // ahead while applying this one, which a large district's state needs.
+    let mut chunk: Vec<Event> = Vec::with_capacity(CHUNK);
+    let mut failure = None;
     loop {
-        for f in &mut feeds {
-            f.fill(&**store, page).await?;
-        }
-        let Some(next) = feeds
-            .iter()
-            .enumerate()
-            .filter_map(|(i, f)| f.head().map(|h| (h, i)))
-            .min()
-            .map(|(_, i)| i)
-        else {
-            break;
-        };
-        let feed = &mut feeds[next];
-        let Some(row) = feed.rows.pop_front() else {
-            continue;
-        };
-        let kind = feed.kind;
-        let Some(event) = convert.event(&mut names, kind.kind(), &row)? else {
-            continue;
-        };
-        *report.events.entry(kind.kind().as_str()).or_default() += 1;
-        let ts = event.ts();
-        report.first_event_at.get_or_insert(ts);
-        report.last_event_at = Some(ts);
-        match &event {
-            Event::AccountOpened(a) => {
-                owners.insert(Entity::Account(a.account), a.bank);
+        while chunk.len() < CHUNK {
+            for f in &mut feeds {
+                f.fill(&**store, page).await?;
             }
-            Event::SimActivated(s) => {
-                owners.insert(Entity::Number(s.msisdn), s.carrier);
-            }
-            _ => {}
-        }
-        for entity in engine.apply(&event) {
-            if matches!(entity, Entity::Person(_)) || !engine.features_into(entity, &mut values) {
+            let Some(next) = feeds
+                .iter()
+                .enumerate()
+                .filter_map(|(i, f)| f.head().map(|h| (h, i)))
+                .min()
+                .map(|(_, i)| i)
+            else {
+                break;
+            };
+            let feed = &mut feeds[next];
+            let Some(row) = feed.rows.pop_front() else {
                 continue;
+            };
+            let kind = feed.kind;
+            let Some(event) = convert.event(&mut names, kind.kind(), &row)? else {
+                continue;
+            };
+            *report.events.entry(kind.kind().as_str()).or_default() += 1;
+            let ts = event.ts();
+            report.first_event_at.get_or_insert(ts);
+            report.last_event_at = Some(ts);
+            match &event {
+                Event::AccountOpened(a) => {
+                    owners.insert(Entity::Account(a.account), a.bank);
+                }
+                Event::SimActivated(s) => {
+                    owners.insert(Entity::Number(s.msisdn), s.carrier);
+                }
+                _ => {}
             }
-            scored.insert(entity);
-            rules
-                .evaluate_into(entity, &values, &mut scores)
-                .map_err(|e| RunError::Score {
-                    entity: format!("{entity:?}"),
-                    reason: e.to_string(),
-                })?;
-            if let Some(top) = scores.top() {
-                keep_strongest(&mut assessed, entity, top, ts);
-            }
+            chunk.push(event);
         }
+        if chunk.is_empty() {
+            break;
+        }
+        engine.apply_batch(&chunk, |engine, event, touched| {
+            for &entity in touched {
+                if failure.is_some()
+                    || matches!(entity, Entity::Person(_))
+                    || !engine.features_into(entity, &mut values)
+                {
+                    continue;
+                }
+                scored.insert(entity);
+                if let Err(e) = rules.evaluate_into(entity, &values, &mut scores) {
+                    failure = Some(RunError::Score {
+                        entity: format!("{entity:?}"),
+                        reason: e.to_string(),
+                    });
+                    continue;
+                }
+                if let Some(top) = scores.top() {
+                    keep_strongest(&mut assessed, entity, top, event.ts());
+                }
+            }
+        });
+        if let Some(e) = failure.take() {
+            return Err(e);
+        }
+        chunk.clear();
     }
     report.scored = scored.len() as u64;
     report.warned = assessed.len() as u64;

@@ -429,3 +429,206 @@ fn checkpoint_round_trip_resumes_identically() {
         all_features(&resumed, &names)
     );
 }
+
+mod stores {
+    //! The vector-backed store ([`MemoryStore`]) and the batch path against the original
+    //! hash-map store ([`HashStore`]) and one-by-one `apply`, on random event streams.
+
+    use std::num::NonZeroU32;
+
+    use fanzha_core::{AccountClass, NumberClass};
+    use fanzha_risk::event::*;
+    use fanzha_risk::{Engine, EngineState, Entity, FeatureConfig, HashStore, Touched};
+    use proptest::prelude::*;
+
+    use super::{DAY, HOUR, MIN, T0};
+
+    fn nz(i: u32) -> NonZeroU32 {
+        NonZeroU32::new(i + 1).unwrap()
+    }
+
+    /// One random event: small key spaces so entities meet again, shared devices and IPs,
+    /// risky places, night hours, round and just-under amounts, and late events.
+    fn event() -> impl Strategy<Value = (i64, i64, Event)> {
+        let gap = prop_oneof![3 => 0i64..5 * MIN, 1 => 0i64..6 * HOUR, 1 => 0i64..3 * DAY];
+        let late = prop_oneof![9 => Just(0i64), 1 => 0i64..2 * DAY];
+        let acct = || (0u32..30).prop_map(|i| AccountKey(nz(i)));
+        let num = || (0u32..30).prop_map(|i| NumberKey(nz(i)));
+        let dev = || proptest::option::of((0u32..12).prop_map(|i| DeviceKey(nz(i))));
+        let cell = || proptest::option::of((0u32..6).prop_map(|i| PlaceKey(nz(i))));
+        let class = || {
+            prop_oneof![
+                Just(NumberClass::Mobile),
+                Just(NumberClass::International),
+                Just(NumberClass::Virtual)
+            ]
+        };
+        let kind = prop_oneof![
+            6 => (
+                proptest::option::of(acct()),
+                proptest::option::of(acct()),
+                prop_oneof![1i64..2_000_000, (1i64..600).prop_map(|y| y * 10_000), 4_500_000i64..5_000_000],
+                dev(),
+                proptest::option::of((0u32..8).prop_map(|i| IpKey(nz(i)))),
+                cell(),
+            )
+                .prop_map(|(from, to, amount_fen, device, ip, cell)| {
+                    Event::Transfer(Transfer {
+                        ts: 0,
+                        from,
+                        to,
+                        amount_fen,
+                        channel: Channel::Transfer,
+                        device,
+                        ip,
+                        cell,
+                    })
+                }),
+            3 => (num(), num(), class(), class(), 0u32..300, dev(), cell()).prop_map(
+                |(caller, callee, caller_class, callee_class, duration_s, imei, cell)| {
+                    Event::Call(Call {
+                        ts: 0,
+                        caller,
+                        callee,
+                        caller_class,
+                        callee_class,
+                        duration_s,
+                        imei,
+                        cell,
+                    })
+                }
+            ),
+            1 => (num(), num(), class(), cell()).prop_map(|(sender, receiver, sender_class, cell)| {
+                Event::Sms(Sms {
+                    ts: 0,
+                    sender,
+                    receiver,
+                    sender_class,
+                    receiver_class: NumberClass::Mobile,
+                    cell,
+                })
+            }),
+            1 => (acct(), num(), any::<bool>(), dev(), cell()).prop_map(|(a, n, is_acct, device, cell)| {
+                Event::Login(Login {
+                    ts: 0,
+                    subject: if is_acct { Subject::Account(a) } else { Subject::Number(n) },
+                    device,
+                    ip: None,
+                    cell,
+                })
+            }),
+            1 => (acct(), 0u32..10, 0u32..3, 1u8..4).prop_map(|(account, holder, bank, c)| {
+                Event::AccountOpened(AccountOpened {
+                    opened_at: 0,
+                    account,
+                    holder: PersonKey(nz(holder)),
+                    bank: InstitutionKey(nz(bank)),
+                    class: Some(match c {
+                        1 => AccountClass::I,
+                        2 => AccountClass::II,
+                        _ => AccountClass::III,
+                    }),
+                })
+            }),
+            1 => (num(), 0u32..10, 0u32..3).prop_map(|(msisdn, holder, carrier)| {
+                Event::SimActivated(SimActivated {
+                    activated_at: 0,
+                    msisdn,
+                    holder: PersonKey(nz(holder)),
+                    carrier: InstitutionKey(nz(10 + carrier)),
+                })
+            }),
+            1 => ((0u32..6), any::<bool>()).prop_map(|(p, risky)| {
+                Event::PlaceFlag(PlaceFlag { ts: 0, place: PlaceKey(nz(p)), risky })
+            }),
+        ];
+        (gap, late, kind)
+    }
+
+    /// Sets the event time (the strategies leave it 0).
+    fn at(ev: Event, ts: i64) -> Event {
+        match ev {
+            Event::Transfer(e) => Event::Transfer(Transfer { ts, ..e }),
+            Event::Call(e) => Event::Call(Call { ts, ..e }),
+            Event::Sms(e) => Event::Sms(Sms { ts, ..e }),
+            Event::Login(e) => Event::Login(Login { ts, ..e }),
+            Event::AccountOpened(e) => Event::AccountOpened(AccountOpened { opened_at: ts, ..e }),
+            Event::SimActivated(e) => Event::SimActivated(SimActivated {
+                activated_at: ts,
+                ..e
+            }),
+            Event::PlaceFlag(e) => Event::PlaceFlag(PlaceFlag { ts, ..e }),
+        }
+    }
+
+    fn stream(steps: Vec<(i64, i64, Event)>) -> Vec<Event> {
+        let mut t = T0;
+        steps
+            .into_iter()
+            .map(|(gap, late, ev)| {
+                t += gap;
+                at(ev, t - late)
+            })
+            .collect()
+    }
+
+    /// Feature bits of an entity (bits, so that equality is exact), or `None` if unknown.
+    fn bits<S: fanzha_risk::StateStore>(e: &Engine<S>, x: Entity) -> Option<Vec<u64>> {
+        let mut buf = Vec::new();
+        e.features_into(x, &mut buf)
+            .then(|| buf.iter().map(|v| v.to_bits()).collect())
+    }
+
+    fn everyone() -> impl Iterator<Item = Entity> {
+        (0..30).flat_map(|i| {
+            [
+                Entity::Account(AccountKey(nz(i))),
+                Entity::Number(NumberKey(nz(i))),
+                Entity::Person(PersonKey(nz(i))),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// After every event: the same touched entities and the same features from the
+        /// vector-backed store as from the hash-map one, and from the batch path as from
+        /// `apply` one by one; at the end, the same features for every entity.
+        #[test]
+        fn dense_store_and_batch_match_the_hash_map_store(
+            steps in proptest::collection::vec(event(), 1..400)
+        ) {
+            let evs = stream(steps);
+            let cfg = FeatureConfig::default();
+            let mut hashed = Engine::with_state(cfg.clone(), EngineState::<HashStore>::default());
+            let mut dense = Engine::new(cfg.clone());
+            let mut seen: Vec<(Touched, Vec<Option<Vec<u64>>>)> = Vec::new();
+            for ev in &evs {
+                let th = hashed.apply(ev);
+                let td = dense.apply(ev);
+                prop_assert_eq!(&th, &td);
+                let fh: Vec<_> = th.iter().map(|&x| bits(&hashed, x)).collect();
+                let fd: Vec<_> = td.iter().map(|&x| bits(&dense, x)).collect();
+                prop_assert!(fd.iter().all(Option::is_some), "a touched entity is known");
+                prop_assert_eq!(&fh, &fd);
+                seen.push((td, fd));
+            }
+            let mut batched = Engine::with_capacity(cfg, 8, 8, 8);
+            let mut i = 0;
+            let mut mismatch = None;
+            batched.apply_batch(&evs, |e, _, touched| {
+                let f: Vec<_> = touched.iter().map(|&x| bits(e, x)).collect();
+                if mismatch.is_none() && (touched, &f) != (&seen[i].0, &seen[i].1) {
+                    mismatch = Some(i);
+                }
+                i += 1;
+            });
+            prop_assert_eq!(mismatch, None);
+            for x in everyone() {
+                prop_assert_eq!(bits(&hashed, x), bits(&dense, x));
+                prop_assert_eq!(bits(&dense, x), bits(&batched, x));
+            }
+        }
+    }
+}
