@@ -144,7 +144,10 @@ mod tests {
     fn warnings_are_seen_only_by_roles_with_a_scope_and_answered_by_their_owners() {
         for &role in Role::ALL {
             if allows(role, Action::ViewWarnings) {
-                assert!(scope(role, Some("ICBC"), Some("500103")).is_some(), "{role}");
+                assert!(
+                    scope(role, Some("ICBC"), Some("500103")).is_some(),
+                    "{role}"
+                );
             }
             if allows(role, Action::AnswerWarning) {
                 assert_eq!(remit(role), Remit::Institution, "{role}");

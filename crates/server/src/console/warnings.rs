@@ -59,7 +59,11 @@ fn select(
     chosen: Option<&str>,
     lang: Lang,
 ) -> SelectView {
-    let mut options = vec![(String::new(), lang.t(M::AnyValue).to_owned(), chosen.is_none())];
+    let mut options = vec![(
+        String::new(),
+        lang.t(M::AnyValue).to_owned(),
+        chosen.is_none(),
+    )];
     options.extend(words.iter().map(|w| {
         (
             (*w).to_owned(),
@@ -129,9 +133,27 @@ pub async fn queue(State(state): State<AppState>, v: Viewer) -> Result<Response,
         page: None,
     };
     let selects = vec![
-        select("level", lang.t(M::Level), WarningLevel::WORDS, q.get("level"), lang),
-        select("pattern", lang.t(M::Pattern), &PATTERNS, q.get("pattern"), lang),
-        select("status", lang.t(M::Status), WarningStatus::WORDS, q.get("status"), lang),
+        select(
+            "level",
+            lang.t(M::Level),
+            WarningLevel::WORDS,
+            q.get("level"),
+            lang,
+        ),
+        select(
+            "pattern",
+            lang.t(M::Pattern),
+            &PATTERNS,
+            q.get("pattern"),
+            lang,
+        ),
+        select(
+            "status",
+            lang.t(M::Status),
+            WarningStatus::WORDS,
+            q.get("status"),
+            lang,
+        ),
         select(
             "entity_type",
             lang.t(M::EntityKind),
@@ -425,8 +447,7 @@ pub async fn precision(State(state): State<AppState>, v: Viewer) -> Result<Respo
     if let Some(csv) = tables.iter().find_map(|t| t.csv_if_requested(q)) {
         return Ok(csv);
     }
-    let [by_pattern, by_rule, by_institution] =
-        tables.map(|t| t.render().map_err(render_failure));
+    let [by_pattern, by_rule, by_institution] = tables.map(|t| t.render().map_err(render_failure));
     let p = PrecisionPage {
         frame: Frame::new(&state, &v, lang.t(M::PrecisionPage)).await,
         by_pattern: by_pattern?,

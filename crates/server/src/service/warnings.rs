@@ -55,9 +55,10 @@ impl WarningQuery {
         ) -> Result<Option<T>, ApiError> {
             match value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
                 None => Ok(None),
-                Some(v) => v.parse().map(Some).map_err(|_| {
-                    ApiError::parameter(name, format!("one of {}", words.join(", ")))
-                }),
+                Some(v) => v
+                    .parse()
+                    .map(Some)
+                    .map_err(|_| ApiError::parameter(name, format!("one of {}", words.join(", ")))),
             }
         }
         let pattern = match self.pattern.as_deref().map(str::trim) {
@@ -167,9 +168,10 @@ pub async fn feedback(
 ) -> Result<WarningView, ApiError> {
     user.allow(Action::AnswerWarning)?;
     let scope = user.scope()?;
-    let institution = user.institution.clone().ok_or_else(|| {
-        ApiError::new(Code::Forbidden, "this account names no institution")
-    })?;
+    let institution = user
+        .institution
+        .clone()
+        .ok_or_else(|| ApiError::new(Code::Forbidden, "this account names no institution"))?;
     // A verdict outside the vocabulary makes the body not the document the endpoint takes.
     let verdict = verdict.trim().parse::<Verdict>().map_err(|_| {
         ApiError::new(
@@ -277,9 +279,13 @@ pub async fn warning_counts(
     }
     let scope = user.scope()?;
     let mut counts = [0u64; 3];
-    for (i, level) in [WarningLevel::Red, WarningLevel::Orange, WarningLevel::Yellow]
-        .into_iter()
-        .enumerate()
+    for (i, level) in [
+        WarningLevel::Red,
+        WarningLevel::Orange,
+        WarningLevel::Yellow,
+    ]
+    .into_iter()
+    .enumerate()
     {
         let filter = WarningFilter {
             level: Some(level),
