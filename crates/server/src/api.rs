@@ -19,10 +19,15 @@ use crate::AppState;
 mod admin;
 mod audit;
 mod entities;
+mod warnings;
 
 pub use admin::{add_key, add_user, disable_user, enable_user, list_keys, list_users, revoke_key};
 pub use audit::{flags as audit_flags, page as audit_page, review_flag, verify as audit_verify};
 pub use entities::{dashboard, profile, reveal, search};
+pub use warnings::{
+    detail as warning, feedback as warning_feedback, list as warnings,
+    precision as warning_precision,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -42,6 +47,10 @@ pub use entities::{dashboard, profile, reveal, search};
         entities::profile,
         entities::reveal,
         entities::dashboard,
+        warnings::list,
+        warnings::detail,
+        warnings::feedback,
+        warnings::precision,
         admin::list_users,
         admin::add_user,
         admin::disable_user,
@@ -60,6 +69,7 @@ pub use entities::{dashboard, profile, reveal, search};
         (name = "session", description = "Logging in and out"),
         (name = "entities", description = "Search, profiles (masked) and reveal with a reason"),
         (name = "dashboard", description = "Reports, cases and losses over time"),
+        (name = "warnings", description = "Two-card risk warnings (masked), institutions' answers and precision"),
         (name = "admin", description = "Users and institutions' API keys"),
         (name = "audit", description = "The hash-chained audit trail and insider flags")
     )

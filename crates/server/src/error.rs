@@ -61,6 +61,8 @@ error_codes! {
     PersonNotFound => "person_not_found", NOT_FOUND;
     /// No such entity, or not one the caller may see (the two are not told apart).
     EntityNotFound => "entity_not_found", NOT_FOUND;
+    /// No warning about the entity, or not one the caller may see (not told apart).
+    WarningNotFound => "warning_not_found", NOT_FOUND;
     UserNotFound => "user_not_found", NOT_FOUND;
     KeyNotFound => "key_not_found", NOT_FOUND;
     FlagNotFound => "flag_not_found", NOT_FOUND;

@@ -273,6 +273,13 @@ fn router(store: Arc<dyn Store>) -> Router {
         .route("/api/v1/entities/{handle}", get(api::profile))
         .route("/api/v1/reveal", post(api::reveal))
         .route("/api/v1/dashboard", get(api::dashboard))
+        .route("/api/v1/warnings", get(api::warnings))
+        .route("/api/v1/warnings/precision", get(api::warning_precision))
+        .route("/api/v1/warnings/{handle}", get(api::warning))
+        .route(
+            "/api/v1/warnings/{handle}/feedback",
+            post(api::warning_feedback),
+        )
         .route(
             "/api/v1/admin/users",
             get(api::list_users).post(api::add_user),

@@ -39,6 +39,17 @@ pub enum Action {
     Administer,
     /// The audit trail, its verification and the insider flags.
     Audit,
+    /// Two-card risk warnings (list and detail, masked), within the caller's scope: the
+    /// centre sees the district's; a station its jurisdiction's (the holder lives there); a
+    /// bank or carrier the warnings it owns and must act on.
+    ViewWarnings,
+    /// An institution's answer to a warning it owns: confirmed, false alarm, action taken.
+    AnswerWarning,
+    /// Precision per pattern, rule and institution: figures about the engine and the
+    /// institutions, naming no one.
+    ViewPrecision,
+    /// Decide an appeal (申诉) against a warning's measure.
+    DecideAppeal,
 }
 
 /// Whether `role` may do `action` at all (the scope then narrows what it sees).
@@ -55,6 +66,26 @@ pub fn allows(role: Role, action: Action) -> bool {
         Action::ViewDashboard => !matches!(role, BankOperator | CarrierOperator),
         Action::Administer => role == Admin,
         Action::Audit => role == Auditor,
+        // Community workers visit people and get dissuasion tasks, not warnings about cards;
+        // roles without personal data see none.
+        Action::ViewWarnings => matches!(
+            role,
+            Commander
+                | Analyst
+                | Approver
+                | StationLeader
+                | StationOfficer
+                | BankOperator
+                | CarrierOperator
+        ),
+        // Only the owning institution answers: its answer is what precision is counted from.
+        Action::AnswerWarning => matches!(role, BankOperator | CarrierOperator),
+        // The centre tunes the rules; the auditor watches that false alarms do not fall on
+        // some institutions more than others. A bank is not shown its competitors' figures.
+        Action::ViewPrecision => matches!(role, Commander | Analyst | Approver | Auditor),
+        // A review of a restriction is the approver's: independent of the analyst who
+        // raised the case and of the commander who directs the operation.
+        Action::DecideAppeal => role == Approver,
     }
 }
 
@@ -107,6 +138,25 @@ mod tests {
         );
         assert_eq!(figures_scope(Role::Publicity, None, None), Some(Scope::All));
         assert_eq!(figures_scope(Role::CommunityWorker, None, None), None);
+    }
+
+    #[test]
+    fn warnings_are_seen_only_by_roles_with_a_scope_and_answered_by_their_owners() {
+        for &role in Role::ALL {
+            if allows(role, Action::ViewWarnings) {
+                assert!(
+                    scope(role, Some("ICBC"), Some("500103")).is_some(),
+                    "{role}"
+                );
+            }
+            if allows(role, Action::AnswerWarning) {
+                assert_eq!(remit(role), Remit::Institution, "{role}");
+                assert!(allows(role, Action::ViewWarnings), "{role}");
+            }
+        }
+        assert!(!allows(Role::CommunityWorker, Action::ViewWarnings));
+        assert!(!allows(Role::BankOperator, Action::ViewPrecision));
+        assert!(allows(Role::Auditor, Action::ViewPrecision));
     }
 
     #[test]

@@ -198,6 +198,10 @@ async fn openapi_document_lists_the_api() {
         "/api/v1/entities/{handle}",
         "/api/v1/reveal",
         "/api/v1/dashboard",
+        "/api/v1/warnings",
+        "/api/v1/warnings/{handle}",
+        "/api/v1/warnings/{handle}/feedback",
+        "/api/v1/warnings/precision",
         "/api/v1/admin/users",
         "/api/v1/admin/users/{username}/disable",
         "/api/v1/admin/users/{username}/enable",
@@ -222,6 +226,10 @@ async fn openapi_document_lists_the_api() {
         "RevealView",
         "DashboardView",
         "AuditPageView",
+        "WarningPageView",
+        "WarningView",
+        "PrecisionView",
+        "FeedbackRequest",
     ] {
         assert!(schemas.contains_key(s), "missing schema {s}");
     }

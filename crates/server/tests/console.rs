@@ -961,6 +961,17 @@ const PAGES: &[(&str, Role, Role)] = &[
     ("/console/audit", Role::Auditor, Role::Admin),
     ("/console/audit/verify", Role::Auditor, Role::Commander),
     ("/console/audit/flags", Role::Auditor, Role::Analyst),
+    (
+        "/console/warnings",
+        Role::StationOfficer,
+        Role::CommunityWorker,
+    ),
+    (
+        "/console/warnings?level=red",
+        Role::BankOperator,
+        Role::Admin,
+    ),
+    ("/console/precision", Role::Auditor, Role::BankOperator),
 ];
 
 #[tokio::test]
@@ -1085,4 +1096,258 @@ async fn the_frameworks_refusals_are_pages_in_the_frame_too() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
+
+// ---- Two-card risk warnings ----
+
+impl TestApp {
+    /// Warnings on 张三丰's ICBC card (red, mule) and phone (red, scam-caller SIM) and on
+    /// 李四's CCB card (orange, runner).
+    async fn seed_warnings(&self) {
+        use fanzha_store::{
+            Measure, NewWarning, ReasonSource, RiskEntity, Score, WarnedEntity, WarningLevel,
+            WarningReason,
+        };
+        let warning = |kind, id: &str, inst: &str, score, level, pattern: &str| NewWarning {
+            entity: WarnedEntity::new(kind, id),
+            institution_code: inst.to_owned(),
+            score: Score::new(score).unwrap(),
+            level,
+            pattern: pattern.to_owned(),
+            reasons: vec![
+                WarningReason {
+                    code: "acct_pass_through_fast".to_owned(),
+                    source: ReasonSource::Rule,
+                    text_zh: "资金快进快出：24小时内转出占转入的98%".to_owned(),
+                    text_en: "Money in and straight out: 98% of inflow left within 24 h".to_owned(),
+                    contribution: 0.62,
+                },
+                WarningReason {
+                    code: "fan_in_24h".to_owned(),
+                    source: ReasonSource::Feature,
+                    text_zh: "24小时内收款来源 14 个".to_owned(),
+                    text_en: "14 distinct payers in 24 h".to_owned(),
+                    contribution: 0.25,
+                },
+            ],
+            measure: Measure::DelaySettlement,
+            model_version: None,
+            rules_version: Some("rules-abc123".to_owned()),
+            at: REPORT_AT,
+            first_warned_at: None,
+        };
+        for w in [
+            warning(
+                RiskEntity::Account,
+                ZHANG_CARD,
+                "ICBC",
+                91,
+                WarningLevel::Red,
+                "mule",
+            ),
+            warning(
+                RiskEntity::Sim,
+                ZHANG_PHONE,
+                "CMCC",
+                86,
+                WarningLevel::Red,
+                "scam_caller_sim",
+            ),
+            warning(
+                RiskEntity::Account,
+                LI_CARD,
+                "CCB",
+                68,
+                WarningLevel::Orange,
+                "runner",
+            ),
+        ] {
+            self.store.warning_upsert(&w).await.unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_warning_queue_and_detail_show_masked_warnings_in_both_languages() {
+    let app = spawn_app().await;
+    app.seed().await;
+    app.seed_warnings().await;
+    let s = app.login("ana", Role::Analyst).await;
+
+    let (status, html) = app.page(&s, "/console/warnings").await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert_eq!(html.matches("data-testid=\"warning-row\"").count(), 3);
+    for word in [
+        "预警队列",
+        "过账卡",
+        "涉诈呼叫卡",
+        "跑分",
+        "红色",
+        "橙色",
+        "待处置",
+        "ICBC",
+    ] {
+        assert!(html.contains(word), "no {word}");
+    }
+    assert!(html.contains("data-testid=\"nav-warnings\" class=\"active\""));
+    assert!(html.contains("data-testid=\"nav-precision\""));
+    assert_masked(&html, "queue");
+
+    let (status, html) = app.page(&s, "/console/warnings?lang=en").await;
+    assert_eq!(status, StatusCode::OK);
+    for word in [
+        "Warning queue",
+        "Money mule",
+        "Scam-caller SIM",
+        "Red",
+        "Open",
+    ] {
+        assert!(html.contains(word), "no {word}");
+    }
+    assert!(!html.contains("过账卡"));
+
+    let (_, html) = app.page(&s, "/console/warnings?level=red").await;
+    assert_eq!(html.matches("data-testid=\"warning-row\"").count(), 2);
+    assert!(html.contains("<option value=\"red\" selected>"));
+    let (_, html) = app
+        .page(&s, "/console/warnings?pattern=runner&status=open")
+        .await;
+    assert_eq!(html.matches("data-testid=\"warning-row\"").count(), 1);
+    let (status, html) = app.page(&s, "/console/warnings?level=purple").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("data-testid=\"error\"") && html.contains("level"));
+
+    let res = app.get(Some(&s), "/console/warnings?format=csv").await;
+    assert!(res.headers()[CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let csv = res.text().await.unwrap();
+    assert!(csv.contains("等级") && csv.contains("过账卡"), "{csv}");
+    assert_masked(&csv, "queue CSV");
+
+    // The queue links each masked entity to its warning.
+    let (_, html) = app.page(&s, "/console/warnings?pattern=mule").await;
+    let links = hrefs(&html, "/console/warnings/");
+    assert_eq!(links.len(), 1, "{links:?}");
+    let (status, html) = app.page(&s, &links[0]).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert_eq!(html.matches("data-testid=\"reason\"").count(), 2);
+    assert!(html.contains("资金快进快出") && html.contains("62.0%"));
+    assert!(html.contains("<svg class=\"reason-bar\""));
+    assert!(html.contains("data-testid=\"warning-measure\">延迟结算"));
+    assert!(html.contains("data-testid=\"warning-status\">待处置"));
+    assert!(html.contains("data-testid=\"open-profile\""));
+    assert!(
+        !html.contains("feedback-submit"),
+        "the centre reads, banks answer"
+    );
+    assert_masked(&html, "warning detail");
+    let (_, html) = app.page(&s, &format!("{}?lang=en", links[0])).await;
+    assert!(html.contains("Money in and straight out") && html.contains("Delay settlement"));
+    // The profile link opens the entity.
+    let profile = hrefs(&html, "/console/entity/");
+    let (status, _) = app.page(&s, &profile[0]).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // The dashboard's panel counts them by level.
+    let (_, html) = app.page(&s, "/console/dashboard").await;
+    let panel = &html[html.find("data-testid=\"panel-warnings\"").unwrap()..];
+    assert!(
+        panel.contains("data-testid=\"warnings-red\"><span class=\"n\">2</span>"),
+        "{panel}"
+    );
+    assert!(panel.contains("data-testid=\"warnings-orange\"><span class=\"n\">1</span>"));
+    // Every page and look-up is on record.
+    let log = app.store.audit_list().await.unwrap();
+    assert!(log.iter().any(|e| e.action == "warnings.list"));
+    assert!(log.iter().any(|e| e.action == "lookup.warning"));
+}
+
+#[tokio::test]
+async fn a_bank_answers_its_own_warning_with_the_form_token() {
+    let app = spawn_app().await;
+    app.seed().await;
+    app.seed_warnings().await;
+    app.add_scoped_user("icbc", Role::BankOperator, Some("ICBC"), None)
+        .await;
+    let s = app.login_existing("icbc").await;
+
+    let (status, html) = app.page(&s, "/console/warnings").await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert_eq!(html.matches("data-testid=\"warning-row\"").count(), 1);
+    assert!(!html.contains("nav-precision") && !html.contains("nav-dashboard"));
+    let link = hrefs(&html, "/console/warnings/").remove(0);
+    let (_, html) = app.page(&s, &link).await;
+    assert!(html.contains("data-testid=\"feedback-submit\""));
+    let action = format!("{link}/feedback");
+
+    // Without the token: refused, nothing recorded.
+    let res = app
+        .post(&s, &action, &[("verdict", "confirmed"), ("note", "x")])
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // A verdict outside the list: answered on the form.
+    let res = app
+        .post(
+            &s,
+            &action,
+            &[("csrf", s.csrf.as_str()), ("verdict", "maybe")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("data-testid=\"error\"") && html.contains("verdict"));
+    let log = app.store.audit_list().await.unwrap();
+    assert!(!log.iter().any(|e| e.action == "warning.feedback"));
+
+    let res = app
+        .post(
+            &s,
+            &action,
+            &[
+                ("csrf", s.csrf.as_str()),
+                ("verdict", "confirmed"),
+                ("note", "客户承认出借银行卡"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let to = res.headers()[LOCATION].to_str().unwrap().to_owned();
+    assert_eq!(to, format!("{link}?done=feedback"));
+    let (_, html) = app.page(&s, &to).await;
+    assert!(html.contains("data-testid=\"notice\""));
+    assert!(
+        html.contains("data-testid=\"warning-status\">属实"),
+        "{html}"
+    );
+    let log = app.store.audit_list().await.unwrap();
+    assert!(log
+        .iter()
+        .any(|e| e.action == "warning.feedback" && e.actor == "user:icbc"));
+
+    // Another bank's warning does not open for it.
+    let ana = app.login("ana", Role::Analyst).await;
+    let (_, html) = app.page(&ana, "/console/warnings?pattern=runner").await;
+    let foreign = hrefs(&html, "/console/warnings/").remove(0);
+    let (status, _) = app.page(&s, &foreign).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let res = app
+        .post(
+            &s,
+            &format!("{foreign}/feedback"),
+            &[("csrf", s.csrf.as_str()), ("verdict", "false_alarm")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+
+    // The precision page counts the answer.
+    let (status, html) = app.page(&ana, "/console/precision").await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let row = &html[html.find("data-testid=\"precision-mule\"").unwrap()..];
+    assert!(row.contains("过账卡") && row.contains("100.0%"), "{row}");
+    assert!(html.contains("data-testid=\"precision-acct_pass_through_fast\""));
+    assert!(html.contains("data-testid=\"precision-ICBC\""));
+    let (status, _) = app.page(&s, "/console/precision").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 }

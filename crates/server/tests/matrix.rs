@@ -27,6 +27,10 @@ enum Endpoint {
     AuditVerify,
     Flags,
     ReviewFlag,
+    Warnings,
+    Warning,
+    Feedback,
+    Precision,
 }
 
 /// Whose data the request is about: the caller's own tenant's (town A, ICBC, CMCC) or the
@@ -95,6 +99,13 @@ const MATRIX: &[(Endpoint, Data, [Expect; 11])] = &[
     (AuditVerify, Any,     [DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, OK  ]),
     (Flags,       Any,     [DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, OK  ]),
     (ReviewFlag,  Any,     [DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, OK  ]),
+    (Warnings,    Own,     [DENY, HIT,  HIT,  HIT,  HIT,  HIT,  DENY, HIT,  HIT,  DENY, DENY]),
+    (Warnings,    Foreign, [DENY, HIT,  HIT,  HIT,  MISS, MISS, DENY, MISS, MISS, DENY, DENY]),
+    (Warning,     Own,     [DENY, OK,   OK,   OK,   OK,   OK,   DENY, OK,   OK,   DENY, DENY]),
+    (Warning,     Foreign, [DENY, OK,   OK,   OK,   GONE, GONE, DENY, GONE, GONE, DENY, DENY]),
+    (Feedback,    Own,     [DENY, DENY, DENY, DENY, DENY, DENY, DENY, OK,   OK,   DENY, DENY]),
+    (Feedback,    Foreign, [DENY, DENY, DENY, DENY, DENY, DENY, DENY, GONE, GONE, DENY, DENY]),
+    (Precision,   Any,     [DENY, OK,   OK,   OK,   DENY, DENY, DENY, DENY, DENY, DENY, OK  ]),
 ];
 
 /// The entity a role's own or foreign request is about: a bank's accounts, a carrier's
@@ -106,6 +117,26 @@ fn entity(role: Role, data: Data) -> (&'static str, &'static str) {
         Role::CarrierOperator => ("sim", if own { PHONE_A } else { PHONE_B }),
         _ => ("person", if own { PERSON_A } else { PERSON_B }),
     }
+}
+
+/// The warned entity a role's own or foreign request is about: a bank's accounts, a
+/// carrier's SIMs, everyone else's the accounts of town A's and town B's person.
+fn warned(role: Role, data: Data) -> (&'static str, &'static str) {
+    let own = data == Own;
+    match role {
+        Role::CarrierOperator => ("sim", if own { PHONE_A } else { PHONE_B }),
+        _ => ("account", if own { ACCOUNT_A } else { ACCOUNT_B }),
+    }
+}
+
+/// The handle of this warning in a list answer, if listed.
+fn find_warning<'a>(list: &'a serde_json::Value, kind: &str, id: &str) -> Option<&'a str> {
+    let masked = masked_id(kind, id);
+    list["warnings"]
+        .as_array()?
+        .iter()
+        .find(|w| w["entity"]["kind"] == kind && w["entity"]["id_masked"] == masked.as_str())
+        .and_then(|w| w["entity"]["handle"].as_str())
 }
 
 /// The request for one cell of the matrix; `n` makes names and rows unique per request.
@@ -131,6 +162,27 @@ async fn request(
             (Method::POST, "/api/v1/reveal".into(), Some(body))
         }
         Person => (Method::GET, format!("/api/v1/persons/{person}"), None),
+        Warnings => (Method::GET, "/api/v1/warnings".into(), None),
+        Warning => {
+            let (kind, id) = warned(role, data);
+            let handle = app.handle_of(kind, id).await;
+            (Method::GET, format!("/api/v1/warnings/{handle}"), None)
+        }
+        Feedback => {
+            let (kind, id) = warned(role, data);
+            let handle = app.handle_of(kind, id).await;
+            let body = json!({ "verdict": "confirmed", "note": "已核实，系出租出借账户" });
+            (
+                Method::POST,
+                format!("/api/v1/warnings/{handle}/feedback"),
+                Some(body),
+            )
+        }
+        Precision => (
+            Method::GET,
+            "/api/v1/warnings/precision?by=rule".into(),
+            None,
+        ),
         Dashboard => (Method::GET, "/api/v1/dashboard?days=30".into(), None),
         ListUsers => (Method::GET, "/api/v1/admin/users".into(), None),
         AddUser => {
@@ -208,12 +260,21 @@ async fn run_matrix(app: &TestApp) {
                 failures.push(format!("{cell}: want {want}, got {status}: {body}"));
                 continue;
             }
-            let (kind, id) = entity(role, data);
+            let (kind, id) = if endpoint == Warnings {
+                warned(role, data)
+            } else {
+                entity(role, data)
+            };
+            let found = if endpoint == Warnings {
+                find_warning(&body, kind, id).is_some()
+            } else {
+                find_hit(&body, kind, id).is_some()
+            };
             match expect {
-                Expect::Hit if find_hit(&body, kind, id).is_none() => {
+                Expect::Hit if !found => {
                     failures.push(format!("{cell}: {kind} {id} not found in {body}"));
                 }
-                Expect::NoHit if find_hit(&body, kind, id).is_some() => {
+                Expect::NoHit if found => {
                     failures.push(format!("{cell}: {kind} {id} leaked in {body}"));
                 }
                 _ => {}
@@ -252,6 +313,8 @@ async fn every_endpoint_by_every_role_on_own_and_foreign_data_postgres() {
 async fn every_endpoint_needs_credentials() {
     let app = spawn().await;
     let handle = app.handle_of("person", PERSON_A).await;
+    let account = app.handle_of("account", ACCOUNT_A).await;
+    let verdict = json!({ "verdict": "confirmed" });
     let reveal = json!({ "handle": handle, "field": "id", "reason": "核查涉诈线索，联系当事人" });
     let bad_cookie = Caller::Cookie(format!("fanzha_session={}", "0".repeat(64)));
     let bad_key = Caller::Key(format!("fzk_{}", "0".repeat(64)));
@@ -261,6 +324,14 @@ async fn every_endpoint_needs_credentials() {
         (Method::POST, "/api/v1/reveal".to_owned(), Some(&reveal)),
         (Method::GET, format!("/api/v1/persons/{PERSON_A}"), None),
         (Method::GET, "/api/v1/dashboard".to_owned(), None),
+        (Method::GET, "/api/v1/warnings".to_owned(), None),
+        (Method::GET, format!("/api/v1/warnings/{account}"), None),
+        (
+            Method::POST,
+            format!("/api/v1/warnings/{account}/feedback"),
+            Some(&verdict),
+        ),
+        (Method::GET, "/api/v1/warnings/precision".to_owned(), None),
         (Method::GET, "/api/v1/admin/users".to_owned(), None),
         (
             Method::POST,
@@ -304,7 +375,7 @@ async fn every_endpoint_needs_credentials() {
     let acted: Vec<_> = log
         .iter()
         .filter(|e| {
-            ["lookup.", "reveal.", "admin.", "audit."]
+            ["lookup.", "reveal.", "admin.", "audit.", "warning"]
                 .iter()
                 .any(|p| e.action.starts_with(p))
         })

@@ -44,6 +44,54 @@ struct DashboardPage {
     trend_loss: Svg,
     typology_table: String,
     daily_table: String,
+    /// Warnings by level within the viewer's scope, when the role sees warnings and there
+    /// are some; the panel is a placeholder otherwise.
+    warnings: Option<Vec<LevelCount>>,
+}
+
+/// One level's count on the warnings panel.
+struct LevelCount {
+    level: &'static str,
+    label: String,
+    count: String,
+    href: String,
+}
+
+/// The warnings panel's counts, or `None` to keep the placeholder. A failure to count is
+/// logged and leaves the placeholder: the panel must not take the dashboard down.
+async fn warning_panel(state: &AppState, v: &Viewer) -> Option<Vec<LevelCount>> {
+    let counts = match service::warning_counts(state, &v.user).await {
+        Ok(c) => c?,
+        Err(e) => {
+            tracing::warn!("counting warnings for the dashboard: {}", e.message);
+            return None;
+        }
+    };
+    if counts.red + counts.orange + counts.yellow == 0 {
+        return None;
+    }
+    let shown = |n: u64| {
+        if n >= counts.cap {
+            format!("{}+", format::count(counts.cap))
+        } else {
+            format::count(n)
+        }
+    };
+    Some(
+        [
+            ("red", counts.red),
+            ("orange", counts.orange),
+            ("yellow", counts.yellow),
+        ]
+        .into_iter()
+        .map(|(level, n)| LevelCount {
+            level,
+            label: v.lang.term(level).into_owned(),
+            count: shown(n),
+            href: format!("/console/warnings?level={level}"),
+        })
+        .collect(),
+    )
 }
 
 pub async fn dashboard(State(state): State<AppState>, v: Viewer) -> Result<Response, Failure> {
@@ -146,6 +194,7 @@ pub async fn dashboard(State(state): State<AppState>, v: Viewer) -> Result<Respo
         trend_loss,
         typology_table: render(&typology)?,
         daily_table: render(&daily)?,
+        warnings: warning_panel(&state, &v).await,
     };
     Ok(page(&p))
 }

@@ -40,6 +40,20 @@ pub const NAV: &[NavEntry] = &[
         testid: "nav-search",
     },
     NavEntry {
+        section: M::SectionWork,
+        label: M::Warnings,
+        href: "/console/warnings",
+        action: Action::ViewWarnings,
+        testid: "nav-warnings",
+    },
+    NavEntry {
+        section: M::SectionWork,
+        label: M::PrecisionPage,
+        href: "/console/precision",
+        action: Action::ViewPrecision,
+        testid: "nav-precision",
+    },
+    NavEntry {
         section: M::SectionAdmin,
         label: M::AdminUsers,
         href: "/console/admin/users",

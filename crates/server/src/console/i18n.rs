@@ -229,6 +229,44 @@ catalogue! {
     Review => "标记已复核", "Mark reviewed";
     Unreviewed => "未复核", "Not reviewed";
     FlagReviewed => "预警 #{} 已复核。", "Flag #{} reviewed.";
+    // Warnings.
+    Warnings => "预警队列", "Warning queue";
+    PrecisionPage => "规则与精度", "Rules and precision";
+    WarningsLead => "您权限范围内的两卡风险预警，按最新证据排序。对象已脱敏，每次查看均记入审计。", "Two-card risk warnings within your remit, newest evidence first. Entities are masked; every view is audited.";
+    Level => "等级", "Level";
+    Score => "风险分", "Score";
+    Pattern => "风险模式", "Pattern";
+    WarnedEntity => "预警对象", "Entity";
+    FirstWarned => "首次预警", "First warned";
+    UpdatedAt => "最近更新", "Updated";
+    AnyValue => "全部", "All";
+    WarningsCapped => "仅显示最新 {} 条预警，请用筛选条件缩小范围。", "Only the newest {} warnings are shown; narrow them with the filters.";
+    Reasons => "预警理由", "Reasons";
+    Contribution => "贡献度", "Contribution";
+    Source => "来源", "Source";
+    Measure => "建议措施", "Recommended measure";
+    Version => "版本", "Version";
+    RulesVersion => "规则版本", "Rules version";
+    ModelVersion => "模型版本", "Model version";
+    OpenProfile => "查看对象档案", "Open the entity's profile";
+    Feedback => "反馈核查结果", "Answer this warning";
+    FeedbackLead => "请根据核查结果反馈：属实、误报或已采取措施。反馈记入审计，并用于计算规则精度。", "Answer from what you found: confirmed, false alarm, or action taken. Answers are audited and count towards the rules' precision.";
+    Verdict => "结论", "Verdict";
+    FeedbackNote => "说明（可选）", "Note (optional)";
+    FeedbackSubmit => "提交反馈", "Submit the answer";
+    FeedbackRecorded => "反馈已记录。", "Your answer is recorded.";
+    PrecisionLead => "根据银行、运营商的反馈计算：精度 =（属实 + 已处置）÷ 全部反馈。", "From the banks' and carriers' answers: precision = (confirmed + action taken) ÷ all answers.";
+    ByPattern => "按风险模式", "By pattern";
+    ByRule => "按规则", "By rule";
+    ByInstitution => "按机构", "By institution";
+    ColConfirmed => "属实", "Confirmed";
+    ColFalseAlarm => "误报", "False alarms";
+    ColActionTaken => "已处置", "Action taken";
+    Answered => "反馈数", "Answers";
+    PrecisionCol => "精度", "Precision";
+    WarningsByLevel => "权限范围内的预警数（按等级）。", "Warnings within your remit, by level.";
+    NoWarnings => "暂无预警。", "No warnings yet.";
+    OpenQueue => "进入预警队列", "Open the warning queue";
     // Errors.
     ErrorTitle => "出错了", "Something went wrong";
     ForbiddenTitle => "无权访问", "Access denied";
@@ -263,6 +301,7 @@ const TERMS: &[(&str, &str, &str)] = &[
     ("III", "Ⅲ类户", "Class III"),
     ("account", "银行账户", "Account"),
     ("account_id", "账号", "Account number"),
+    ("action_taken", "已处置", "Action taken"),
     ("activated", "开卡", "Activated"),
     ("activated_at", "开卡时间", "Activated"),
     ("active", "正常", "Active"),
@@ -280,6 +319,7 @@ const TERMS: &[(&str, &str, &str)] = &[
     ("api.logout", "接口退出", "API logout"),
     ("api.person.view", "接口查询人员", "API person look-up"),
     ("app_event", "App 事件", "App event"),
+    ("appealed", "申诉中", "Under appeal"),
     ("approver", "审批人", "Approver"),
     ("audit.flag.review", "复核内鬼预警", "Insider flag reviewed"),
     ("auditor", "审计员", "Auditor"),
@@ -316,12 +356,14 @@ const TERMS: &[(&str, &str, &str)] = &[
     ("community_code", "所属社区", "Community"),
     ("community_worker", "社区网格员", "Community worker"),
     ("company", "单位", "Company"),
+    ("confirmed", "属实", "Confirmed"),
     ("console.login", "控制台登录", "Console login"),
     ("console.login.failed", "控制台登录失败", "Console login failed"),
     ("console.logout", "控制台退出", "Console logout"),
     ("corporate", "对公", "Corporate"),
     ("deactivated", "销号", "Deactivated"),
     ("deactivated_at", "销号时间", "Deactivated"),
+    ("delay_settlement", "延迟结算", "Delay settlement"),
     ("device", "设备", "Device"),
     ("device_id", "设备号", "Device id"),
     ("dormant", "久悬", "Dormant"),
@@ -330,6 +372,8 @@ const TERMS: &[(&str, &str, &str)] = &[
     ("fake_customer_service", "冒充电商物流客服", "Fake customer service"),
     ("fake_investment", "虚假投资理财", "Fake investment"),
     ("fake_loan", "虚假贷款", "Fake loan"),
+    ("false_alarm", "误报", "False alarm"),
+    ("feature", "特征", "Feature"),
     ("finance", "金融从业人员", "Finance staff"),
     ("foreign_permanent", "外国人永久居留证", "Foreign permanent residence"),
     ("freeze", "冻结", "Freeze"),
@@ -351,6 +395,8 @@ const TERMS: &[(&str, &str, &str)] = &[
     ("ip", "IP 地址", "IP address"),
     ("kind", "类型", "Kind"),
     ("lead", "线索", "Lead"),
+    ("lifted", "已解除", "Lifted"),
+    ("limit_non_counter", "限制非柜面业务", "Limit non-counter services"),
     ("lives_alone", "独居", "Lives alone"),
     ("logged_in", "登录使用", "Logged in"),
     ("login", "登录", "Log-in"),
@@ -358,11 +404,17 @@ const TERMS: &[(&str, &str, &str)] = &[
     ("lookup.device", "查看设备档案", "Device profile view"),
     ("lookup.person", "查看人员档案", "Person profile view"),
     ("lookup.sim", "查看号码档案", "SIM profile view"),
+    ("lookup.warning", "查看风险预警", "Warning view"),
     ("medical", "医务人员", "Medical staff"),
+    ("model", "模型", "Model"),
     ("msisdn", "手机号", "Phone number"),
+    ("mule", "过账卡", "Money mule"),
     ("name", "姓名", "Name"),
+    ("number", "电话号码", "Number"),
+    ("open", "待处置", "Open"),
     ("opened", "开户", "Opened"),
     ("opened_at", "开户时间", "Opened"),
+    ("orange", "橙色", "Orange"),
     ("order_brushing", "刷单返利", "Order brushing"),
     ("other", "其他", "Other"),
     ("out_of_scope", "查询辖区外人员", "Out-of-remit look-ups"),
@@ -377,6 +429,7 @@ const TERMS: &[(&str, &str, &str)] = &[
     ("phone", "手机号", "Phone"),
     ("public_servant", "公职人员", "Public servant"),
     ("publicity", "宣传组织人员", "Publicity"),
+    ("red", "红色", "Red"),
     ("report", "报警", "Report"),
     ("reported", "报警", "Reported"),
     ("residence_permit", "居住证", "Residence permit"),
@@ -387,15 +440,22 @@ const TERMS: &[(&str, &str, &str)] = &[
     ("reveal.device", "查看设备完整信息", "Device field revealed"),
     ("reveal.person", "查看人员完整信息", "Person field revealed"),
     ("reveal.sim", "查看号码完整信息", "SIM field revealed"),
+    ("reverify_identity", "重新核验身份", "Re-verify identity"),
     ("romance", "网络交友婚恋", "Romance"),
+    ("rule", "规则", "Rule"),
+    ("runner", "跑分", "Payment runner"),
+    ("scam_caller_sim", "涉诈呼叫卡", "Scam-caller SIM"),
     ("search", "综合检索", "Search"),
     ("sim", "手机卡", "SIM"),
+    ("sim_box", "猫池", "SIM box"),
     ("sms_in", "收短信", "SMS received"),
     ("sms_out", "发短信", "SMS sent"),
+    ("sold_card", "出租出售卡", "Sold or rented card"),
     ("station_leader", "派出所所领导", "Station leader"),
     ("station_officer", "派出所民警", "Station officer"),
     ("status", "状态", "Status"),
     ("student", "学生", "Student"),
+    ("suspend", "暂停业务", "Suspend"),
     ("tags", "标签", "Tags"),
     ("transfer_in", "转入", "Transfer in"),
     ("transfer_out", "转出", "Transfer out"),
@@ -403,6 +463,9 @@ const TERMS: &[(&str, &str, &str)] = &[
     ("used_device", "使用设备", "Used device"),
     ("video", "视频", "Video"),
     ("voice", "语音", "Voice"),
+    ("warning.feedback", "反馈风险预警", "Warning answered"),
+    ("warnings.list", "查看预警队列", "Warning queue view"),
+    ("yellow", "黄色", "Yellow"),
 ];
 
 #[cfg(test)]
@@ -456,6 +519,21 @@ mod tests {
         keys.extend(fanzha_core::vocab::Role::WORDS);
         keys.extend(fanzha_core::vocab::Typology::WORDS);
         keys.extend(fanzha_store::EntityKind::ALL.map(|k| k.as_str()));
+        keys.extend(fanzha_store::RiskEntity::WORDS);
+        keys.extend(fanzha_store::WarningLevel::WORDS);
+        keys.extend(fanzha_store::WarningStatus::WORDS);
+        keys.extend(fanzha_store::Measure::WORDS);
+        keys.extend(fanzha_store::ReasonSource::WORDS);
+        keys.extend([
+            "mule",
+            "runner",
+            "sold_card",
+            "scam_caller_sim",
+            "sim_box",
+            "lookup.warning",
+            "warnings.list",
+            "warning.feedback",
+        ]);
         for key in keys {
             assert!(
                 TERMS.binary_search_by(|(k, _, _)| (*k).cmp(key)).is_ok(),

@@ -26,6 +26,7 @@ mod login;
 pub mod query;
 pub mod table;
 pub mod viewer;
+mod warnings;
 
 use askama::Template;
 use axum::extract::{FromRequestParts, Request, State};
@@ -64,6 +65,10 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/search", get(entities::search))
         .route("/entity/{handle}", get(entities::entity))
         .route("/entity/{handle}/reveal", post(entities::reveal))
+        .route("/warnings", get(warnings::queue))
+        .route("/warnings/{handle}", get(warnings::detail))
+        .route("/warnings/{handle}/feedback", post(warnings::feedback))
+        .route("/precision", get(warnings::precision))
         .route("/admin/users", get(admin::users).post(admin::add_user))
         .route("/admin/users/disable", post(admin::disable_user))
         .route("/admin/users/enable", post(admin::enable_user))

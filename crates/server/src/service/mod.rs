@@ -14,6 +14,11 @@
 //!   entity exists at all; `in_scope` is false only when it exists outside the caller's scope
 //!   (answered 404, exactly like a missing one).
 //! - `search`: `{"q", "hits"}`.
+//! - `lookup.warning`: one per warning opened (or answered outside the caller's scope),
+//!   `{"entity_type", "id", "community", "found", "in_scope"}`, as a profile's.
+//! - `warnings.list`: one per page of the warning queue, the filter and `hits`.
+//! - `warning.feedback`: an institution's answer, after it is recorded:
+//!   `{"entity_type", "id", "version", "institution", "verdict", "note", "community"}`.
 //! - `reveal.<kind>`: `{"id", "field", "reason", "community"}`.
 //! - `admin.user.add|disable|enable`, `admin.key.add|revoke`, `audit.flag.review`: state
 //!   changes, recorded after they succeed.
@@ -26,6 +31,7 @@ mod audit_trail;
 mod dashboard;
 mod entities;
 pub mod view;
+mod warnings;
 
 use fanzha_store::AuditEntry;
 
@@ -41,6 +47,10 @@ pub use entities::{
     SEARCH_LIMIT,
 };
 pub use view::*;
+pub use warnings::{
+    feedback, precision, warning, warning_counts, warnings, WarningQuery, COUNT_CAP,
+    MAX_WARNING_PAGE, NOTE_CHARS, WARNINGS_PER_PAGE,
+};
 
 /// Appends an audit entry as the caller and waits until it is committed.
 pub(crate) async fn record(

@@ -110,6 +110,16 @@ pub fn id_field(kind: EntityKind) -> Field {
     }
 }
 
+/// The profile kind of a warned entity: a number seen in traffic has a SIM's profile.
+pub fn warned_kind(kind: fanzha_store::RiskEntity) -> EntityKind {
+    use fanzha_store::RiskEntity as R;
+    match kind {
+        R::Account => EntityKind::Account,
+        R::Sim | R::Number => EntityKind::Sim,
+        R::Person => EntityKind::Person,
+    }
+}
+
 /// An entity as every view refers to it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct EntityView {
@@ -428,6 +438,108 @@ pub struct FlagView {
     pub reviewed_by: Option<String>,
 }
 
+/// One reason behind a warning: a rule hit or a feature's contribution, in both languages.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReasonView {
+    /// The rule's code for a rule hit, the feature's name otherwise.
+    #[schema(example = "acct_pass_through_fast")]
+    pub code: String,
+    /// `rule`, `feature` or `model`.
+    #[schema(value_type = String, example = "rule")]
+    pub source: fanzha_store::ReasonSource,
+    pub text_zh: String,
+    pub text_en: String,
+    /// Its share of the score, 0 to 1.
+    pub contribution: f64,
+}
+
+/// A warning as the queue lists it: the warned entity masked and named by a handle (the
+/// same handle opens the warning and the entity's profile).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WarningSummaryView {
+    pub entity: EntityView,
+    /// `account`, `sim`, `number` or `person`: what the warning is about (a `number`'s
+    /// profile is a SIM's).
+    #[schema(value_type = String, example = "account")]
+    pub entity_type: fanzha_store::RiskEntity,
+    /// The bank or carrier that owns the entity and receives the warning.
+    pub institution_code: String,
+    /// 0 to 100.
+    pub score: u8,
+    /// `red`, `orange` or `yellow`.
+    #[schema(value_type = String, example = "red")]
+    pub level: fanzha_store::WarningLevel,
+    /// `mule`, `runner`, `sold_card`, `scam_caller_sim`, `sim_box`.
+    #[schema(example = "mule")]
+    pub pattern: String,
+    /// `open`, `confirmed`, `false_alarm`, `action_taken`, `appealed`, `lifted`.
+    #[schema(value_type = String, example = "open")]
+    pub status: fanzha_store::WarningStatus,
+    /// `reverify_identity`, `limit_non_counter`, `delay_settlement`, `suspend`.
+    #[schema(value_type = String, example = "limit_non_counter")]
+    pub measure: fanzha_store::Measure,
+    pub version: i64,
+    pub first_warned_at: TimeView,
+    pub updated_at: TimeView,
+}
+
+/// A warning in full.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WarningView {
+    #[serde(flatten)]
+    pub summary: WarningSummaryView,
+    /// Strongest first.
+    pub reasons: Vec<ReasonView>,
+    pub rules_version: Option<String>,
+    pub model_version: Option<String>,
+    /// Whether this caller may answer it (`POST /api/v1/warnings/{handle}/feedback`).
+    pub can_answer: bool,
+}
+
+/// One page of the warning queue, newest evidence first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WarningPageView {
+    pub warnings: Vec<WarningSummaryView>,
+    /// 1-based.
+    pub page: u32,
+    pub per_page: u32,
+    /// Whether a next page has warnings.
+    pub has_more: bool,
+}
+
+/// Answers counted for one key.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PrecisionRowView {
+    /// The pattern, institution code or rule code.
+    pub key: String,
+    pub confirmed: u64,
+    pub false_alarm: u64,
+    pub action_taken: u64,
+    /// All answers.
+    pub answered: u64,
+    /// Confirmed or acted on, over all answers; `null` before any answer.
+    pub precision: Option<f64>,
+}
+
+/// Precision of the warnings, from the institutions' answers.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PrecisionView {
+    /// `pattern`, `institution` or `rule`.
+    pub by: String,
+    /// Ordered by key.
+    pub rows: Vec<PrecisionRowView>,
+}
+
+/// Warnings in the caller's scope by level, for the dashboard; each count stops at
+/// `cap` (then shown as "cap+").
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WarningCountsView {
+    pub red: u64,
+    pub orange: u64,
+    pub yellow: u64,
+    pub cap: u64,
+}
+
 /// Masks the JSON detail of an audit entry or flag for display: an entity id by the kind
 /// the action names (`lookup.person` → identity number), a search query as a name or digits,
 /// and every other string's long digit runs.
@@ -438,6 +550,14 @@ pub fn masked_detail(action: &str, detail: &str) -> serde_json::Value {
         .and_then(EntityKind::parse)
         .filter(|_| action.starts_with("lookup.") || action.starts_with("reveal."));
     match serde_json::from_str::<serde_json::Value>(detail) {
+        // A warning's entries name the warned entity's type beside its id.
+        Ok(v) if action == "lookup.warning" || action == "warning.feedback" => {
+            let kind = v["entity_type"]
+                .as_str()
+                .and_then(|t| t.parse::<fanzha_store::RiskEntity>().ok())
+                .map(warned_kind);
+            mask_value(None, v, kind)
+        }
         Ok(v) => mask_value(None, v, kind),
         Err(_) => serde_json::Value::String(mask::digits_in_text(detail)),
     }
@@ -521,6 +641,11 @@ mod tests {
         );
         assert_eq!(d["id"], "500103********1234");
         assert_eq!(d["found"], true);
+        let d = masked_detail(
+            "lookup.warning",
+            r#"{"entity_type":"number","id":"13812345678","found":true}"#,
+        );
+        assert_eq!(d["id"], "138****5678");
         let d = masked_detail("lookup.account", r#"{"id":"6222021234567890128"}"#);
         assert_eq!(d["id"], "**** 0128");
         let d = masked_detail("search", r#"{"q":"张三丰","hits":2}"#);

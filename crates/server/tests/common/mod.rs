@@ -10,7 +10,10 @@ use std::sync::Arc;
 use fanzha_core::schema::{Kind, Row, Value};
 use fanzha_core::vocab::Role;
 use fanzha_server::{Application, Settings};
-use fanzha_store::{Batch, Item, Origin, Store};
+use fanzha_store::{
+    Batch, Item, Measure, NewWarning, Origin, ReasonSource, RiskEntity, Score, Store, WarnedEntity,
+    WarningLevel, WarningReason,
+};
 use reqwest::StatusCode;
 use serde_json::{json, Value as Json};
 
@@ -125,6 +128,7 @@ pub async fn spawn_on(db: Option<String>) -> TestApp {
         _dir: dir,
     };
     seed(&*app.store).await;
+    seed_warnings(&*app.store).await;
     for &role in Role::ALL {
         let (inst, jur) = tenancy(role);
         let cookie = app.user(role.as_str(), role, inst, jur).await;
@@ -350,6 +354,62 @@ async fn seed(store: &dyn Store) {
         ]],
     )
     .await;
+}
+
+/// A warning as the risk engine would store it: a rule hit and a feature's contribution.
+pub fn new_warning(
+    kind: RiskEntity,
+    id: &str,
+    institution: &str,
+    score: u8,
+    level: WarningLevel,
+    pattern: &str,
+) -> NewWarning {
+    NewWarning {
+        entity: WarnedEntity::new(kind, id),
+        institution_code: institution.to_owned(),
+        score: Score::new(score).unwrap(),
+        level,
+        pattern: pattern.to_owned(),
+        reasons: vec![
+            WarningReason {
+                code: "acct_pass_through_fast".to_owned(),
+                source: ReasonSource::Rule,
+                text_zh: "资金快进快出：24小时内转出占转入的98%".to_owned(),
+                text_en: "Money in and straight out: 98% of inflow left within 24 h".to_owned(),
+                contribution: 0.62,
+            },
+            WarningReason {
+                code: "fan_in_24h".to_owned(),
+                source: ReasonSource::Feature,
+                text_zh: "24小时内收款来源 14 个".to_owned(),
+                text_en: "14 distinct payers in 24 h".to_owned(),
+                contribution: 0.25,
+            },
+        ],
+        measure: Measure::LimitNonCounter,
+        model_version: None,
+        rules_version: Some("rules-abc123".to_owned()),
+        at: T0 + 5 * HOUR,
+        first_warned_at: Some(T0 + 4 * HOUR),
+    }
+}
+
+/// The district's warnings: one on each account and SIM. Town A's are person A's ICBC
+/// account (red, mule), CCB account (orange, sold card) and CMCC SIM (red, scam-caller
+/// SIM); town B's are person B's CCB account (orange, runner) and CUCC SIM (yellow).
+pub async fn seed_warnings(store: &dyn Store) {
+    use RiskEntity::{Account, Sim};
+    use WarningLevel::{Orange, Red, Yellow};
+    for w in [
+        new_warning(Account, ACCOUNT_A, BANK_A, 92, Red, "mule"),
+        new_warning(Account, ACCOUNT_A2, BANK_B, 71, Orange, "sold_card"),
+        new_warning(Sim, PHONE_A, CARRIER_A, 88, Red, "scam_caller_sim"),
+        new_warning(Account, ACCOUNT_B, BANK_B, 70, Orange, "runner"),
+        new_warning(Sim, PHONE_B, CARRIER_B, 55, Yellow, "sim_box"),
+    ] {
+        assert!(store.warning_upsert(&w).await.unwrap().changed);
+    }
 }
 
 /// What a caller is.
