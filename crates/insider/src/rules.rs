@@ -1,6 +1,6 @@
 //! The rules, pure: audit entries and users in, flags out. No store, no clock.
 //!
-//! A look-up is an audit entry whose action is `lookup.person|account|sim|device`; a reveal
+//! A look-up is an audit entry whose action is `lookup.person|account|sim|device|warning`; a reveal
 //! is `reveal.*`. The server writes both with actor `user:NAME` and detail
 //! `{"id", "community", "found", "in_scope"}`. Other actors (API keys, the CLI) and other
 //! actions are not people browsing personal data and are ignored.
@@ -139,6 +139,7 @@ struct Detail {
     in_scope: Option<bool>,
 }
 
+#[derive(Debug, PartialEq, Eq)]
 enum Access {
     Lookup,
     Reveal,
@@ -146,7 +147,9 @@ enum Access {
 
 fn access(action: &str) -> Option<Access> {
     match action {
-        "lookup.person" | "lookup.account" | "lookup.sim" | "lookup.device" => Some(Access::Lookup),
+        "lookup.person" | "lookup.account" | "lookup.sim" | "lookup.device" | "lookup.warning" => {
+            Some(Access::Lookup)
+        }
         a if a.starts_with("reveal.") => Some(Access::Reveal),
         _ => None,
     }
@@ -314,6 +317,21 @@ pub fn evaluate(entries: &[AuditEntry], users: &[UserRow], rules: &Rules) -> Vec
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn opening_a_warning_is_a_look_up_and_other_actions_are_not() {
+        for a in [
+            "lookup.person",
+            "lookup.account",
+            "lookup.sim",
+            "lookup.device",
+            "lookup.warning",
+        ] {
+            assert_eq!(access(a), Some(Access::Lookup), "{a}");
+        }
+        assert_eq!(access("reveal.person"), Some(Access::Reveal));
+        assert_eq!(access("warnings.list"), None);
+    }
     use fanzha_core::vocab::Role;
     use proptest::prelude::*;
 
