@@ -1488,6 +1488,50 @@ both!(
         assert_ne!(code(&out), 0);
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("bad.toml") && err.contains(":6:"), "{err}");
+        assert_eq!(
+            run(&["--json", "risk", "warnings"])
+                .as_array()
+                .unwrap()
+                .len(),
+            warnings.len(),
+            "a refused rule set changes nothing"
+        );
+
+        // Rules without account patterns: the account warnings lose their evidence and are
+        // withdrawn (their owners told); the SIM warnings stand.
+        std::fs::remove_file(rules.join("bad.toml")).unwrap();
+        std::fs::copy(
+            super::root().join("rules/numbers.toml"),
+            rules.join("numbers.toml"),
+        )
+        .unwrap();
+        let numbers_only = run(&[
+            "--json",
+            "risk",
+            "run",
+            "--rules",
+            &rules.display().to_string(),
+        ]);
+        let accounts = warnings
+            .iter()
+            .filter(|w| w["entity_type"] == "account" && w["status"] == "open")
+            .count() as u64;
+        assert_eq!(
+            numbers_only["report"]["withdrawn"].as_u64(),
+            Some(accounts),
+            "{numbers_only}"
+        );
+        let after = run(&["--json", "risk", "warnings"]);
+        for w in after.as_array().unwrap() {
+            let withdrawn = w["status"] == "withdrawn";
+            assert_eq!(withdrawn, w["entity_type"] == "account", "{w}");
+        }
+        let eval = run(&["--json", "eval", "risk", "--labels", &labels_dir]);
+        assert_eq!(
+            eval["account"]["warned"].as_u64(),
+            Some(0),
+            "withdrawn warnings are not scored"
+        );
     }
 );
 

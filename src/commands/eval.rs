@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
 use fanzha_risk::eval::{self, EvalType, Labelled, Warned};
-use fanzha_store::{RiskEntity, Scope, WarningFilter};
+use fanzha_store::{RiskEntity, Scope, WarningFilter, WarningStatus};
 
 use super::Context;
 use crate::Outcome;
@@ -134,20 +134,25 @@ async fn stored_warnings(store: &dyn fanzha_store::Store) -> anyhow::Result<Vec<
             )
             .await?;
         let n = page.len();
-        out.extend(page.into_iter().filter_map(|w| {
-            let kind = match w.entity.kind {
-                RiskEntity::Account => EvalType::Account,
-                RiskEntity::Sim | RiskEntity::Number => EvalType::Sim,
-                RiskEntity::Person => return None,
-            };
-            Some(Warned {
-                kind,
-                id: w.entity.id,
-                pattern: w.pattern,
-                score: w.score.get(),
-                first_warned_at: w.first_warned_at,
-            })
-        }));
+        // A withdrawn warning no longer stands: it is not scored.
+        out.extend(
+            page.into_iter()
+                .filter(|w| w.status != WarningStatus::Withdrawn)
+                .filter_map(|w| {
+                    let kind = match w.entity.kind {
+                        RiskEntity::Account => EvalType::Account,
+                        RiskEntity::Sim | RiskEntity::Number => EvalType::Sim,
+                        RiskEntity::Person => return None,
+                    };
+                    Some(Warned {
+                        kind,
+                        id: w.entity.id,
+                        pattern: w.pattern,
+                        score: w.score.get(),
+                        first_warned_at: w.first_warned_at,
+                    })
+                }),
+        );
         if n < PAGE as usize {
             return Ok(out);
         }

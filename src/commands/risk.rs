@@ -110,8 +110,8 @@ pub async fn run(ctx: &Context, cmd: Cmd) -> anyhow::Result<Outcome> {
                     println!("  {kind:<14} {n}");
                 }
                 println!(
-                    "scored {} accounts and numbers; {} reached a warning level: {} new warning versions queued, {} unchanged, {} with no owner in the data (not stored)",
-                    report.scored, report.warned, report.new_versions, report.unchanged, report.unowned
+                    "scored {} accounts and numbers; {} reached a warning level: {} new warning versions queued, {} unchanged, {} with no owner in the data (not stored); {} earlier warnings withdrawn",
+                    report.scored, report.warned, report.new_versions, report.unchanged, report.unowned, report.withdrawn
                 );
                 println!("next: fanzha risk warnings [--level red] [--json]");
             }

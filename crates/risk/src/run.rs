@@ -7,7 +7,7 @@
 //! once it goes quiet, its warning must not) and the event time it first reached a level.
 //! At the end each warned entity's warning is stored, one per entity, a new version only
 //! when its evidence changed, and queued for its owner (the store does both in one
-//! transaction).
+//! transaction); an open warning the run no longer raises is withdrawn, its owner told.
 //!
 //! A warning goes to the institution that owns the entity: an account's bank, a SIM's
 //! carrier. A number seen only in traffic (another carrier's, a foreign or virtual one) or
@@ -19,8 +19,9 @@ use std::sync::Arc;
 
 use fanzha_core::schema::Row;
 use fanzha_store::{
-    Measure as StoredMeasure, NewWarning, ReasonSource, RiskEntity, ScanCursor, ScanKind, Score,
-    Store, StoreError, WarnedEntity, WarningLevel, WarningReason,
+    Measure as StoredMeasure, NewWarning, ReasonSource, RiskEntity, ScanCursor, ScanKind, Scope,
+    Score, Store, StoreError, WarnedEntity, WarningFilter, WarningLevel, WarningReason,
+    WarningStatus,
 };
 
 use crate::event::{Event, InstitutionKey};
@@ -64,6 +65,8 @@ pub struct RunReport {
     pub unchanged: u64,
     /// Warned entities with no owner in the data: counted, not stored.
     pub unowned: u64,
+    /// Open warnings this run no longer raised: withdrawn and their owners told.
+    pub withdrawn: u64,
     /// The rule set's version label.
     pub rules_version: String,
 }
@@ -239,6 +242,7 @@ pub async fn run(
     report.scored = scored.len() as u64;
     report.warned = assessed.len() as u64;
 
+    let mut stored: std::collections::HashSet<(RiskEntity, String)> = Default::default();
     // Stored in a stable order, so two runs over the same data queue alike.
     let mut warned: Vec<(Entity, Warned)> = assessed.into_iter().collect();
     warned.sort_by_key(|w| w.0);
@@ -285,6 +289,35 @@ pub async fn run(
             report.new_versions += 1;
         } else {
             report.unchanged += 1;
+        }
+        stored.insert((kind, id.to_owned()));
+    }
+
+    // An open warning this run did not raise (the rules changed, or the data it stood on was
+    // corrected) no longer has evidence: withdrawn, and its owner told. Listed whole before
+    // any is withdrawn, as withdrawing moves it out of the open list.
+    let open = WarningFilter {
+        status: Some(WarningStatus::Open),
+        ..WarningFilter::default()
+    };
+    let mut stale = Vec::new();
+    loop {
+        let page_rows = store
+            .warning_list(&Scope::All, &open, page, stale.len() as u64)
+            .await?;
+        let n = page_rows.len();
+        stale.extend(page_rows.into_iter().map(|w| w.entity));
+        if n < page as usize {
+            break;
+        }
+    }
+    let at = report.last_event_at.unwrap_or(0);
+    for entity in stale {
+        if stored.contains(&(entity.kind, entity.id.clone())) {
+            continue;
+        }
+        if store.warning_withdraw(&entity, at).await?.is_some() {
+            report.withdrawn += 1;
         }
     }
     Ok(report)

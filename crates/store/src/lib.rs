@@ -475,6 +475,16 @@ pub trait Store: Send + Sync {
     /// model and rules versions.
     async fn warning_upsert(&self, warning: &NewWarning) -> Result<UpsertOutcome>;
 
+    /// Withdraws the entity's warning if it is open and its evidence no longer reaches a
+    /// level (`at`: when that was found, event time in a batch run): a new version with
+    /// status `withdrawn`, queued for the owner in the same transaction. `None` when there
+    /// is no open warning (answered or appealed ones keep their status).
+    async fn warning_withdraw(
+        &self,
+        entity: &WarnedEntity,
+        at: i64,
+    ) -> Result<Option<UpsertOutcome>>;
+
     /// The entity's warning, if within `scope`. An institution sees the warnings it owns; a
     /// jurisdiction those whose entity's holder lives in it (a number seen only in traffic
     /// has no holder, so it is in no jurisdiction).

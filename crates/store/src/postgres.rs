@@ -1059,6 +1059,24 @@ impl Store for PgStore {
         Ok(outcome)
     }
 
+    async fn warning_withdraw(
+        &self,
+        entity: &WarnedEntity,
+        at: i64,
+    ) -> Result<Option<UpsertOutcome>> {
+        let plan = rsql::WithdrawPlan::new(Backend::Postgres, entity, at, crate::now_micros())?;
+        let mut tx = self.pool.begin().await?;
+        let Some((stmts, outcome)) = plan.after_current(exec(&mut tx, &plan.current()).await?)?
+        else {
+            return Ok(None);
+        };
+        for st in &stmts {
+            exec(&mut tx, st).await?;
+        }
+        tx.commit().await?;
+        Ok(Some(outcome))
+    }
+
     async fn warning_get(&self, scope: &Scope, entity: &WarnedEntity) -> Result<Option<Warning>> {
         let Some(st) = rsql::warning_get(Backend::Postgres, scope, entity) else {
             return Ok(None);

@@ -74,7 +74,8 @@ words! {
 
 words! {
     /// Where a warning stands. A new version of its evidence reopens it, except while an
-    /// appeal is pending.
+    /// appeal is pending. `withdrawn`: a later run found its evidence no longer reaches a
+    /// level, and the owner was told.
     WarningStatus {
         Open = "open",
         Confirmed = "confirmed",
@@ -82,6 +83,7 @@ words! {
         ActionTaken = "action_taken",
         Appealed = "appealed",
         Lifted = "lifted",
+        Withdrawn = "withdrawn",
     }
 }
 

@@ -1104,6 +1104,26 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn warning_withdraw(
+        &self,
+        entity: &WarnedEntity,
+        at: i64,
+    ) -> Result<Option<UpsertOutcome>> {
+        let plan = rsql::WithdrawPlan::new(Backend::Sqlite, entity, at, crate::now_micros())?;
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let Some((stmts, outcome)) = plan.after_current(exec(&tx, &plan.current())?)? else {
+                return Ok(None);
+            };
+            for st in &stmts {
+                exec(&tx, st)?;
+            }
+            tx.commit()?;
+            Ok(Some(outcome))
+        })
+        .await
+    }
+
     async fn warning_get(&self, scope: &Scope, entity: &WarnedEntity) -> Result<Option<Warning>> {
         let Some(st) = rsql::warning_get(Backend::Sqlite, scope, entity) else {
             return Ok(None);

@@ -884,3 +884,75 @@ both!(models_and_threshold_decisions_round_trip, |f: Arc<
     );
     assert_eq!(log[1].old_threshold, None);
 });
+
+both!(
+    a_warning_without_evidence_is_withdrawn_and_its_owner_told,
+    |f: Arc<Fresh>| async move {
+        let s = &*f.store;
+        let w = warning(RiskEntity::Account, "6222009", "ICBC", 85, 1_000);
+        s.warning_upsert(&w).await.unwrap();
+        let out = s.warning_withdraw(&w.entity, 5_000).await.unwrap().unwrap();
+        assert_eq!((out.changed, out.version), (true, 2));
+        let stored = s
+            .warning_get(&Scope::All, &w.entity)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (
+                stored.status,
+                stored.version,
+                stored.updated_at,
+                stored.first_warned_at
+            ),
+            (WarningStatus::Withdrawn, 2, 5_000, 1_000)
+        );
+        let queued = s.outbox_list(None, 100).await.unwrap();
+        assert_eq!(queued.len(), 2);
+        let payload: serde_json::Value = serde_json::from_str(&queued[1].payload).unwrap();
+        assert_eq!(payload["status"], "withdrawn");
+        assert_eq!(payload["version"], 2);
+        assert_eq!(
+            payload["idempotency_key"],
+            out.idempotency_key.unwrap().as_str()
+        );
+        assert_eq!(payload["reasons"][0]["code"], "R_PASS_THROUGH");
+        // Only an open warning is withdrawn, once.
+        assert!(s
+            .warning_withdraw(&w.entity, 6_000)
+            .await
+            .unwrap()
+            .is_none());
+        let missing = WarnedEntity::new(RiskEntity::Account, "nobody");
+        assert!(s.warning_withdraw(&missing, 6_000).await.unwrap().is_none());
+        // The same evidence again is news to the owner: a new version, open.
+        let back = s.warning_upsert(&w).await.unwrap();
+        assert_eq!((back.changed, back.version), (true, 3));
+        let stored = s
+            .warning_get(&Scope::All, &w.entity)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.status, WarningStatus::Open);
+        // An answered warning keeps the institution's word.
+        let answered = warning(RiskEntity::Account, "6222010", "ICBC", 85, 1_000);
+        s.warning_upsert(&answered).await.unwrap();
+        assert!(s
+            .feedback_record(&NewFeedback {
+                entity: answered.entity.clone(),
+                version: 1,
+                institution_code: "ICBC".to_owned(),
+                verdict: Verdict::Confirmed,
+                note: None,
+                actor: "user:bank".to_owned(),
+                at: 2_000,
+            })
+            .await
+            .unwrap());
+        assert!(s
+            .warning_withdraw(&answered.entity, 6_000)
+            .await
+            .unwrap()
+            .is_none());
+    }
+);

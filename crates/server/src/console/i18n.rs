@@ -397,6 +397,7 @@ const TERMS: &[(&str, &str, &str)] = &[
     ("lead", "线索", "Lead"),
     ("lifted", "已解除", "Lifted"),
     ("limit_non_counter", "限制非柜面业务", "Limit non-counter services"),
+    ("withdrawn", "已撤回", "Withdrawn"),
     ("lives_alone", "独居", "Lives alone"),
     ("logged_in", "登录使用", "Logged in"),
     ("login", "登录", "Log-in"),

@@ -344,11 +344,11 @@ impl UpsertPlan {
         let key = entity_where(&mut b, "", &self.w.entity);
         b.finish(
             format!(
-                "SELECT score, level, pattern, reasons, version, first_warned_at FROM risk_warnings \
-                 WHERE {key}{}",
+                "SELECT score, level, pattern, reasons, version, first_warned_at, status \
+                 FROM risk_warnings WHERE {key}{}",
                 for_update(self.backend)
             ),
-            &[I, T, T, T, I, I],
+            &[I, T, T, T, I, I, T],
         )
     }
 
@@ -367,9 +367,12 @@ impl UpsertPlan {
             .ok_or_else(|| bad("risk_warnings: the conflicting row is gone"))?;
         let mut c = Cells::new(row, "risk_warnings evidence");
         let (score, level, pattern, reasons) = (c.int()?, c.text()?, c.text()?, c.text()?);
-        let (version, first) = (c.int()?, c.int()?);
+        let (version, first, status) = (c.int()?, c.int()?, c.text()?);
         let w = &self.w;
-        let same = score == i64::from(w.score.get())
+        // Evidence that comes back after a withdrawal is new to the owner, even if equal to
+        // what was withdrawn.
+        let same = status != WarningStatus::Withdrawn.as_str()
+            && score == i64::from(w.score.get())
             && level == w.level.as_str()
             && pattern == w.pattern
             && reasons == self.reasons;
@@ -483,26 +486,14 @@ impl UpsertPlan {
             "updated_at": w.at,
         })
         .to_string();
-        let mut b = Builder::new(self.backend, &Scope::All);
-        let vals = [
-            b.text(&w.institution_code),
-            b.text(w.entity.kind.as_str()),
-            b.text(&w.entity.id),
-            b.int(version),
-            b.text(&key),
-            b.text(&payload),
-            b.int(self.now),
-        ];
-        let [inst, t, id, v, k, p, now] = vals;
-        // A key already queued is the same version of the same warning: queue it once.
-        stmts.push(b.finish(
-            format!(
-                "INSERT INTO warning_outbox (institution_code, entity_type, entity_id, warning_version, \
-                 idempotency_key, payload, attempts, next_attempt_at, state, created_at) \
-                 VALUES ({inst}, {t}, {id}, {v}, {k}, {p}, 0, {now}, 'pending', {now}) \
-                 ON CONFLICT (idempotency_key) DO NOTHING"
-            ),
-            &[],
+        stmts.push(enqueue(
+            self.backend,
+            &w.institution_code,
+            &w.entity,
+            version,
+            &key,
+            &payload,
+            self.now,
         ));
         (
             stmts,
@@ -512,6 +503,143 @@ impl UpsertPlan {
                 idempotency_key: Some(key),
             },
         )
+    }
+}
+
+/// Queues one version of a warning for its owner. A key already queued is the same
+/// version of the same warning: it is queued once.
+fn enqueue(
+    backend: Backend,
+    institution: &str,
+    entity: &WarnedEntity,
+    version: i64,
+    key: &str,
+    payload: &str,
+    now: i64,
+) -> Stmt {
+    let mut b = Builder::new(backend, &Scope::All);
+    let vals = [
+        b.text(institution),
+        b.text(entity.kind.as_str()),
+        b.text(&entity.id),
+        b.int(version),
+        b.text(key),
+        b.text(payload),
+        b.int(now),
+    ];
+    let [inst, t, id, v, k, p, now] = vals;
+    b.finish(
+        format!(
+            "INSERT INTO warning_outbox (institution_code, entity_type, entity_id, warning_version, \
+             idempotency_key, payload, attempts, next_attempt_at, state, created_at) \
+             VALUES ({inst}, {t}, {id}, {v}, {k}, {p}, 0, {now}, 'pending', {now}) \
+             ON CONFLICT (idempotency_key) DO NOTHING"
+        ),
+        &[],
+    )
+}
+
+/// Withdrawing an open warning whose evidence no longer reaches a level (a batch run over
+/// all the data found none, e.g. after a rule change): a new version with status
+/// `withdrawn`, queued so the owner lifts what it did on the warning's account. Answered
+/// warnings (confirmed, false alarm, action taken) and appeals keep their status: the
+/// institution's or the reviewer's word stands.
+pub(crate) struct WithdrawPlan {
+    backend: Backend,
+    entity: WarnedEntity,
+    at: i64,
+    now: i64,
+}
+
+impl WithdrawPlan {
+    pub(crate) fn new(backend: Backend, entity: &WarnedEntity, at: i64, now: i64) -> Result<Self> {
+        refuse_nul([entity.id.as_str()])?;
+        Ok(WithdrawPlan {
+            backend,
+            entity: entity.clone(),
+            at,
+            now,
+        })
+    }
+
+    /// The stored warning, locked until the transaction ends.
+    pub(crate) fn current(&self) -> Stmt {
+        let mut b = Builder::new(self.backend, &Scope::All);
+        let key = entity_where(&mut b, "", &self.entity);
+        b.finish(
+            format!(
+                "SELECT institution_code, score, level, pattern, reasons, measure, version, \
+                 first_warned_at, status FROM risk_warnings WHERE {key}{}",
+                for_update(self.backend)
+            ),
+            &[T, I, T, T, T, T, I, I, T],
+        )
+    }
+
+    /// The update and the delivery, or `None` when there is no open warning.
+    pub(crate) fn after_current(
+        &self,
+        current: Rows,
+    ) -> Result<Option<(Vec<Stmt>, UpsertOutcome)>> {
+        let Some(row) = current.into_iter().next() else {
+            return Ok(None);
+        };
+        let mut c = Cells::new(row, "risk_warnings withdrawal");
+        let (inst, score, level, pattern, reasons) =
+            (c.text()?, c.int()?, c.text()?, c.text()?, c.text()?);
+        let (measure, version, first, status) = (c.text()?, c.int()?, c.int()?, c.text()?);
+        if status != WarningStatus::Open.as_str() {
+            return Ok(None);
+        }
+        let next = version + 1;
+        let mut b = Builder::new(self.backend, &Scope::All);
+        let sets = format!(
+            "status = {}, version = {}, updated_at = {}",
+            b.text(WarningStatus::Withdrawn.as_str()),
+            b.int(next),
+            b.int(self.at)
+        );
+        let key_where = entity_where(&mut b, "", &self.entity);
+        let update = b.finish(
+            format!("UPDATE risk_warnings SET {sets} WHERE {key_where}"),
+            &[],
+        );
+        let key = idempotency_key(&self.entity, first, next);
+        let reasons: serde_json::Value = serde_json::from_str(&reasons)
+            .map_err(|e| bad(&format!("risk_warnings.reasons: {e}")))?;
+        let payload = serde_json::json!({
+            "idempotency_key": key,
+            "entity_type": self.entity.kind,
+            "entity_id": self.entity.id,
+            "institution_code": inst,
+            "version": next,
+            "status": WarningStatus::Withdrawn.as_str(),
+            "score": score,
+            "level": level,
+            "pattern": pattern,
+            "reasons": reasons,
+            "measure": measure,
+            "first_warned_at": first,
+            "updated_at": self.at,
+        })
+        .to_string();
+        let queue = enqueue(
+            self.backend,
+            &inst,
+            &self.entity,
+            next,
+            &key,
+            &payload,
+            self.now,
+        );
+        Ok(Some((
+            vec![update, queue],
+            UpsertOutcome {
+                changed: true,
+                version: next,
+                idempotency_key: Some(key),
+            },
+        )))
     }
 }
 
