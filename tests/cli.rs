@@ -1563,3 +1563,57 @@ fn a_converted_amlworld_file_ingests_clean_and_is_scored_against_its_labels() {
     let said = String::from_utf8_lossy(&eval.stderr);
     assert!(code(&eval) == 0 || said.contains("no warnings"), "{said}");
 }
+
+#[test]
+fn risk_train_stores_a_model_with_its_card_and_risk_models_lists_it() {
+    let db = sqlite();
+    let dir = db.dir.path().join("d");
+    let out_arg = dir.display().to_string();
+    let out = db.run(&[
+        "sim", "--scale", "small", "--days", "3", "--seed", "3", "--out", &out_arg,
+    ]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let (c, report) = ingest_json(&db, &[&out_arg]);
+    assert_eq!(c, 0, "{report}");
+
+    let labels = dir.join("labels").display().to_string();
+    let out = db.run(&[
+        "--json",
+        "risk",
+        "train",
+        "--labels",
+        &labels,
+        "--note",
+        "sim small seed 3",
+    ]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let trained: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(trained["stored"], true, "{trained}");
+    let card = &trained["card"];
+    let version = card["version"].as_str().unwrap().to_owned();
+    assert_eq!(card["training"]["note"], "sim small seed 3");
+    for (kind, features) in [("account", 57), ("sim", 49)] {
+        let k = &card["kinds"][kind];
+        assert_eq!(k["trained"], true, "{kind}: {k}");
+        assert!(k["targets_train"].as_u64().unwrap() > 0, "{kind}: {k}");
+        assert_eq!(
+            k["importances"].as_array().unwrap().len(),
+            features,
+            "{kind}"
+        );
+        assert!(
+            k["evaluation"]["average_precision"].is_number(),
+            "{kind}: {k}"
+        );
+    }
+
+    let out = db.run(&["--json", "risk", "models"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let models: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let models = models.as_array().unwrap();
+    assert_eq!(models.len(), 1);
+    assert_eq!(models[0]["version"], version.as_str());
+    assert_eq!(models[0]["card"]["version"], version.as_str());
+    let out = db.run(&["risk", "models"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&version));
+}

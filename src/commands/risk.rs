@@ -1,10 +1,12 @@
-//! `fanzha risk run|warnings`: two-card risk warnings (M1) over the store, for the operator
-//! (raw identifiers: the CLI runs on the database's own machine).
+//! `fanzha risk run|warnings|train|models`: two-card risk warnings (M1) over the store, and
+//! the trained model beside the rules, for the operator (raw identifiers: the CLI runs on
+//! the database's own machine).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context as _;
+use fanzha_risk::model::{self, Labels, ModelCard, ModelKind, Snapshots, Source, TrainOptions};
 use fanzha_risk::{FeatureConfig, RuleSet};
 use fanzha_store::{RiskEntity, Scope, Warning, WarningFilter, WarningLevel, WarningReason};
 
@@ -35,6 +37,45 @@ pub enum Cmd {
         #[arg(long, default_value_t = 1_000)]
         limit: u32,
     },
+    /// Train the risk model (gradient-boosted trees over the rules' features) on this
+    /// store's events and ground-truth labels, and store it with its model card.
+    Train {
+        /// The labels directory (entities.csv) for this store's data.
+        #[arg(long, value_name = "DIR")]
+        labels: PathBuf,
+        /// Rows per entity kind at most: negatives are sampled (by entity) to fit.
+        #[arg(long, default_value_t = 20_000)]
+        max_rows: usize,
+        /// The share of entities held out for the card's evaluation.
+        #[arg(long, default_value_t = 0.2)]
+        test_share: f64,
+        /// The booster's complexity budget (perpetual's one knob; docs/risk-model.md says
+        /// why 2).
+        #[arg(long, default_value_t = 2.0)]
+        budget: f32,
+        /// The operating threshold on the probability the card reports figures at.
+        #[arg(long, default_value_t = 0.5)]
+        threshold: f64,
+        /// Seeds the sampling, the split and the booster.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// What is known of the data, for the card (e.g. "sim small, seed 3, default profile").
+        #[arg(long)]
+        note: Option<String>,
+        /// Also evaluate on another store (another simulator seed or profile), with its labels.
+        #[arg(long, value_name = "DB", requires = "eval_labels")]
+        eval_db: Option<String>,
+        #[arg(long, value_name = "DIR", requires = "eval_db")]
+        eval_labels: Option<PathBuf>,
+        /// What is known of the evaluation store's data, for the card.
+        #[arg(long)]
+        eval_note: Option<String>,
+        /// Rows read per page of each event table.
+        #[arg(long, default_value_t = fanzha_risk::run::PAGE_ROWS)]
+        page: u32,
+    },
+    /// The stored models and their cards, oldest first.
+    Models,
 }
 
 /// A warning as `risk warnings --json` prints it.
@@ -160,6 +201,234 @@ pub async fn run(ctx: &Context, cmd: Cmd) -> anyhow::Result<Outcome> {
                 println!("{} warnings", shown.len());
             }
         }
+        Cmd::Train {
+            labels,
+            max_rows,
+            test_share,
+            budget,
+            threshold,
+            seed,
+            note,
+            eval_db,
+            eval_labels,
+            eval_note,
+            page,
+        } => {
+            let args = TrainArgs {
+                labels,
+                max_rows,
+                opts: TrainOptions {
+                    budget,
+                    test_share,
+                    threshold,
+                    seed,
+                    threads: None,
+                },
+                note,
+                eval: eval_db
+                    .zip(eval_labels)
+                    .map(|(db, dir)| (db, dir, eval_note)),
+                page,
+            };
+            train(ctx, &store, args).await?;
+        }
+        Cmd::Models => models(ctx, &store).await?,
     }
     Ok(Outcome::Clean)
+}
+
+/// `risk train`'s settings, as parsed.
+struct TrainArgs {
+    labels: PathBuf,
+    max_rows: usize,
+    opts: TrainOptions,
+    note: Option<String>,
+    eval: Option<(String, PathBuf, Option<String>)>,
+    page: u32,
+}
+
+async fn train(
+    ctx: &Context,
+    store: &std::sync::Arc<dyn fanzha_store::Store>,
+    a: TrainArgs,
+) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let labels = read_labels(&a.labels.join("entities.csv"))?;
+    let snap = model::collect(
+        &**store,
+        &labels,
+        FeatureConfig::default(),
+        a.max_rows,
+        a.opts.seed,
+        a.page,
+    )
+    .await?;
+    let replayed = started.elapsed().as_secs_f64();
+    let source = Source::of(
+        &super::shown_target(&ctx.db),
+        &a.labels.display().to_string(),
+        a.note,
+        &snap,
+    );
+    let mut trained = model::train(&snap, &labels, &a.opts, source, now_micros())?;
+    if let Some((db, dir, note)) = &a.eval {
+        let other = fanzha_store::open(db)
+            .await
+            .with_context(|| format!("opening the store {}", super::shown_target(db)))?;
+        let other_labels = read_labels(&dir.join("entities.csv"))?;
+        let other_snap: Snapshots = model::collect(
+            &*other,
+            &other_labels,
+            FeatureConfig::default(),
+            a.max_rows,
+            a.opts.seed,
+            a.page,
+        )
+        .await?;
+        let src = Source::of(
+            &super::shown_target(db),
+            &dir.display().to_string(),
+            note.clone(),
+            &other_snap,
+        );
+        trained.add_held_out(src, &other_snap);
+    }
+    let record = trained.to_stored()?;
+    let stored = store.model_put(&record).await?;
+    let secs = started.elapsed().as_secs_f64();
+    super::audit(
+        store,
+        "cli.risk.train",
+        serde_json::json!({ "version": &trained.card.version, "labels": a.labels, "stored": stored }),
+    )
+    .await?;
+    if ctx.json {
+        super::print_json(
+            &serde_json::json!({ "card": &trained.card, "stored": stored, "seconds": secs }),
+        )?;
+        return Ok(());
+    }
+    println!(
+        "model {} ({}): {} events replayed in {replayed:.1} s, trained in {:.1} s",
+        trained.card.version,
+        if stored { "stored" } else { "already stored" },
+        snap.events,
+        secs - replayed
+    );
+    print_card(&trained.card);
+    println!("next: fanzha risk models [--json]");
+    Ok(())
+}
+
+fn print_card(card: &ModelCard) {
+    for (kind, k) in &card.kinds {
+        if !k.trained {
+            println!("  {kind:<7} {}", k.note.as_deref().unwrap_or("not trained"));
+            continue;
+        }
+        println!(
+            "  {kind:<7} train {} rows / {} entities ({} targets); held out {} entities ({} targets); negatives kept {:.3}; {} trees",
+            k.rows_train, k.entities_train, k.targets_train, k.entities_test, k.targets_test, k.negative_rate, k.trees
+        );
+        if let Some(m) = &k.evaluation {
+            println!("          held out: {}", figures(m));
+        }
+        let top: Vec<String> = k
+            .importances
+            .iter()
+            .take(5)
+            .map(|i| format!("{} {:.2}", i.feature, i.gain_share))
+            .collect();
+        println!("          top features: {}", top.join(", "));
+    }
+    for h in &card.held_out_stores {
+        for (kind, m) in &h.kinds {
+            println!("  {kind:<7} on {}: {}", h.source.store, figures(m));
+        }
+    }
+}
+
+fn figures(m: &model::Metrics) -> String {
+    format!(
+        "P {:.2} R {:.2} F1 {:.2} AP {:.2} at p ≥ {} ({} of {} targets, {:.0} false alarms)",
+        m.precision,
+        m.recall,
+        m.f1,
+        m.average_precision,
+        m.threshold,
+        m.true_positives,
+        m.targets,
+        m.false_positives
+    )
+}
+
+async fn models(
+    ctx: &Context,
+    store: &std::sync::Arc<dyn fanzha_store::Store>,
+) -> anyhow::Result<()> {
+    let list = store.model_list().await?;
+    super::audit(
+        store,
+        "cli.risk.models",
+        serde_json::json!({ "shown": list.len() }),
+    )
+    .await?;
+    if ctx.json {
+        let cards = list
+            .iter()
+            .map(|m| {
+                Ok(serde_json::json!({
+                    "version": m.version,
+                    "created_at": shanghai(m.created_at),
+                    "card": serde_json::from_str::<serde_json::Value>(&m.card)?,
+                }))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        super::print_json(&cards)?;
+        return Ok(());
+    }
+    for m in &list {
+        println!("{}  created {}", m.version, shanghai(m.created_at));
+        match serde_json::from_str::<ModelCard>(&m.card) {
+            Ok(card) => print_card(&card),
+            // A card from another build's layout is still listed, not misread.
+            Err(_) => println!("  (card in another layout: fanzha risk models --json shows it)"),
+        }
+    }
+    println!("{} models", list.len());
+    Ok(())
+}
+
+fn now_micros() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+}
+
+/// Reads labels/entities.csv: accounts and SIMs with their roles (other entity types are
+/// not scored by the model).
+fn read_labels(path: &Path) -> anyhow::Result<Labels> {
+    let mut r =
+        csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
+    let headers = r.headers()?.clone();
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .with_context(|| format!("{}: no column {name}", path.display()))
+    };
+    let (t, id, role) = (col("entity_type")?, col("entity_id")?, col("role")?);
+    let mut rows = Vec::new();
+    for (i, rec) in r.records().enumerate() {
+        let rec = rec.with_context(|| format!("{}: line {}", path.display(), i + 2))?;
+        let Some(kind) = rec.get(t).and_then(ModelKind::parse) else {
+            continue;
+        };
+        rows.push((
+            kind,
+            rec.get(id).unwrap_or_default().to_owned(),
+            rec.get(role).unwrap_or_default().to_owned(),
+        ));
+    }
+    Ok(Labels::new(rows))
 }

@@ -7,7 +7,8 @@
 //! The sliding windows are in [`window`], bounded distinct counts in [`distinct`], and the
 //! state's storage trait in [`store`] (vectors indexed by interned id by default). The
 //! [`rules`] score the vectors into patterns with reasons; [`run`] drives a batch over the
-//! store and stores one warning per entity; [`eval`] scores warnings against labels.
+//! store and stores one warning per entity; [`eval`] scores warnings against labels;
+//! [`model`] trains and scores the gradient-boosted model over the same features.
 //!
 //! Architecture invariant: this crate knows nothing of HTTP, SQL or the console (the batch
 //! run reads and writes through the `Store` trait), and the engine's step reads neither a
@@ -19,6 +20,7 @@ pub mod eval;
 pub mod event;
 pub mod features;
 pub mod intern;
+pub mod model;
 pub mod rows;
 pub mod rules;
 pub mod run;
