@@ -95,7 +95,8 @@ fn eval_type(s: &str) -> Option<EvalType> {
     }
 }
 
-fn read_labels(path: &Path) -> anyhow::Result<Vec<Labelled>> {
+/// Reads labels/entities.csv: the accounts and SIMs with their roles.
+pub(crate) fn read_labels(path: &Path) -> anyhow::Result<Vec<Labelled>> {
     let mut r =
         csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
     let headers = r.headers()?.clone();

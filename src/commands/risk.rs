@@ -408,27 +408,15 @@ fn now_micros() -> i64 {
 /// Reads labels/entities.csv: accounts and SIMs with their roles (other entity types are
 /// not scored by the model).
 fn read_labels(path: &Path) -> anyhow::Result<Labels> {
-    let mut r =
-        csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
-    let headers = r.headers()?.clone();
-    let col = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h == name)
-            .with_context(|| format!("{}: no column {name}", path.display()))
-    };
-    let (t, id, role) = (col("entity_type")?, col("entity_id")?, col("role")?);
-    let mut rows = Vec::new();
-    for (i, rec) in r.records().enumerate() {
-        let rec = rec.with_context(|| format!("{}: line {}", path.display(), i + 2))?;
-        let Some(kind) = rec.get(t).and_then(ModelKind::parse) else {
-            continue;
-        };
-        rows.push((
-            kind,
-            rec.get(id).unwrap_or_default().to_owned(),
-            rec.get(role).unwrap_or_default().to_owned(),
-        ));
-    }
+    let rows: Vec<_> = super::eval::read_labels(path)?
+        .into_iter()
+        .map(|l| {
+            let kind = match l.kind {
+                fanzha_risk::eval::EvalType::Account => ModelKind::Account,
+                fanzha_risk::eval::EvalType::Sim => ModelKind::Sim,
+            };
+            (kind, l.id, l.role)
+        })
+        .collect();
     Ok(Labels::new(rows))
 }

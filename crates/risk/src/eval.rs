@@ -26,8 +26,8 @@ impl EvalType {
         }
     }
 
-    /// The roles a warning on this type should find.
-    fn is_target(self, role: &str) -> bool {
+    /// The roles a warning on this type should find (the model's training targets too).
+    pub fn is_target(self, role: &str) -> bool {
         match self {
             EvalType::Account => matches!(role, "mule_l1" | "mule_l2" | "mule_l3" | "runner"),
             EvalType::Sim => role == "caller_sim",

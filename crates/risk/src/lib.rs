@@ -21,6 +21,7 @@ pub mod event;
 pub mod features;
 pub mod intern;
 pub mod model;
+pub mod replay;
 pub mod rows;
 pub mod rules;
 pub mod run;

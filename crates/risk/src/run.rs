@@ -1,8 +1,7 @@
 //! A batch run over the store (`fanzha risk run`): sources → engine → rules → warnings.
 //!
-//! Every event table is paged through in event-time order ([`Store::scan_events`]) and the
-//! pages are merged into one stream, so the engine sees the district's history as a live
-//! run would have. After each event the touched accounts and numbers are scored by the rule
+//! The store's events arrive in event-time order ([`crate::replay`]), so the engine sees
+//! the district's history as a live run would have. After each event the touched accounts and numbers are scored by the rule
 //! set; an entity keeps the strongest assessment it ever reached (a mule's features fade
 //! once it goes quiet, its warning must not) and the event time it first reached a level.
 //! At the end each warned entity's warning is stored, one per entity, a new version only
@@ -14,19 +13,18 @@
 //! an account known only from transfers has no owner in the data; such entities are
 //! scored and counted, not stored, until the cross-institution intel engine takes them.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use fanzha_core::schema::Row;
 use fanzha_store::{
-    Measure as StoredMeasure, NewWarning, ReasonSource, RiskEntity, ScanCursor, ScanKind, Scope,
+    Measure as StoredMeasure, NewWarning, ReasonSource, RiskEntity, Scope,
     Score, Store, StoreError, WarnedEntity, WarningFilter, WarningLevel, WarningReason,
     WarningStatus,
 };
 
 use crate::event::{Event, InstitutionKey};
 use crate::features::{Entity, FeatureConfig};
-use crate::rows::{RowError, RowEvents};
+use crate::replay::{Replay, ReplayError};
 use crate::rules::{Level, PatternScore, RuleSet, Scores};
 use crate::{Engine, Names};
 
@@ -41,8 +39,8 @@ const CHUNK: usize = 4_096;
 pub enum RunError {
     #[error("reading the store")]
     Store(#[from] StoreError),
-    #[error("a stored record")]
-    Row(#[from] RowError),
+    #[error(transparent)]
+    Replay(#[from] ReplayError),
     #[error("scoring {entity}: {reason}")]
     Score { entity: String, reason: String },
 }
@@ -92,61 +90,6 @@ struct Warned {
     strongest: Option<Assessed>,
 }
 
-/// One event table being paged through.
-struct Feed {
-    kind: ScanKind,
-    rows: VecDeque<Row>,
-    after: Option<ScanCursor>,
-    done: bool,
-    time_col: usize,
-    /// Openings before other events at the same instant: an account opened at 09:00:00
-    /// exists when its first transfer at 09:00:00 arrives.
-    rank: u8,
-}
-
-impl Feed {
-    fn new(kind: ScanKind) -> Feed {
-        let schema = kind.kind().schema();
-        Feed {
-            kind,
-            rows: VecDeque::new(),
-            after: None,
-            done: false,
-            time_col: schema.column_index(kind.time_column()).unwrap_or(0),
-            rank: match kind {
-                ScanKind::Accounts => 0,
-                ScanKind::Sims => 1,
-                _ => 2,
-            },
-        }
-    }
-
-    async fn fill(&mut self, store: &dyn Store, page: u32) -> Result<(), StoreError> {
-        if !self.rows.is_empty() || self.done {
-            return Ok(());
-        }
-        let rows = store
-            .scan_events(self.kind, self.after.as_ref(), page)
-            .await?;
-        self.done = rows.len() < page as usize;
-        if let Some(last) = rows.last() {
-            self.after = self.kind.cursor_of(last);
-            // A row without a cursor cannot be resumed after; stop rather than loop.
-            if self.after.is_none() {
-                self.done = true;
-            }
-        }
-        self.rows.extend(rows);
-        Ok(())
-    }
-
-    fn head(&self) -> Option<(i64, u8)> {
-        let row = self.rows.front()?;
-        let ts = row.values.get(self.time_col)?.as_int()?;
-        Some((ts, self.rank))
-    }
-}
-
 /// Runs the engine over everything in `store` and stores the warnings.
 pub async fn run(
     store: &Arc<dyn Store>,
@@ -155,10 +98,9 @@ pub async fn run(
     page: u32,
 ) -> Result<RunReport, RunError> {
     let page = page.max(1);
-    let convert = RowEvents::new()?;
+    let mut replay = Replay::new(&**store, page)?;
     let mut names = Names::default();
     let mut engine: Engine = Engine::new(cfg);
-    let mut feeds: Vec<Feed> = ScanKind::ALL.into_iter().map(Feed::new).collect();
     let mut report = RunReport {
         rules_version: rules.version(),
         ..RunReport::default()
@@ -174,44 +116,29 @@ pub async fn run(
     let mut chunk: Vec<Event> = Vec::with_capacity(CHUNK);
     let mut failure = None;
     loop {
-        while chunk.len() < CHUNK {
-            for f in &mut feeds {
-                f.fill(&**store, page).await?;
-            }
-            let Some(next) = feeds
-                .iter()
-                .enumerate()
-                .filter_map(|(i, f)| f.head().map(|h| (h, i)))
-                .min()
-                .map(|(_, i)| i)
-            else {
-                break;
-            };
-            let feed = &mut feeds[next];
-            let Some(row) = feed.rows.pop_front() else {
-                continue;
-            };
-            let kind = feed.kind;
-            let Some(event) = convert.event(&mut names, kind.kind(), &row)? else {
-                continue;
-            };
-            *report.events.entry(kind.kind().as_str()).or_default() += 1;
-            let ts = event.ts();
-            report.first_event_at.get_or_insert(ts);
-            report.last_event_at = Some(ts);
-            match &event {
+        replay.next_chunk(&mut names, &mut chunk, CHUNK).await?;
+        if chunk.is_empty() {
+            break;
+        }
+        for event in &chunk {
+            let (table, ts) = match event {
+                Event::Transfer(e) => ("transactions", e.ts),
+                Event::Call(e) => ("calls", e.ts),
+                Event::Sms(e) => ("sms", e.ts),
+                Event::Login(e) => ("logins", e.ts),
                 Event::AccountOpened(a) => {
                     owners.insert(Entity::Account(a.account), a.bank);
+                    ("accounts", a.opened_at)
                 }
                 Event::SimActivated(s) => {
                     owners.insert(Entity::Number(s.msisdn), s.carrier);
+                    ("sims", s.activated_at)
                 }
-                _ => {}
-            }
-            chunk.push(event);
-        }
-        if chunk.is_empty() {
-            break;
+                Event::PlaceFlag(e) => ("places", e.ts),
+            };
+            *report.events.entry(table).or_default() += 1;
+            report.first_event_at.get_or_insert(ts);
+            report.last_event_at = Some(ts);
         }
         engine.apply_batch(&chunk, |engine, event, touched| {
             for &entity in touched {

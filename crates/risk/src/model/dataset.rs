@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use fanzha_store::Store;
 use rustc_hash::FxHashMap;
 
-use super::replay::{Replay, ReplayError};
+use crate::replay::{Replay, ReplayError};
 use super::{Labels, ModelKind, Truth};
 use crate::features::{Entity, FeatureConfig};
 use crate::window::{DAY, HOUR};

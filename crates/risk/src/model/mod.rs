@@ -14,7 +14,6 @@
 //! is not a prefix of today's (a feature renamed or moved) is refused rather than misread.
 
 pub mod dataset;
-pub mod replay;
 pub mod train;
 
 use std::collections::HashMap;
@@ -81,11 +80,11 @@ impl ModelKind {
     /// What a labelled role means for this kind's target. The targets are those of
     /// `fanzha eval risk` (crate::eval): mule and runner accounts, scam-caller SIMs.
     pub fn truth(self, role: &str) -> Truth {
-        let target = match self {
-            ModelKind::Account => matches!(role, "mule_l1" | "mule_l2" | "mule_l3" | "runner"),
-            ModelKind::Sim => role == "caller_sim",
+        let kind = match self {
+            ModelKind::Account => crate::eval::EvalType::Account,
+            ModelKind::Sim => crate::eval::EvalType::Sim,
         };
-        if target {
+        if kind.is_target(role) {
             Truth::Target
         } else if role == "victim" || role.is_empty() {
             Truth::Negative

@@ -1,9 +1,9 @@
-//! The store's events in event-time order, as [`Event`]s: what the model's training replays.
+//! The store's events in event-time order, as [`Event`]s: the source of the batch run
+//! ([`crate::run`]) and of the model's training data.
 //!
-//! The same merge as the batch run's (`crate::run`): every event table is paged through in
-//! event-time order and the pages merged into one stream, openings first at equal times (an
-//! account opened at 09:00:00 exists when its first transfer at 09:00:00 arrives). It is a
-//! separate pull-based stream so the run can adopt it; until then the two must stay alike.
+//! Every event table is paged through in event-time order ([`Store::scan_events`]) and the
+//! pages merged into one stream, openings first at equal times (an account opened at
+//! 09:00:00 exists when its first transfer at 09:00:00 arrives).
 
 use std::collections::VecDeque;
 
