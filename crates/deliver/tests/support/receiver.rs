@@ -60,6 +60,8 @@ pub struct Seen {
     pub injected: u64,
     /// Requests whose key was already applied: answered 200, applied nothing.
     pub repeats: u64,
+    /// Time spent in the injected delays, summed over requests.
+    pub slept: Duration,
     /// Times each idempotency key was applied (the receiver's own check, so at most 1).
     pub applied: HashMap<String, u32>,
     /// Times each warning version (entity type, entity id, version) was applied, whatever
@@ -174,6 +176,7 @@ async fn hook(
         (wait, rng.gen::<f64>())
     };
     if !wait.is_zero() {
+        sh.seen.lock().unwrap().slept += wait;
         tokio::time::sleep(wait).await;
     }
     if let Some(code) = b.always {
