@@ -66,6 +66,9 @@ enum Command {
     /// Score an engine's output against ground-truth labels.
     #[command(subcommand)]
     Eval(commands::eval::Cmd),
+    /// Deliver queued warnings to each institution's webhook (signed, retried, dead-lettered);
+    /// `deliver status` shows what waits.
+    Deliver(commands::deliver::Args),
 }
 
 /// Exit codes: 0 everything stored (or verified); 1 some records rejected, or `audit verify`
@@ -150,5 +153,6 @@ async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Bench(cmd) => commands::bench::run(&ctx, cmd).await,
         Command::Risk(cmd) => commands::risk::run(&ctx, cmd).await,
         Command::Eval(cmd) => commands::eval::run(&ctx, cmd).await,
+        Command::Deliver(args) => commands::deliver::run(&ctx, args).await,
     }
 }

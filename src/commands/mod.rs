@@ -5,6 +5,7 @@ pub mod bench;
 mod bench_serve;
 pub mod convert;
 pub mod db;
+pub mod deliver;
 pub mod demo;
 pub mod eval;
 pub mod ingest;

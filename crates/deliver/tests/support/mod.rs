@@ -1,0 +1,3 @@
+//! Shared by the test binaries and the benchmark.
+
+pub mod receiver;
