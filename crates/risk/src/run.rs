@@ -17,9 +17,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use fanzha_store::{
-    Measure as StoredMeasure, NewWarning, ReasonSource, RiskEntity, Scope,
-    Score, Store, StoreError, WarnedEntity, WarningFilter, WarningLevel, WarningReason,
-    WarningStatus,
+    Measure as StoredMeasure, NewWarning, ReasonSource, RiskEntity, Scope, Score, Store,
+    StoreError, WarnedEntity, WarningFilter, WarningLevel, WarningReason, WarningStatus,
 };
 
 use crate::event::{Event, InstitutionKey};

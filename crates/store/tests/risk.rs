@@ -549,6 +549,7 @@ both!(
                         if got.is_empty() {
                             break mine;
                         }
+                        assert!(got.len() <= 7, "a claim keeps to its limit: {}", got.len());
                         for o in got {
                             assert_eq!(o.leased_until, Some(now + lease));
                             mine.push(o.id);
@@ -571,8 +572,10 @@ both!(
             .await
             .unwrap()
             .is_empty());
+        let one = s.outbox_claim_due(now + lease, 1, lease).await.unwrap();
+        assert_eq!(one.len(), 1, "a claim of one takes one");
         let again = s.outbox_claim_due(now + lease, 1_000, lease).await.unwrap();
-        assert_eq!(again.len(), N);
+        assert_eq!(again.len(), N - 1);
         assert!(again.windows(2).all(|p| p[0].id < p[1].id));
     }
 );

@@ -17,9 +17,9 @@ use std::collections::BTreeMap;
 use fanzha_store::Store;
 use rustc_hash::FxHashMap;
 
-use crate::replay::{Replay, ReplayError};
 use super::{Labels, ModelKind, Truth};
 use crate::features::{Entity, FeatureConfig};
+use crate::replay::{Replay, ReplayError};
 use crate::window::{DAY, HOUR};
 use crate::{Engine, Names};
 

@@ -687,16 +687,21 @@ pub(crate) fn outbox_claim(backend: Backend, now: i64, limit: u32, lease: i64) -
     let until = b.int(now.saturating_add(lease.max(0)));
     let now = b.int(now);
     let n = b.limit(limit);
-    let skip = match backend {
-        Backend::Sqlite => "",
-        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+    let due = format!(
+        "SELECT id FROM warning_outbox WHERE state = 'pending' AND next_attempt_at <= {now} \
+         ORDER BY next_attempt_at, id LIMIT {n}"
+    );
+    // PostgreSQL may run an `IN (subquery)` as a join that scans the subquery again, and with
+    // SKIP LOCKED each scan skips the rows the last one locked: the limit leaks. An array
+    // built from the subquery is computed once.
+    let picked = match backend {
+        Backend::Sqlite => format!("id IN ({due})"),
+        Backend::Postgres => format!("id = ANY(ARRAY({due} FOR UPDATE SKIP LOCKED))"),
     };
     b.finish(
         format!(
             "UPDATE warning_outbox SET next_attempt_at = {until}, leased_until = {until} \
-             WHERE id IN (SELECT id FROM warning_outbox WHERE state = 'pending' AND next_attempt_at <= {now} \
-             ORDER BY next_attempt_at, id LIMIT {n}{skip}) \
-             AND state = 'pending' AND next_attempt_at <= {now} RETURNING {OUTBOX_COLS}"
+             WHERE {picked} AND state = 'pending' AND next_attempt_at <= {now} RETURNING {OUTBOX_COLS}"
         ),
         OUTBOX_TYPES,
     )
