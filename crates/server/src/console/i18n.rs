@@ -397,7 +397,6 @@ const TERMS: &[(&str, &str, &str)] = &[
     ("lead", "线索", "Lead"),
     ("lifted", "已解除", "Lifted"),
     ("limit_non_counter", "限制非柜面业务", "Limit non-counter services"),
-    ("withdrawn", "已撤回", "Withdrawn"),
     ("lives_alone", "独居", "Lives alone"),
     ("logged_in", "登录使用", "Logged in"),
     ("login", "登录", "Log-in"),
@@ -466,6 +465,7 @@ const TERMS: &[(&str, &str, &str)] = &[
     ("voice", "语音", "Voice"),
     ("warning.feedback", "反馈风险预警", "Warning answered"),
     ("warnings.list", "查看预警队列", "Warning queue view"),
+    ("withdrawn", "已撤回", "Withdrawn"),
     ("yellow", "黄色", "Yellow"),
 ];
 
