@@ -78,7 +78,7 @@ pub async fn profile(
 ) -> Result<ProfileView, ApiError> {
     user.allow(Action::ViewEntities)?;
     let scope = user.scope()?;
-    let entity = open_handle(state, handle)?;
+    let entity = super::open_handle(state, handle, "search again")?;
     let found = fetch(state, &scope, &entity, PROFILE_LIMIT).await?;
     record_lookup(state, user, &entity, &found).await?;
     let profile = found.profile.ok_or_else(entity_not_found)?;
@@ -115,7 +115,7 @@ pub async fn reveal(
             "name one field of the entity",
         ));
     }
-    let entity = open_handle(state, handle)?;
+    let entity = super::open_handle(state, handle, "search again")?;
     let found = fetch(state, &scope, &entity, 0).await?;
     let Some(profile) = found.profile.as_ref() else {
         // Not revealed, but asked for: the attempt is a look-up on record.
@@ -265,15 +265,6 @@ async fn record_lookup(
     )
     .await?;
     Ok(())
-}
-
-fn open_handle(state: &AppState, handle: &str) -> Result<EntityRef, ApiError> {
-    state.handles.open(handle).ok_or_else(|| {
-        ApiError::parameter(
-            "handle",
-            "not a handle this server issued (they expire when it restarts): search again",
-        )
-    })
 }
 
 fn entity_not_found() -> ApiError {

@@ -61,3 +61,18 @@ pub(crate) async fn record(
 ) -> Result<AuditEntry, ApiError> {
     Ok(state.audit.append(&user.actor(), action, &detail).await?)
 }
+
+/// The entity a handle names; a 400 naming `handle` when this server did not issue it.
+/// `again` says where to get a fresh one (`search again`, `list again`).
+pub(crate) fn open_handle(
+    state: &AppState,
+    handle: &str,
+    again: &str,
+) -> Result<fanzha_store::EntityRef, ApiError> {
+    state.handles.open(handle).ok_or_else(|| {
+        ApiError::parameter(
+            "handle",
+            format!("not a handle this server issued (they expire when it restarts): {again}"),
+        )
+    })
+}

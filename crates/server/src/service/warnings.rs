@@ -148,7 +148,7 @@ pub async fn warning(
 ) -> Result<WarningView, ApiError> {
     user.allow(Action::ViewWarnings)?;
     let scope = user.scope()?;
-    let entity = open_handle(state, handle)?;
+    let entity = super::open_handle(state, handle, "list again")?;
     let found = find(state, &scope, &entity).await?;
     record_lookup(state, user, &entity, &found).await?;
     let w = found.warning.ok_or_else(warning_not_found)?;
@@ -189,7 +189,7 @@ pub async fn feedback(
             ));
         }
     }
-    let entity = open_handle(state, handle)?;
+    let entity = super::open_handle(state, handle, "list again")?;
     let found = find(state, &scope, &entity).await?;
     let Some(w) = found.warning.as_ref() else {
         record_lookup(state, user, &entity, &found).await?;
@@ -394,15 +394,6 @@ async fn record_lookup(
     )
     .await?;
     Ok(())
-}
-
-fn open_handle(state: &AppState, handle: &str) -> Result<EntityRef, ApiError> {
-    state.handles.open(handle).ok_or_else(|| {
-        ApiError::parameter(
-            "handle",
-            "not a handle this server issued (they expire when it restarts): list again",
-        )
-    })
 }
 
 fn warning_not_found() -> ApiError {
