@@ -6,8 +6,6 @@
 //! Open vocabularies (a transaction's `channel`, a carrier code) are not here: they are
 //! kept as given.
 
-use std::fmt;
-use std::str::FromStr;
 
 /// A word outside a closed vocabulary.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -17,6 +15,10 @@ pub struct VocabError {
     pub expected: &'static [&'static str],
 }
 
+/// A closed vocabulary: the enum, its words (`ALL`, `WORDS`, `as_str`), `FromStr` with a
+/// [`VocabError`] naming the accepted words, `Display` and `Serialize` as the word. Exported
+/// so other crates' vocabularies (the store's warning levels and statuses) are made alike.
+#[macro_export]
 macro_rules! vocab {
     ($(#[$m:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$m])*
@@ -32,19 +34,19 @@ macro_rules! vocab {
             }
         }
 
-        impl FromStr for $name {
-            type Err = VocabError;
+        impl ::core::str::FromStr for $name {
+            type Err = $crate::vocab::VocabError;
 
-            fn from_str(s: &str) -> Result<Self, VocabError> {
+            fn from_str(s: &str) -> ::core::result::Result<Self, $crate::vocab::VocabError> {
                 match s {
                     $($text => Ok($name::$variant),)+
-                    _ => Err(VocabError { given: s.to_owned(), expected: Self::WORDS }),
+                    _ => Err($crate::vocab::VocabError { given: s.to_owned(), expected: Self::WORDS }),
                 }
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::core::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
@@ -55,8 +57,8 @@ macro_rules! vocab {
             }
         }
 
-        impl serde::Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::core::result::Result<S::Ok, S::Error> {
                 s.serialize_str(self.as_str())
             }
         }

@@ -6,73 +6,34 @@
 //! back as [`crate::StoreError::Corrupt`]. The SQL lives in `reads/risk.rs`, shared by both
 //! backends like the server's reads.
 
-use std::fmt;
 use std::str::FromStr;
 
 use fanzha_core::schema::{Kind, Row, Value};
 use fanzha_core::vocab::VocabError;
 
-/// A closed vocabulary stored as text: the enum, its words, `as_str` and `FromStr`.
-macro_rules! words {
-    ($(#[$m:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-            pub const WORDS: &'static [&'static str] = &[$($text),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-
-            /// Reads a stored word back: one outside the vocabulary means the table was
-            /// written by something other than this store.
-            #[allow(dead_code, reason = "not every vocabulary is read back from a column")]
-            pub(crate) fn stored(s: &str) -> crate::Result<$name> {
-                s.parse().map_err(|e: VocabError| {
-                    crate::StoreError::Corrupt(format!("{}: {e}", stringify!($name)))
-                })
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = VocabError;
-
-            fn from_str(s: &str) -> Result<Self, VocabError> {
-                match s {
-                    $($text => Ok($name::$variant),)+
-                    _ => Err(VocabError { given: s.to_owned(), expected: Self::WORDS }),
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl serde::Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(self.as_str())
-            }
-        }
-    };
+/// Reads a stored word back: one outside the vocabulary means the table was written by
+/// something other than this store.
+pub(crate) fn stored<T: FromStr<Err = VocabError>>(s: &str) -> crate::Result<T> {
+    s.parse().map_err(|e: VocabError| {
+        let name = std::any::type_name::<T>()
+            .rsplit("::")
+            .next()
+            .unwrap_or("word");
+        crate::StoreError::Corrupt(format!("{name}: {e}"))
+    })
 }
 
-words! {
+fanzha_core::vocab! {
     /// What a warning is about. A `sim` is a SIM holding (the carrier's card), a `number`
     /// any telephone number seen in traffic, including another carrier's or a foreign one.
     RiskEntity { Account = "account", Sim = "sim", Number = "number", Person = "person" }
 }
 
-words! {
+fanzha_core::vocab! {
     WarningLevel { Red = "red", Orange = "orange", Yellow = "yellow" }
 }
 
-words! {
+fanzha_core::vocab! {
     /// Where a warning stands. A new version of its evidence reopens it, except while an
     /// appeal is pending. `withdrawn`: a later run found its evidence no longer reaches a
     /// level, and the owner was told.
@@ -87,12 +48,12 @@ words! {
     }
 }
 
-words! {
+fanzha_core::vocab! {
     /// An institution's answer to a warning.
     Verdict { Confirmed = "confirmed", FalseAlarm = "false_alarm", ActionTaken = "action_taken" }
 }
 
-words! {
+fanzha_core::vocab! {
     /// The recommended measure, from the law's list (LEGAL.md).
     Measure {
         ReverifyIdentity = "reverify_identity",
@@ -102,15 +63,15 @@ words! {
     }
 }
 
-words! {
+fanzha_core::vocab! {
     OutboxState { Pending = "pending", Delivered = "delivered", Dead = "dead" }
 }
 
-words! {
+fanzha_core::vocab! {
     AppealStatus { Open = "open", Upheld = "upheld", Lifted = "lifted" }
 }
 
-words! {
+fanzha_core::vocab! {
     /// Where a reason comes from: a rule hit (its code is a rule's), a feature's
     /// contribution, or the model.
     ReasonSource { Rule = "rule", Feature = "feature", Model = "model" }
@@ -475,7 +436,7 @@ mod tests {
             assert_eq!(s.as_str().parse::<WarningStatus>(), Ok(*s));
         }
         assert!("purple".parse::<WarningLevel>().is_err());
-        assert!(RiskEntity::stored("device").is_err());
+        assert!(stored::<RiskEntity>("device").is_err());
     }
 
     #[test]

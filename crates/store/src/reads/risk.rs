@@ -12,10 +12,10 @@ use sha2::{Digest, Sha256};
 
 use super::{unmatchable, Builder, Cell, Rows, Stmt, I, T};
 use crate::risk::{
-    Appeal, AppealDecision, AppealStatus, Measure, NewFeedback, NewThresholdDecision, NewWarning,
-    OutboxItem, OutboxState, PrecisionBy, PrecisionRow, ReasonSource, RiskEntity, RiskModelCard,
-    ScanCursor, ScanKind, Score, ThresholdDecision, UpsertOutcome, WarnedEntity, Warning,
-    WarningFilter, WarningLevel, WarningStatus,
+    stored, Appeal, AppealDecision, AppealStatus, Measure, NewFeedback, NewThresholdDecision,
+    NewWarning, OutboxItem, OutboxState, PrecisionBy, PrecisionRow, ReasonSource, RiskEntity,
+    RiskModelCard, ScanCursor, ScanKind, Score, ThresholdDecision, UpsertOutcome, WarnedEntity,
+    Warning, WarningFilter, WarningLevel, WarningStatus,
 };
 use crate::{Backend, Result, Scope, StoreError};
 
@@ -241,21 +241,21 @@ pub(crate) fn warnings(rows: Rows) -> Result<Vec<Warning>> {
             let mut c = Cells::new(row, "risk_warnings row");
             Ok(Warning {
                 entity: WarnedEntity {
-                    kind: RiskEntity::stored(&c.text()?)?,
+                    kind: stored::<RiskEntity>(&c.text()?)?,
                     id: c.text()?,
                 },
                 institution_code: c.text()?,
                 score: Score::stored(c.int()?)?,
-                level: WarningLevel::stored(&c.text()?)?,
+                level: stored::<WarningLevel>(&c.text()?)?,
                 pattern: c.text()?,
                 reasons: c.text()?,
-                measure: Measure::stored(&c.text()?)?,
+                measure: stored::<Measure>(&c.text()?)?,
                 model_version: c.opt_text(),
                 rules_version: c.opt_text(),
                 version: c.int()?,
                 first_warned_at: c.int()?,
                 updated_at: c.int()?,
-                status: WarningStatus::stored(&c.text()?)?,
+                status: stored::<WarningStatus>(&c.text()?)?,
             })
         })
         .collect()
@@ -764,7 +764,7 @@ pub(crate) fn outbox_items(rows: Rows) -> Result<Vec<OutboxItem>> {
             let id = c.int()?;
             let institution_code = c.text()?;
             let entity = WarnedEntity {
-                kind: RiskEntity::stored(&c.text()?)?,
+                kind: stored::<RiskEntity>(&c.text()?)?,
                 id: c.text()?,
             };
             Ok(OutboxItem {
@@ -776,7 +776,7 @@ pub(crate) fn outbox_items(rows: Rows) -> Result<Vec<OutboxItem>> {
                 payload: c.text()?,
                 attempts: c.int()?,
                 next_attempt_at: c.int()?,
-                state: OutboxState::stored(&c.text()?)?,
+                state: stored::<OutboxState>(&c.text()?)?,
                 last_error: c.opt_text(),
                 leased_until: c.opt_int(),
                 delivered_at: c.opt_int(),
@@ -791,7 +791,7 @@ pub(crate) fn outbox_items(rows: Rows) -> Result<Vec<OutboxItem>> {
 pub(crate) fn outbox_state(rows: Rows) -> Result<Option<OutboxState>> {
     rows.into_iter()
         .next()
-        .map(|row| OutboxState::stored(&Cells::new(row, "warning_outbox.state").text()?))
+        .map(|row| stored::<OutboxState>(&Cells::new(row, "warning_outbox.state").text()?))
         .transpose()
 }
 
@@ -838,7 +838,7 @@ impl FeedbackPlan {
         };
         let mut c = Cells::new(row, "risk_warnings row");
         let (version, pattern) = (c.int()?, c.text()?);
-        let status = WarningStatus::stored(&c.text()?)?;
+        let status = stored::<WarningStatus>(&c.text()?)?;
         let fb = &self.fb;
         if fb.version < 1 || fb.version > version {
             return Ok(None);
@@ -973,7 +973,7 @@ impl AppealPlan {
         let Some(row) = target.into_iter().next() else {
             return Ok(None);
         };
-        let status = WarningStatus::stored(&Cells::new(row, "risk_warnings.status").text()?)?;
+        let status = stored::<WarningStatus>(&Cells::new(row, "risk_warnings.status").text()?)?;
         if status == WarningStatus::Appealed {
             return Ok(None);
         }
@@ -1053,13 +1053,13 @@ impl DecisionPlan {
         };
         let mut c = Cells::new(row, "risk_appeals row");
         let entity = WarnedEntity {
-            kind: RiskEntity::stored(&c.text()?)?,
+            kind: stored::<RiskEntity>(&c.text()?)?,
             id: c.text()?,
         };
-        if AppealStatus::stored(&c.text()?)? != AppealStatus::Open {
+        if stored::<AppealStatus>(&c.text()?)? != AppealStatus::Open {
             return Ok(None);
         }
-        let prior = WarningStatus::stored(&c.text()?)?;
+        let prior = stored::<WarningStatus>(&c.text()?)?;
         let (appeal, warning) = match self.decision {
             AppealDecision::Upheld => (AppealStatus::Upheld, prior),
             AppealDecision::Lifted => (AppealStatus::Lifted, WarningStatus::Lifted),
@@ -1114,13 +1114,13 @@ pub(crate) fn appeals(rows: Rows) -> Result<Vec<Appeal>> {
             Ok(Appeal {
                 id,
                 entity: WarnedEntity {
-                    kind: RiskEntity::stored(&c.text()?)?,
+                    kind: stored::<RiskEntity>(&c.text()?)?,
                     id: c.text()?,
                 },
                 person_id: c.text()?,
                 reason: c.text()?,
                 filed_at: c.int()?,
-                status: AppealStatus::stored(&c.text()?)?,
+                status: stored::<AppealStatus>(&c.text()?)?,
                 decided_by: c.opt_text(),
                 decision_reason: c.opt_text(),
                 decided_at: c.opt_int(),
