@@ -6,7 +6,6 @@
 //! Open vocabularies (a transaction's `channel`, a carrier code) are not here: they are
 //! kept as given.
 
-
 /// A word outside a closed vocabulary.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{given}` is not one of: {}", expected.join(", "))]
