@@ -1592,7 +1592,7 @@ fn risk_train_stores_a_model_with_its_card_and_risk_models_lists_it() {
     let card = &trained["card"];
     let version = card["version"].as_str().unwrap().to_owned();
     assert_eq!(card["training"]["note"], "sim small seed 3");
-    for (kind, features) in [("account", 57), ("sim", 49)] {
+    for (kind, features) in [("account", 66), ("sim", 49)] {
         let k = &card["kinds"][kind];
         assert_eq!(k["trained"], true, "{kind}: {k}");
         assert!(k["targets_train"].as_u64().unwrap() > 0, "{kind}: {k}");
@@ -1616,4 +1616,60 @@ fn risk_train_stores_a_model_with_its_card_and_risk_models_lists_it() {
     assert_eq!(models[0]["card"]["version"], version.as_str());
     let out = db.run(&["risk", "models"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains(&version));
+
+    // The model goes to another district's store and `risk run` combines it with the rules.
+    let file = db.dir.path().join("model.json");
+    let file_arg = file.display().to_string();
+    let out = db.run(&["risk", "export-model", "--out", &file_arg]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let other = sqlite();
+    let other_dir = other.dir.path().join("d");
+    let other_arg = other_dir.display().to_string();
+    let out = other.run(&[
+        "sim", "--scale", "small", "--days", "3", "--seed", "4", "--out", &other_arg,
+    ]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    ingest_json(&other, &[&other_arg]);
+    let run = |args: &[&str]| -> Value {
+        let out = other.run(args);
+        assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let rules_only = run(&["--json", "risk", "run"]);
+    assert!(
+        rules_only["report"]["model_version"].is_null(),
+        "{rules_only}"
+    );
+    let out = other.run(&["risk", "import-model", &file_arg]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let combined = run(&["--json", "risk", "run"]);
+    let report = &combined["report"];
+    assert_eq!(report["model_version"], version.as_str(), "{combined}");
+    assert!(
+        report["warned"].as_u64() >= rules_only["report"]["warned"].as_u64(),
+        "the model only adds to the rules' evidence: {combined} vs {rules_only}"
+    );
+    if report["by_model"].as_u64().unwrap() > 0 {
+        let warnings = run(&["--json", "risk", "warnings"]);
+        assert!(
+            warnings.as_array().unwrap().iter().any(|w| w["reasons"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["code"].as_str().unwrap().starts_with("MODEL:"))),
+            "a score the model set carries the model's reasons: {warnings}"
+        );
+    }
+    let none = run(&["--json", "risk", "run", "--model", "none"]);
+    assert!(none["report"]["model_version"].is_null(), "{none}");
+
+    // Bad input: an unknown version, a file that is not a model.
+    let out = other.run(&["risk", "run", "--model", "19700101T000000Z-00000000"]);
+    assert_ne!(code(&out), 0);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--model"));
+    let junk = other.dir.path().join("junk.json");
+    std::fs::write(&junk, "{\"format\": 1}").unwrap();
+    let out = other.run(&["risk", "import-model", &junk.display().to_string()]);
+    assert_ne!(code(&out), 0);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("junk.json"));
 }

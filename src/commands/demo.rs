@@ -87,6 +87,7 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<Outcome> {
     let risk = fanzha_risk::run::run(
         &store,
         &rules,
+        None,
         fanzha_risk::FeatureConfig::default(),
         fanzha_risk::run::PAGE_ROWS,
     )

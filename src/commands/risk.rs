@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use fanzha_risk::model::{self, Labels, ModelCard, ModelKind, Snapshots, Source, TrainOptions};
+use fanzha_risk::run::WithModel;
 use fanzha_risk::{FeatureConfig, RuleSet};
 use fanzha_store::{RiskEntity, Scope, Warning, WarningFilter, WarningLevel, WarningReason};
 
@@ -24,6 +25,10 @@ pub enum Cmd {
         /// Rows read per page of each event table.
         #[arg(long, default_value_t = fanzha_risk::run::PAGE_ROWS)]
         page: u32,
+        /// The trained model to combine with the rules: a stored version, `latest` (the
+        /// newest stored, if any) or `none` (the rules alone).
+        #[arg(long, default_value = "latest")]
+        model: String,
     },
     /// The stored warnings, strongest first.
     Warnings {
@@ -73,9 +78,68 @@ pub enum Cmd {
         /// Rows read per page of each event table.
         #[arg(long, default_value_t = fanzha_risk::run::PAGE_ROWS)]
         page: u32,
+        /// The rule set whose warnings the replay marks, as `risk run` does (the link
+        /// features depend on them); default: the built-in rule set.
+        #[arg(long, value_name = "DIR")]
+        rules: Option<PathBuf>,
     },
     /// The stored models and their cards, oldest first.
     Models,
+    /// Write a stored model (artefact and card) to a file, to use it in another store.
+    ExportModel {
+        /// A stored version, or `latest`.
+        #[arg(long, default_value = "latest")]
+        version: String,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Store a model written by `risk export-model` (e.g. trained on a labelled district).
+    ImportModel {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+}
+
+/// The file `risk export-model` writes.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ModelFile {
+    format: String,
+    version: String,
+    created_at: i64,
+    card: String,
+    /// The artefact's bytes, base64.
+    artefact: String,
+}
+
+const MODEL_FILE_FORMAT: &str = "fanzha-risk-model/1";
+
+/// The model `which` names (a stored version, `latest` or `none`) with its version.
+pub(crate) async fn stored_model(
+    store: &dyn fanzha_store::Store,
+    which: &str,
+) -> anyhow::Result<Option<(String, fanzha_risk::model::Model)>> {
+    let version = match which {
+        "none" => return Ok(None),
+        "latest" => match store.model_list().await?.pop() {
+            Some(card) => card.version,
+            None => return Ok(None),
+        },
+        v => v.to_owned(),
+    };
+    let stored = store.model_get(&version).await?.with_context(|| {
+        format!("--model: no stored model has version {version} (see `fanzha risk models`)")
+    })?;
+    let model = fanzha_risk::model::Model::load(&stored.artefact)
+        .with_context(|| format!("reading the stored model {version}"))?;
+    Ok(Some((version, model)))
+}
+
+/// The rule files in `dir`, or the built-in set.
+fn rule_set(dir: Option<&std::path::Path>) -> anyhow::Result<RuleSet> {
+    Ok(match dir {
+        Some(dir) => RuleSet::load_dir(dir)?,
+        None => RuleSet::builtin().context("the built-in rule set")?,
+    })
 }
 
 /// A warning as `risk warnings --json` prints it.
@@ -123,14 +187,15 @@ impl Shown {
 pub async fn run(ctx: &Context, cmd: Cmd) -> anyhow::Result<Outcome> {
     let store = ctx.store().await?;
     match cmd {
-        Cmd::Run { rules, page } => {
-            let set = match &rules {
-                Some(dir) => RuleSet::load_dir(dir)?,
-                None => RuleSet::builtin().context("the built-in rule set")?,
-            };
+        Cmd::Run { rules, page, model } => {
+            let set = rule_set(rules.as_deref())?;
+            let model = stored_model(&*store, &model).await?;
+            let with = model
+                .as_ref()
+                .map(|(version, model)| WithModel { model, version });
             let started = Instant::now();
             let report =
-                fanzha_risk::run::run(&store, &set, FeatureConfig::default(), page).await?;
+                fanzha_risk::run::run(&store, &set, with, FeatureConfig::default(), page).await?;
             let secs = started.elapsed().as_secs_f64();
             super::audit(
                 &store,
@@ -143,17 +208,21 @@ pub async fn run(ctx: &Context, cmd: Cmd) -> anyhow::Result<Outcome> {
             } else {
                 let events: u64 = report.events.values().sum();
                 println!(
-                    "{events} events in {secs:.1} s ({:.0}/s); rules {}",
+                    "{events} events in {secs:.1} s ({:.0}/s); rules {}; model {}",
                     events as f64 / secs.max(1e-9),
-                    report.rules_version
+                    report.rules_version,
+                    report.model_version.as_deref().unwrap_or("none"),
                 );
                 for (kind, n) in &report.events {
                     println!("  {kind:<14} {n}");
                 }
                 println!(
-                    "scored {} accounts and numbers; {} reached a warning level: {} new warning versions queued, {} unchanged, {} with no owner in the data (not stored); {} earlier warnings withdrawn",
-                    report.scored, report.warned, report.new_versions, report.unchanged, report.unowned, report.withdrawn
+                    "scored {} accounts and numbers; {} reached a warning level: {} new warning versions queued, {} unchanged, {} with no owner in the data (for the higher-level centre); {} earlier warnings withdrawn",
+                    report.scored, report.warned, report.new_versions, report.unchanged, report.upstream, report.withdrawn
                 );
+                if report.model_version.is_some() {
+                    println!("the model set the score of {} of them", report.by_model);
+                }
                 println!("next: fanzha risk warnings [--level red] [--json]");
             }
         }
@@ -213,6 +282,7 @@ pub async fn run(ctx: &Context, cmd: Cmd) -> anyhow::Result<Outcome> {
             eval_labels,
             eval_note,
             page,
+            rules,
         } => {
             let args = TrainArgs {
                 labels,
@@ -229,10 +299,74 @@ pub async fn run(ctx: &Context, cmd: Cmd) -> anyhow::Result<Outcome> {
                     .zip(eval_labels)
                     .map(|(db, dir)| (db, dir, eval_note)),
                 page,
+                rules: rule_set(rules.as_deref())?,
             };
             train(ctx, &store, args).await?;
         }
         Cmd::Models => models(ctx, &store).await?,
+        Cmd::ExportModel { version, out } => {
+            use base64::Engine as _;
+            let Some((version, _)) = stored_model(&*store, &version).await? else {
+                anyhow::bail!("--version: the store holds no model (fanzha risk train makes one)");
+            };
+            let m = store
+                .model_get(&version)
+                .await?
+                .with_context(|| format!("the stored model {version}"))?;
+            let file = ModelFile {
+                format: MODEL_FILE_FORMAT.to_owned(),
+                version: m.version,
+                created_at: m.created_at,
+                card: m.card,
+                artefact: base64::engine::general_purpose::STANDARD.encode(&m.artefact),
+            };
+            std::fs::write(&out, serde_json::to_vec(&file)?)
+                .with_context(|| format!("writing {}", out.display()))?;
+            super::audit(
+                &store,
+                "cli.risk.export_model",
+                serde_json::json!({ "version": version, "out": out }),
+            )
+            .await?;
+            println!("model {version} written to {}", out.display());
+        }
+        Cmd::ImportModel { file } => {
+            use base64::Engine as _;
+            let shown = file.display();
+            let bytes = std::fs::read(&file).with_context(|| format!("reading {shown}"))?;
+            let m: ModelFile = serde_json::from_slice(&bytes)
+                .with_context(|| format!("{shown}: not a model file of `risk export-model`"))?;
+            if m.format != MODEL_FILE_FORMAT {
+                anyhow::bail!(
+                    "{shown}: format {:?}, expected {MODEL_FILE_FORMAT:?}",
+                    m.format
+                );
+            }
+            let artefact = base64::engine::general_purpose::STANDARD
+                .decode(&m.artefact)
+                .with_context(|| format!("{shown}: field artefact is not base64"))?;
+            // Refuse what this build could not score with, before it is stored.
+            fanzha_risk::model::Model::load(&artefact)
+                .with_context(|| format!("{shown}: field artefact"))?;
+            let record = fanzha_store::RiskModel {
+                version: m.version.clone(),
+                created_at: m.created_at,
+                artefact,
+                card: m.card,
+            };
+            let added = store.model_put(&record).await?;
+            super::audit(
+                &store,
+                "cli.risk.import_model",
+                serde_json::json!({ "version": m.version, "added": added }),
+            )
+            .await?;
+            if added {
+                println!("model {} stored; `fanzha risk run` now uses it", m.version);
+            } else {
+                println!("model {} was already stored", m.version);
+            }
+        }
     }
     Ok(Outcome::Clean)
 }
@@ -245,6 +379,7 @@ struct TrainArgs {
     note: Option<String>,
     eval: Option<(String, PathBuf, Option<String>)>,
     page: u32,
+    rules: RuleSet,
 }
 
 async fn train(
@@ -256,6 +391,7 @@ async fn train(
     let labels = read_labels(&a.labels.join("entities.csv"))?;
     let snap = model::collect(
         &**store,
+        &a.rules,
         &labels,
         FeatureConfig::default(),
         a.max_rows,
@@ -278,6 +414,7 @@ async fn train(
         let other_labels = read_labels(&dir.join("entities.csv"))?;
         let other_snap: Snapshots = model::collect(
             &*other,
+            &a.rules,
             &other_labels,
             FeatureConfig::default(),
             a.max_rows,

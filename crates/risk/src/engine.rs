@@ -116,6 +116,20 @@ fn pair(a: NumberKey, b: NumberKey) -> u64 {
     (u64::from(lo) << 32) | u64::from(hi)
 }
 
+/// The `account_kind` feature: 1–3 personal Class I–III, 4 corporate, 5 payment account,
+/// 0 unknown (an outside account, or one whose opening is not in the data).
+fn kind_code(class: Option<fanzha_core::AccountClass>) -> u8 {
+    use fanzha_core::AccountClass::*;
+    match class {
+        None => 0,
+        Some(I) => 1,
+        Some(II) => 2,
+        Some(III) => 3,
+        Some(Corporate) => 4,
+        Some(Payment) => 5,
+    }
+}
+
 fn class_code(class: fanzha_core::AccountClass) -> u8 {
     use fanzha_core::AccountClass::*;
     match class {
@@ -205,7 +219,7 @@ impl<S: StateStore> Engine<S> {
     pub fn apply_batch(
         &mut self,
         events: &[Event],
-        mut on_touched: impl FnMut(&Self, &Event, &Touched),
+        mut on_touched: impl FnMut(&mut Self, &Event, &Touched),
     ) {
         for (i, ev) in events.iter().enumerate() {
             if let Some(ahead) = events.get(i + LOOKAHEAD) {
@@ -329,8 +343,64 @@ impl<S: StateStore> Engine<S> {
             .is_some_and(|p| p.risky)
     }
 
+    /// Marks `entity` as warned by the scoring; returns whether it was not marked before.
+    ///
+    /// Why the engine keeps marks: risk travels along money and calls. A card that takes
+    /// money from a warned card, or from a payer a warned number has just called, and a
+    /// card that pays a warned one, carry that link as features ([`ACCOUNT_FEATURES`]'s
+    /// `*_warned_*` and `*_contacted_*`) for the rules and the model. A mark counts for
+    /// transfers and contacts after it, never before, as a live run would have seen them;
+    /// it is kept for as long as the state.
+    pub fn mark(&mut self, entity: Entity) -> bool {
+        let flag = match entity {
+            Entity::Account(k) => &mut self.state.accounts.entry(k).marked,
+            Entity::Number(k) => &mut self.state.numbers.entry(k).marked,
+            Entity::Person(_) => return false,
+        };
+        !std::mem::replace(flag, true)
+    }
+
+    /// Whether `entity` is marked (see [`Engine::mark`]).
+    pub fn is_marked(&self, entity: Entity) -> bool {
+        match entity {
+            Entity::Account(k) => self.state.accounts.get(&k).is_some_and(|a| a.marked),
+            Entity::Number(k) => self.state.numbers.get(&k).is_some_and(|n| n.marked),
+            Entity::Person(_) => false,
+        }
+    }
+
+    /// Whether the payer `from` talked with a warned number within the
+    /// lead time before `ts`.
+    fn payer_contacted(&self, from: AccountKey, ts: i64) -> bool {
+        let lead = self.cfg.contact_lead_hours.saturating_mul(HOUR);
+        self.state
+            .accounts
+            .get(&from)
+            .and_then(|a| a.holder)
+            .and_then(|h| self.state.persons.get(&h))
+            .and_then(|p| p.risky_contact_at)
+            .is_some_and(|c| c <= ts && ts - c <= lead)
+    }
+
+    /// Records that a warned number talked with `to`'s holder. Only warned numbers:
+    /// foreign and virtual-operator ones call many residents for honest reasons, and are a
+    /// feature of the number's own score already. Only calls: a text from a warned number
+    /// goes to thousands, nearly all of whom ignore it.
+    fn risky_contact(&mut self, to: NumberKey, ts: i64) {
+        if let Some(h) = self.state.numbers.get(&to).and_then(|n| n.holder) {
+            let p = self.state.persons.entry(h);
+            p.risky_contact_at = Some(p.risky_contact_at.map_or(ts, |c| c.max(ts)));
+        }
+    }
+
     fn transfer(&mut self, t: &Transfer, touched: &mut Touched) {
         use acct::*;
+        let marked = |k: Option<AccountKey>| {
+            k.and_then(|k| self.state.accounts.get(&k))
+                .is_some_and(|a| a.marked)
+        };
+        let (from_marked, to_marked) = (marked(t.from), marked(t.to));
+        let contacted = t.from.is_some_and(|f| self.payer_contacted(f, t.ts));
         let den = self.risky_place(t.cell);
         let night = is_night(t.ts);
         let round = self.cfg.is_round(t.amount_fen);
@@ -346,6 +416,12 @@ impl<S: StateStore> Engine<S> {
                 a.payers.observe(&mut a.win, PAYERS, from.get(), t.ts);
             }
             a.inflow(t.ts, t.amount_fen);
+            if from_marked {
+                Links::push(&mut a.links_mut().in_warned, t.ts);
+            }
+            if contacted {
+                Links::push(&mut a.links_mut().in_contacted, t.ts);
+            }
             touched.push(Entity::Account(to));
         }
         if let Some(from) = t.from {
@@ -366,6 +442,9 @@ impl<S: StateStore> Engine<S> {
                 a.payees.observe(&mut a.win, PAYEES, to.get(), t.ts);
             }
             a.outflow(t.ts, t.amount_fen);
+            if to_marked {
+                Links::push(&mut a.links_mut().out_warned, t.ts);
+            }
             touched.push(Entity::Account(from));
             // The device, IP and place of a transfer are the payer's.
             self.account_used(from, t.ts, t.device, t.ip, touched);
@@ -445,6 +524,12 @@ impl<S: StateStore> Engine<S> {
         let den = self.risky_place(c.cell);
         let short = c.duration_s < self.cfg.short_call_s;
         let caller_risky = c.caller_class.is_risk_signal();
+        // A conversation, not a dial-and-drop: scam callers dial hundreds who hang up.
+        if c.duration_s >= self.cfg.contact_min_call_s
+            && self.state.numbers.get(&c.caller).is_some_and(|n| n.marked)
+        {
+            self.risky_contact(c.callee, c.ts);
+        }
         {
             let n = self.state.numbers.entry(c.caller);
             n.international = c.caller_class == NumberClass::International;
@@ -544,6 +629,7 @@ impl<S: StateStore> Engine<S> {
             let a = self.state.accounts.entry(e.account);
             a.holder = Some(e.holder);
             a.opened_at = Some(e.opened_at);
+            a.kind = kind_code(e.class);
         }
         let p = self.state.persons.entry(e.holder);
         p.hold_account(Held {

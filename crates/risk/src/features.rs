@@ -40,6 +40,13 @@ pub struct FeatureConfig {
     pub under_margin_bp: i64,
     /// Two numbers in contact within this many days are not strangers.
     pub contact_horizon_days: i64,
+    /// A payment made within this many hours after the payer talked with a warned number
+    /// (see `contact_min_call_s`) is a payment from a scam-contacted payer: the contact that
+    /// precedes a victim's transfer.
+    pub contact_lead_hours: i64,
+    /// A call this long or longer is a conversation: a scam script takes minutes, while
+    /// the many a scam caller dials who refuse or hang up are done within a minute or so.
+    pub contact_min_call_s: u32,
     pub caps: Caps,
 }
 
@@ -51,6 +58,8 @@ impl Default for FeatureConfig {
             thresholds_fen: vec![50_000_00, 10_000_00, 5_000_00],
             under_margin_bp: 1_000,
             contact_horizon_days: 90,
+            contact_lead_hours: 72,
+            contact_min_call_s: 90,
             caps: Caps::default(),
         }
     }
@@ -125,6 +134,38 @@ const PENDING_MAX: usize = 32;
 const DWELL_SAMPLES: usize = 16;
 /// A person's card lists stop growing here; the counts saturate (already far over any cap).
 const CARDS_MAX: usize = 256;
+/// Linked transfers kept per kind in [`Links`]; the counts saturate here.
+const LINKS_MAX: usize = 64;
+
+/// Transfers that link an account to risk found elsewhere: money from or to accounts the
+/// scoring has warned, and money from payers a warned or risk-signal number had just
+/// contacted. Why times and not window slots: few accounts ever have such a transfer, so
+/// this lives in a box the rest never allocate, and the windows of every account stay as
+/// small as they were.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Links {
+    /// Event times, oldest first, of inflows from warned accounts.
+    pub(crate) in_warned: SmallVec<[i64; 4]>,
+    /// Outflows to warned accounts.
+    pub(crate) out_warned: SmallVec<[i64; 4]>,
+    /// Inflows from scam-contacted payers (see [`FeatureConfig::contact_lead_hours`]).
+    pub(crate) in_contacted: SmallVec<[i64; 4]>,
+}
+
+impl Links {
+    pub(crate) fn push(list: &mut SmallVec<[i64; 4]>, ts: i64) {
+        let horizon = ts - 30 * DAY;
+        list.retain(|t| *t > horizon);
+        if list.len() == LINKS_MAX {
+            list.remove(0);
+        }
+        list.push(ts);
+    }
+
+    fn count_since(list: &[i64], since: i64) -> usize {
+        list.iter().filter(|t| **t > since).count()
+    }
+}
 
 /// An account's state.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -144,9 +185,19 @@ pub struct AccountState {
     /// holders, so the cap is small.
     pub(crate) devices: RecentSet<16>,
     pub(crate) ips: RecentSet<16>,
+    /// Warned by the scoring (see [`crate::Engine::mark`]): its transfers link its
+    /// counterparties to it.
+    pub(crate) marked: bool,
+    pub(crate) links: Option<Box<Links>>,
+    /// See the `account_kind` feature; 0 until the account's opening is seen.
+    pub(crate) kind: u8,
 }
 
 impl AccountState {
+    pub(crate) fn links_mut(&mut self) -> &mut Links {
+        self.links.get_or_insert_with(Box::default)
+    }
+
     pub(crate) fn inflow(&mut self, ts: i64, fen: i64) {
         self.first_inflow_at = Some(self.first_inflow_at.map_or(ts, |t| t.min(ts)));
         if self.pending.len() == PENDING_MAX {
@@ -220,6 +271,8 @@ pub struct NumberState {
     pub(crate) holder: Option<PersonKey>,
     pub(crate) activated_at: Option<i64>,
     pub(crate) imeis: RecentSet<16>,
+    /// Warned by the scoring: its calls and texts mark their recipients as contacted.
+    pub(crate) marked: bool,
 }
 
 /// A bank account a person holds, for the cap checks.
@@ -237,6 +290,8 @@ pub struct PersonState {
     pub(crate) accounts: SmallVec<[Held; 2]>,
     pub(crate) sims: SmallVec<[Held; 2]>,
     pub(crate) devices: RecentSet,
+    /// The latest conversation on one of the person's numbers with a warned number.
+    pub(crate) risky_contact_at: Option<i64>,
 }
 
 impl PersonState {
@@ -388,6 +443,9 @@ pub const ACCOUNT_FEATURES: &[&str] = schema!(
         dwell_median_s, dwell_min_s, age_at_first_inflow_h, age_days, holder_known,
         holder_accounts, holder_banks, holder_accounts_over_cap, devices_30d, ips_30d,
         device_other_holders_30d, ip_other_holders_30d, logins_30d,
+        in_from_warned_7d, in_from_warned_30d, out_to_warned_7d, out_to_warned_30d,
+        in_from_contacted_7d, in_from_contacted_30d, in_from_warned_share_7d,
+        in_from_contacted_share_7d, account_kind,
     ]
 );
 
@@ -518,6 +576,26 @@ pub(crate) fn account_values(
         ip_other_holders as f64,
         totals[3][LOGINS] as f64,
     ]);
+    let week = ctx.now - 7 * DAY;
+    let links = a.links.as_deref();
+    let linked = |pick: fn(&Links) -> &[i64], since: i64| {
+        links.map_or(0, |l| Links::count_since(pick(l), since))
+    };
+    let in_warned = |since| linked(|l| &l.in_warned, since);
+    let out_warned = |since| linked(|l| &l.out_warned, since);
+    let in_contacted = |since| linked(|l| &l.in_contacted, since);
+    let in_week = totals[2][IN_COUNT];
+    out.extend([
+        in_warned(week) as f64,
+        in_warned(since) as f64,
+        out_warned(week) as f64,
+        out_warned(since) as f64,
+        in_contacted(week) as f64,
+        in_contacted(since) as f64,
+        ratio(in_warned(week) as i64, in_week).min(1.0),
+        ratio(in_contacted(week) as i64, in_week).min(1.0),
+        f64::from(a.kind),
+    ]);
 }
 
 pub(crate) fn number_values(
@@ -595,7 +673,7 @@ mod tests {
 
     #[test]
     fn schemas_are_pinned() {
-        assert_eq!(ACCOUNT_FEATURES.len(), ACCOUNT_WINDOWED * 4 + 13);
+        assert_eq!(ACCOUNT_FEATURES.len(), ACCOUNT_WINDOWED * 4 + 22);
         assert_eq!(NUMBER_FEATURES.len(), NUMBER_WINDOWED * 4 + 9);
         assert_eq!(PERSON_FEATURES.len(), 11);
         assert_eq!(

@@ -25,6 +25,7 @@ pub mod replay;
 pub mod rows;
 pub mod rules;
 pub mod run;
+pub mod score;
 pub mod store;
 pub mod window;
 
@@ -33,4 +34,5 @@ pub use event::Event;
 pub use features::{Entity, FeatureConfig, FeatureVector};
 pub use intern::Names;
 pub use rules::{PatternScore, Reloader, RuleSet};
+pub use score::Scorer;
 pub use store::{DenseMap, HashStore, KeyedMap, MemoryStore, StateStore};

@@ -1,17 +1,19 @@
 //! A batch run over the store (`fanzha risk run`): sources → engine → rules → warnings.
 //!
 //! The store's events arrive in event-time order ([`crate::replay`]), so the engine sees
-//! the district's history as a live run would have. After each event the touched accounts and numbers are scored by the rule
-//! set; an entity keeps the strongest assessment it ever reached (a mule's features fade
+//! the district's history as a live run would have. After each event the touched accounts
+//! and numbers are scored by the rule set ([`crate::score`], which also marks the warned
+//! ones in the engine for its link features); an entity keeps the strongest assessment it ever reached (a mule's features fade
 //! once it goes quiet, its warning must not) and the event time it first reached a level.
 //! At the end each warned entity's warning is stored, one per entity, a new version only
 //! when its evidence changed, and queued for its owner (the store does both in one
 //! transaction); an open warning the run no longer raises is withdrawn, its owner told.
 //!
 //! A warning goes to the institution that owns the entity: an account's bank, a SIM's
-//! carrier. A number seen only in traffic (another carrier's, a foreign or virtual one) or
-//! an account known only from transfers has no owner in the data; such entities are
-//! scored and counted, not stored, until the cross-institution intel engine takes them.
+//! carrier. An account known only from transfers (another district's or bank's, DATA.md's
+//! outside account) or a number seen only in traffic has no owner in the data: its
+//! warning goes to the higher-level anti-fraud centre ([`UPSTREAM`]), which reaches the
+//! issuing bank or carrier across districts — as a district centre pushes such cards up.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -23,9 +25,16 @@ use fanzha_store::{
 
 use crate::event::{Event, InstitutionKey};
 use crate::features::{Entity, FeatureConfig};
+use crate::model::{Model, ModelKind};
 use crate::replay::{Replay, ReplayError};
-use crate::rules::{Level, PatternScore, RuleSet, Scores};
+use crate::rules::{Level, RuleSet};
+use crate::score::{Scorer, Verdict};
 use crate::{Engine, Names};
+
+/// The recipient of warnings on entities with no owner in the data: the higher-level
+/// anti-fraud centre (上级反诈中心). The delivery configuration gives it a webhook like
+/// any institution's.
+pub const UPSTREAM: &str = "upstream";
 
 /// Rows fetched per page of each event table.
 pub const PAGE_ROWS: u32 = 10_000;
@@ -60,12 +69,24 @@ pub struct RunReport {
     pub new_versions: u64,
     /// Warnings stored with the evidence they already had.
     pub unchanged: u64,
-    /// Warned entities with no owner in the data: counted, not stored.
-    pub unowned: u64,
+    /// Warned entities with no owner in the data, stored for the higher-level centre
+    /// ([`UPSTREAM`]).
+    pub upstream: u64,
     /// Open warnings this run no longer raised: withdrawn and their owners told.
     pub withdrawn: u64,
     /// The rule set's version label.
     pub rules_version: String,
+    /// The model combined with the rules, if any.
+    pub model_version: Option<String>,
+    /// Warned entities whose score the model set (above their rules' score).
+    pub by_model: u64,
+}
+
+/// A trained model to combine with the rules, and its stored version.
+#[derive(Clone, Copy)]
+pub struct WithModel<'a> {
+    pub model: &'a Model,
+    pub version: &'a str,
 }
 
 /// An assessment that reached a level.
@@ -78,6 +99,11 @@ struct Assessed {
     reasons: Vec<WarningReason>,
     /// When it was reached (event time).
     at: i64,
+    /// The rules' own score, below `score` when the model raised it.
+    rule_score: f64,
+    /// The features at that time, when the model set the score: its reasons are worked
+    /// out from them once, for the stored warning, not at every event.
+    model_values: Option<Vec<f64>>,
 }
 
 /// What an entity's warning rests on: the first assessment that reached a level (its
@@ -93,6 +119,7 @@ struct Warned {
 pub async fn run(
     store: &Arc<dyn Store>,
     rules: &RuleSet,
+    model: Option<WithModel<'_>>,
     cfg: FeatureConfig,
     page: u32,
 ) -> Result<RunReport, RunError> {
@@ -102,13 +129,13 @@ pub async fn run(
     let mut engine: Engine = Engine::new(cfg);
     let mut report = RunReport {
         rules_version: rules.version(),
+        model_version: model.map(|m| m.version.to_owned()),
         ..RunReport::default()
     };
     let mut owners: HashMap<Entity, InstitutionKey> = HashMap::new();
     let mut assessed: HashMap<Entity, Warned> = HashMap::new();
     let mut scored: rustc_hash::FxHashSet<Entity> = Default::default();
-    let mut values = Vec::new();
-    let mut scores = Scores::default();
+    let mut scorer = Scorer::new(rules, model.map(|m| m.model));
 
     // Events go to the engine in chunks: `apply_batch` fetches the state of the events
     // ahead while applying this one, which a large district's state needs.
@@ -141,22 +168,21 @@ pub async fn run(
         }
         engine.apply_batch(&chunk, |engine, event, touched| {
             for &entity in touched {
-                if failure.is_some()
-                    || matches!(entity, Entity::Person(_))
-                    || !engine.features_into(entity, &mut values)
-                {
-                    continue;
+                if failure.is_some() {
+                    break;
                 }
-                scored.insert(entity);
-                if let Err(e) = rules.evaluate_into(entity, &values, &mut scores) {
-                    failure = Some(RunError::Score {
-                        entity: format!("{entity:?}"),
-                        reason: e.to_string(),
-                    });
-                    continue;
-                }
-                if let Some(top) = scores.top() {
-                    keep_strongest(&mut assessed, entity, top, event.ts());
+                match scorer.score(engine, entity) {
+                    Ok(None) => {}
+                    Ok(Some(verdict)) => {
+                        scored.insert(entity);
+                        keep_strongest(&mut assessed, entity, &verdict, event.ts());
+                    }
+                    Err(e) => {
+                        failure = Some(RunError::Score {
+                            entity: format!("{entity:?}"),
+                            reason: e.to_string(),
+                        })
+                    }
                 }
             }
         });
@@ -173,12 +199,15 @@ pub async fn run(
     let mut warned: Vec<(Entity, Warned)> = assessed.into_iter().collect();
     warned.sort_by_key(|w| w.0);
     for (entity, w) in warned {
-        let Some(owner) = owners
+        let owner = match owners
             .get(&entity)
             .and_then(|k| names.institutions.name(k.0))
-        else {
-            report.unowned += 1;
-            continue;
+        {
+            Some(owner) => owner,
+            None => {
+                report.upstream += 1;
+                UPSTREAM
+            }
         };
         let (kind, id) = match entity {
             Entity::Account(k) => (RiskEntity::Account, names.accounts.name(k.0)),
@@ -189,7 +218,17 @@ pub async fn run(
             continue;
         };
         let first_warned_at = w.first.at;
-        let a = w.strongest.unwrap_or(w.first);
+        let mut a = w.strongest.unwrap_or(w.first);
+        if let (Some(m), Some(values)) = (model, a.model_values.take()) {
+            report.by_model += 1;
+            a.reasons.extend(model_reasons(
+                m.model,
+                entity,
+                &values,
+                a.score,
+                a.rule_score,
+            ));
+        }
         let n = a.score.round().clamp(0.0, f64::from(Score::MAX)) as u8;
         let Some(score) = Score::new(n) else {
             continue;
@@ -206,7 +245,7 @@ pub async fn run(
             pattern: a.pattern.to_owned(),
             reasons: a.reasons,
             measure: a.measure,
-            model_version: None,
+            model_version: report.model_version.clone(),
             rules_version: Some(report.rules_version.clone()),
             at: a.at,
             first_warned_at: Some(first_warned_at),
@@ -249,33 +288,33 @@ pub async fn run(
     Ok(report)
 }
 
-/// Records `top` for the entity when it reached a level: as its first assessment, or as
-/// its strongest when it beats the one kept.
+/// Records the verdict for the entity when it reached a level: as its first assessment, or
+/// as its strongest when it beats the one kept.
 fn keep_strongest(
     assessed: &mut HashMap<Entity, Warned>,
     entity: Entity,
-    top: &PatternScore,
+    verdict: &Verdict<'_>,
     ts: i64,
 ) {
-    let (Some(level), Some(measure)) = (top.level, top.measure) else {
+    let (Some(level), Some(measure)) = (verdict.level, verdict.measure) else {
         return;
     };
     let kept = assessed
         .get(&entity)
         .map(|w| w.strongest.as_ref().map_or(w.first.score, |s| s.score));
-    if kept.is_some_and(|k| k >= top.score) {
+    if kept.is_some_and(|k| k >= verdict.score) {
         return;
     }
     let Ok(measure) = measure.as_str().parse::<StoredMeasure>() else {
         return;
     };
+    let rule_reasons = verdict.rules.map_or(&[][..], |r| &r.reasons[..]);
     let now = Assessed {
-        score: top.score,
+        score: verdict.score,
         level,
-        pattern: top.pattern.as_str(),
+        pattern: verdict.pattern.as_str(),
         measure,
-        reasons: top
-            .reasons
+        reasons: rule_reasons
             .iter()
             .map(|r| WarningReason {
                 code: r.code().to_owned(),
@@ -286,6 +325,8 @@ fn keep_strongest(
             })
             .collect(),
         at: ts,
+        rule_score: verdict.rules.map_or(0.0, |r| r.score),
+        model_values: verdict.by_model().then(|| verdict.values.to_vec()),
     };
     match assessed.get_mut(&entity) {
         Some(w) => w.strongest = Some(now),
@@ -300,3 +341,47 @@ fn keep_strongest(
         }
     }
 }
+
+/// The model's reasons for a score it set: the features that raised its probability most
+/// (tree SHAP, in log-odds), each with its value. Their contributions share the part of
+/// the score above the rules' own.
+fn model_reasons(
+    model: &Model,
+    entity: Entity,
+    values: &[f64],
+    score: f64,
+    rule_score: f64,
+) -> Vec<WarningReason> {
+    let Some(kind) = ModelKind::of(entity) else {
+        return Vec::new();
+    };
+    let top = model.top_contributions(kind, values, MODEL_REASONS);
+    let total: f64 = top.iter().map(|(_, c)| c).sum();
+    let schema = entity.schema();
+    top.into_iter()
+        .map(|(name, c)| {
+            let value = schema
+                .iter()
+                .position(|n| *n == name)
+                .and_then(|i| values.get(i))
+                .copied()
+                .unwrap_or(f64::NAN);
+            let shown = if value.fract() == 0.0 {
+                format!("{value:.0}")
+            } else {
+                format!("{value:.2}")
+            };
+            let share = if total > 0.0 { c / total } else { 0.0 };
+            WarningReason {
+                code: format!("MODEL:{name}"),
+                source: ReasonSource::Model,
+                text_zh: format!("模型：特征 {name} = {shown} 抬高了风险概率"),
+                text_en: format!("Model: feature {name} = {shown} raised the risk probability"),
+                contribution: ((score - rule_score).max(0.0) * share * 10.0).round() / 10.0,
+            }
+        })
+        .collect()
+}
+
+/// Model reasons kept per warning.
+const MODEL_REASONS: usize = 3;

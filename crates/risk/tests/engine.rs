@@ -252,6 +252,52 @@ fn scam_caller_sim_calls_strangers_briefly() {
 }
 
 #[test]
+fn links_to_marked_cards_and_numbers_count_after_the_mark() {
+    let mut fx = Fixture::new();
+    fx.open(T0 - 9 * DAY, "victim-card", "victim", "b1", AccountClass::I);
+    fx.open(
+        T0 - 9 * DAY,
+        "bystander-card",
+        "bystander",
+        "b1",
+        AccountClass::I,
+    );
+    fx.sim(T0 - 9 * DAY, "13700000001", "victim", "cmcc");
+    fx.sim(T0 - 9 * DAY, "13700000002", "bystander", "cmcc");
+    // Before the scam SIM is marked, a long call links nobody.
+    fx.call(T0, "13900000009", "13700000001", 600, None);
+    fx.tx(T0 + 10 * MIN, "victim-card", "mule", 5_000);
+    let mule = fx.account("mule");
+    assert_eq!(fx.f(mule, "in_from_contacted_7d"), 0.0);
+
+    assert!(fx.engine.mark(fx.number("13900000009")));
+    assert!(!fx.engine.mark(fx.number("13900000009")), "marked once");
+    // A conversation with the marked SIM links the victim's next payment; a dial-and-drop
+    // (the bystander hung up) does not.
+    fx.call(T0 + HOUR, "13900000009", "13700000001", 600, None);
+    fx.call(T0 + HOUR, "13900000009", "13700000002", 20, None);
+    fx.tx(T0 + 2 * HOUR, "victim-card", "mule", 5_000);
+    fx.tx(T0 + 2 * HOUR, "bystander-card", "shop", 50);
+    assert_eq!(fx.f(mule, "in_from_contacted_7d"), 1.0);
+    assert_eq!(fx.f(mule, "in_from_contacted_share_7d"), 0.5);
+    assert_eq!(fx.f(fx.account("shop"), "in_from_contacted_7d"), 0.0);
+    // Past the lead time (72 h) the conversation no longer links a payment.
+    fx.tx(T0 + 80 * HOUR, "victim-card", "mule", 5_000);
+    assert_eq!(fx.f(mule, "in_from_contacted_30d"), 1.0);
+
+    // Money from a marked card, and money paid to one.
+    assert!(fx.engine.mark(mule));
+    fx.tx(T0 + 81 * HOUR, "mule", "level2", 9_000);
+    fx.tx(T0 + 82 * HOUR, "collector", "mule", 1_000);
+    assert_eq!(fx.f(fx.account("level2"), "in_from_warned_7d"), 1.0);
+    assert_eq!(fx.f(fx.account("level2"), "in_from_warned_share_7d"), 1.0);
+    assert_eq!(fx.f(fx.account("collector"), "out_to_warned_7d"), 1.0);
+    assert_eq!(fx.f(fx.account("victim-card"), "out_to_warned_7d"), 0.0);
+    assert_eq!(fx.f(fx.account("victim-card"), "account_kind"), 1.0);
+    assert_eq!(fx.f(mule, "account_kind"), 0.0, "an outside account");
+}
+
+#[test]
 fn sim_box_many_sims_on_one_imei() {
     let mut fx = Fixture::new();
     for i in 0..16 {

@@ -20,8 +20,19 @@ use rustc_hash::FxHashMap;
 use super::{Labels, ModelKind, Truth};
 use crate::features::{Entity, FeatureConfig};
 use crate::replay::{Replay, ReplayError};
+use crate::rules::{EvalError, RuleSet};
+use crate::score::Scorer;
 use crate::window::{DAY, HOUR};
 use crate::{Engine, Names};
+
+/// Why collecting training rows stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum CollectError {
+    #[error(transparent)]
+    Replay(#[from] ReplayError),
+    #[error("scoring with the rules")]
+    Score(#[source] EvalError),
+}
 
 /// Events replayed at once.
 const CHUNK: usize = 4_096;
@@ -251,16 +262,18 @@ pub(crate) fn stable_hash(seed: u64, s: &str) -> u64 {
 /// negatives.
 pub async fn collect(
     store: &dyn Store,
+    rules: &RuleSet,
     labels: &Labels,
     cfg: FeatureConfig,
     cap: usize,
     seed: u64,
     page: u32,
-) -> Result<Snapshots, ReplayError> {
+) -> Result<Snapshots, CollectError> {
     let cap = cap.max(1);
     let mut replay = Replay::new(store, page)?;
     let mut names = Names::default();
     let mut engine: Engine = Engine::new(cfg);
+    let mut scorer = Scorer::new(rules, None);
     let mut out = Snapshots {
         account: Table::new(ModelKind::Account),
         sim: Table::new(ModelKind::Sim),
@@ -288,7 +301,7 @@ pub async fn collect(
             }
         }
         out.first_event_at.get_or_insert(chunk[0].ts());
-        let mut values = Vec::new();
+        let mut failure = None;
         engine.apply_batch(&chunk, |engine, ev, touched| {
             // The Beijing day (UTC+8): the simulated districts live by it.
             let d = (ev.ts() + 8 * HOUR).div_euclid(DAY);
@@ -297,17 +310,30 @@ pub async fn collect(
             }
             day = Some(d);
             for &entity in touched {
+                // Every touched entity is scored, kept or not: the marks the scoring
+                // leaves are the link features of the entities kept.
+                let values = match scorer.score(engine, entity) {
+                    Ok(Some(v)) => v.values,
+                    Ok(None) => continue,
+                    Err(e) => {
+                        failure.get_or_insert(e);
+                        continue;
+                    }
+                };
                 let Some(Slot::Row(kind, e)) = slots.get(&entity).copied() else {
                     continue;
                 };
-                if !out.table(kind).keeps(e) || !engine.features_into(entity, &mut values) {
+                if !out.table(kind).keeps(e) {
                     continue;
                 }
                 let kept = today.entry(entity).or_default();
                 kept.clear();
-                kept.extend_from_slice(&values);
+                kept.extend_from_slice(values);
             }
         });
+        if let Some(e) = failure {
+            return Err(CollectError::Score(e));
+        }
         out.events = replay.events;
         out.last_event_at = chunk.last().map(|e| e.ts());
     }
@@ -378,7 +404,10 @@ fn flush(
     active.sort_unstable_by_key(|(e, _)| *e);
     for (entity, values) in active {
         if let Some(Slot::Row(kind, e)) = slots.get(&entity).copied() {
-            out.table_mut(kind).push(e, &values, cap);
+            // Only rows of the entities the model scores (see ModelKind::scores).
+            if kind.scores(&values) {
+                out.table_mut(kind).push(e, &values, cap);
+            }
         }
     }
 }

@@ -69,6 +69,52 @@ impl ModelKind {
         }
     }
 
+    /// Whether the model scores an entity with these features (in schema order): one the
+    /// district's own banks or carriers hold (its holder is in the data), in use (an
+    /// account that moved money, a number that called or texted, in the last 30 days).
+    /// Training keeps only such rows too.
+    ///
+    /// Why held: half the features read reference data (holder, opening date, class),
+    /// which accounts seen only in transfers lack; a model trained on both would learn
+    /// "outside the data" itself as risk, which is the simulator's make-up (its outside
+    /// accounts with activity are mostly the rings' cards), not fraud's. Those accounts
+    /// are left to the rules, whose link rules follow money into them. Why in use: a
+    /// warning is about a card fraud runs on, and the evidence of that is its use; an unused
+    /// card's features are its age, class and holder, from which a model learns to flag
+    /// every new account of the kind the rings happened to buy.
+    pub fn scores(self, values: &[f64]) -> bool {
+        static COLUMNS: std::sync::OnceLock<[(Option<usize>, Vec<usize>); 2]> =
+            std::sync::OnceLock::new();
+        let columns = COLUMNS.get_or_init(|| {
+            let find = |schema: &[&str], known: &str, used: &[&str]| {
+                (
+                    schema.iter().position(|s| *s == known),
+                    used.iter()
+                        .filter_map(|n| schema.iter().position(|s| s == n))
+                        .collect::<Vec<_>>(),
+                )
+            };
+            [
+                find(
+                    ACCOUNT_FEATURES,
+                    "holder_known",
+                    &["in_count_30d", "out_count_30d"],
+                ),
+                find(
+                    NUMBER_FEATURES,
+                    "known_sim",
+                    &["calls_out_30d", "sms_out_30d"],
+                ),
+            ]
+        });
+        let (known, used) = match self {
+            ModelKind::Account => &columns[0],
+            ModelKind::Sim => &columns[1],
+        };
+        let positive = |i: &usize| values.get(*i).is_some_and(|v| *v > 0.0);
+        known.as_ref().is_some_and(positive) && used.iter().any(positive)
+    }
+
     /// The feature names, in the order of the vectors.
     pub fn schema(self) -> &'static [&'static str] {
         match self {
