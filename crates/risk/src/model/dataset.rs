@@ -136,7 +136,15 @@ impl Table {
         if !self.keeps(e) {
             return;
         }
+        let start = self.values.len();
         self.values.extend_from_slice(values);
+        // Held-back features are one constant: no tree splits on them, so scoring needs
+        // no mask (see ModelKind::held_back).
+        for &i in self.kind.held_back() {
+            if let Some(v) = self.values.get_mut(start + i) {
+                *v = 0.0;
+            }
+        }
         self.y
             .push(if self.targets[e as usize] { 1.0 } else { 0.0 });
         self.entity.push(e);
