@@ -64,6 +64,10 @@ pub enum Cmd {
         /// Seeds the sampling, the split and the booster.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Training passes: the second replays the data marking with the first pass's
+        /// model too, as `risk run` marks (docs/risk-model.md).
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=5))]
+        passes: u32,
         /// What is known of the data, for the card (e.g. "sim small, seed 3, default profile").
         #[arg(long)]
         note: Option<String>,
@@ -277,6 +281,7 @@ pub async fn run(ctx: &Context, cmd: Cmd) -> anyhow::Result<Outcome> {
             budget,
             threshold,
             seed,
+            passes,
             note,
             eval_db,
             eval_labels,
@@ -293,6 +298,7 @@ pub async fn run(ctx: &Context, cmd: Cmd) -> anyhow::Result<Outcome> {
                     threshold,
                     seed,
                     threads: None,
+                    passes,
                 },
                 note,
                 eval: eval_db
@@ -382,6 +388,26 @@ struct TrainArgs {
     rules: RuleSet,
 }
 
+/// One replay of the training store into labelled rows.
+async fn training_rows(
+    store: &dyn fanzha_store::Store,
+    a: &TrainArgs,
+    labels: &model::Labels,
+    marks_with: Option<&model::Model>,
+) -> anyhow::Result<Snapshots> {
+    Ok(model::collect(
+        store,
+        &a.rules,
+        marks_with,
+        labels,
+        FeatureConfig::default(),
+        a.max_rows,
+        a.opts.seed,
+        a.page,
+    )
+    .await?)
+}
+
 async fn train(
     ctx: &Context,
     store: &std::sync::Arc<dyn fanzha_store::Store>,
@@ -389,24 +415,27 @@ async fn train(
 ) -> anyhow::Result<()> {
     let started = Instant::now();
     let labels = read_labels(&a.labels.join("entities.csv"))?;
-    let snap = model::collect(
-        &**store,
-        &a.rules,
-        &labels,
-        FeatureConfig::default(),
-        a.max_rows,
-        a.opts.seed,
-        a.page,
-    )
-    .await?;
-    let replayed = started.elapsed().as_secs_f64();
-    let source = Source::of(
-        &super::shown_target(&ctx.db),
-        &a.labels.display().to_string(),
-        a.note,
-        &snap,
-    );
-    let mut trained = model::train(&snap, &labels, &a.opts, source, now_micros())?;
+    let mut replayed = 0.0;
+    let mut trained: Option<model::Trained> = None;
+    for pass in 1..=a.opts.passes.max(1) {
+        let replay_started = Instant::now();
+        let marks_with = trained.as_ref().map(|t| &t.model);
+        let snap = training_rows(&**store, &a, &labels, marks_with).await?;
+        replayed += replay_started.elapsed().as_secs_f64();
+        let source = Source::of(
+            &super::shown_target(&ctx.db),
+            &a.labels.display().to_string(),
+            a.note.clone(),
+            &snap,
+        );
+        let t = model::train(&snap, &labels, &a.opts, source, now_micros())
+            .with_context(|| format!("training pass {pass}"))?;
+        trained = Some(t);
+    }
+    let Some(mut trained) = trained else {
+        anyhow::bail!("no training pass ran");
+    };
+    let a_passes = a.opts.passes.max(1);
     if let Some((db, dir, note)) = &a.eval {
         let other = fanzha_store::open(db)
             .await
@@ -415,6 +444,7 @@ async fn train(
         let other_snap: Snapshots = model::collect(
             &*other,
             &a.rules,
+            Some(&trained.model),
             &other_labels,
             FeatureConfig::default(),
             a.max_rows,
@@ -446,10 +476,11 @@ async fn train(
         return Ok(());
     }
     println!(
-        "model {} ({}): {} events replayed in {replayed:.1} s, trained in {:.1} s",
+        "model {} ({}): {} events replayed {} times in {replayed:.1} s, trained in {:.1} s",
         trained.card.version,
         if stored { "stored" } else { "already stored" },
-        snap.events,
+        trained.card.training.events,
+        a_passes,
         secs - replayed
     );
     print_card(&trained.card);

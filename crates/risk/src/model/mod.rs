@@ -127,10 +127,16 @@ impl ModelKind {
         static HELD: std::sync::OnceLock<Vec<usize>> = std::sync::OnceLock::new();
         match self {
             ModelKind::Account => HELD.get_or_init(|| {
-                ["account_kind", "holder_known", "ips_30d", "devices_30d", "logins_30d"]
-                    .iter()
-                    .filter_map(|n| ACCOUNT_FEATURES.iter().position(|s| s == n))
-                    .collect()
+                [
+                    "account_kind",
+                    "holder_known",
+                    "ips_30d",
+                    "devices_30d",
+                    "logins_30d",
+                ]
+                .iter()
+                .filter_map(|n| ACCOUNT_FEATURES.iter().position(|s| s == n))
+                .collect()
             }),
             ModelKind::Sim => &[],
         }

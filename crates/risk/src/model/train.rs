@@ -40,6 +40,16 @@ pub struct TrainOptions {
     pub seed: u64,
     /// Training threads; `None` is every core.
     pub threads: Option<usize>,
+    /// Replays of the training data: the first marks warned entities with the rules
+    /// alone; each further one marks with the rules and the model of the pass before, as
+    /// `risk run` marks with rules and model, so the link features the model learns from
+    /// are the ones the run produces.
+    #[serde(default = "one_pass")]
+    pub passes: u32,
+}
+
+fn one_pass() -> u32 {
+    1
 }
 
 impl Default for TrainOptions {
@@ -50,6 +60,7 @@ impl Default for TrainOptions {
             threshold: 0.5,
             seed: 1,
             threads: None,
+            passes: 1,
         }
     }
 }
