@@ -59,6 +59,9 @@ fn label_zh(kind: &str) -> &'static str {
     }
 }
 
+/// The default risk model, in `risk export-model`'s file format.
+const DEFAULT_MODEL: &[u8] = include_bytes!("../../models/default.json");
+
 pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<Outcome> {
     let store = ctx.store().await?;
     let dir = tempfile::tempdir().context("creating a folder for the simulated district")?;
@@ -82,12 +85,19 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<Outcome> {
         rejected += r.rejected;
     }
     let counts = store.counts().await?;
-    // The two-card risk engine over what was loaded: warnings for the banks and carriers.
+    // The two-card risk engine over what was loaded: warnings for the banks and carriers,
+    // from the rules and the default model (trained on another district: models/README.md).
     let rules = fanzha_risk::RuleSet::builtin().context("the built-in rule set")?;
+    let default_model = super::risk::model_from_file(DEFAULT_MODEL, "models/default.json")?;
+    store.model_put(&default_model).await?;
+    let model = fanzha_risk::model::Model::load(&default_model.artefact)?;
     let risk = fanzha_risk::run::run(
         &store,
         &rules,
-        None,
+        Some(fanzha_risk::run::WithModel {
+            model: &model,
+            version: &default_model.version,
+        }),
         fanzha_risk::FeatureConfig::default(),
         fanzha_risk::run::PAGE_ROWS,
     )

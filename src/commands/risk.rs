@@ -104,6 +104,27 @@ pub enum Cmd {
     },
 }
 
+/// The stored model a file of `risk export-model` holds, checked loadable by this build.
+pub(crate) fn model_from_file(bytes: &[u8], shown: &str) -> anyhow::Result<fanzha_store::RiskModel> {
+    use base64::Engine as _;
+    let m: ModelFile = serde_json::from_slice(bytes)
+        .with_context(|| format!("{shown}: not a model file of `risk export-model`"))?;
+    if m.format != MODEL_FILE_FORMAT {
+        anyhow::bail!("{shown}: format {:?}, expected {MODEL_FILE_FORMAT:?}", m.format);
+    }
+    let artefact = base64::engine::general_purpose::STANDARD
+        .decode(&m.artefact)
+        .with_context(|| format!("{shown}: field artefact is not base64"))?;
+    // Refuse what this build could not score with, before it is stored.
+    fanzha_risk::model::Model::load(&artefact).with_context(|| format!("{shown}: field artefact"))?;
+    Ok(fanzha_store::RiskModel {
+        version: m.version,
+        created_at: m.created_at,
+        artefact,
+        card: m.card,
+    })
+}
+
 /// The file `risk export-model` writes.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct ModelFile {
@@ -337,40 +358,20 @@ pub async fn run(ctx: &Context, cmd: Cmd) -> anyhow::Result<Outcome> {
             println!("model {version} written to {}", out.display());
         }
         Cmd::ImportModel { file } => {
-            use base64::Engine as _;
-            let shown = file.display();
+            let shown = file.display().to_string();
             let bytes = std::fs::read(&file).with_context(|| format!("reading {shown}"))?;
-            let m: ModelFile = serde_json::from_slice(&bytes)
-                .with_context(|| format!("{shown}: not a model file of `risk export-model`"))?;
-            if m.format != MODEL_FILE_FORMAT {
-                anyhow::bail!(
-                    "{shown}: format {:?}, expected {MODEL_FILE_FORMAT:?}",
-                    m.format
-                );
-            }
-            let artefact = base64::engine::general_purpose::STANDARD
-                .decode(&m.artefact)
-                .with_context(|| format!("{shown}: field artefact is not base64"))?;
-            // Refuse what this build could not score with, before it is stored.
-            fanzha_risk::model::Model::load(&artefact)
-                .with_context(|| format!("{shown}: field artefact"))?;
-            let record = fanzha_store::RiskModel {
-                version: m.version.clone(),
-                created_at: m.created_at,
-                artefact,
-                card: m.card,
-            };
+            let record = model_from_file(&bytes, &shown)?;
             let added = store.model_put(&record).await?;
             super::audit(
                 &store,
                 "cli.risk.import_model",
-                serde_json::json!({ "version": m.version, "added": added }),
+                serde_json::json!({ "version": record.version, "added": added }),
             )
             .await?;
             if added {
-                println!("model {} stored; `fanzha risk run` now uses it", m.version);
+                println!("model {} stored; `fanzha risk run` now uses it", record.version);
             } else {
-                println!("model {} was already stored", m.version);
+                println!("model {} was already stored", record.version);
             }
         }
     }
