@@ -124,10 +124,33 @@ pub async fn run(ctx: &Context, cmd: Cmd) -> anyhow::Result<Outcome> {
     let store = ctx.store().await?;
     match cmd {
         Cmd::Run { rules, page } => {
-            let set = match &rules {
+            let mut set = match &rules {
                 Some(dir) => RuleSet::load_dir(dir)?,
                 None => RuleSet::builtin().context("the built-in rule set")?,
             };
+            // Cut-offs change only by recorded decision: those in effect now apply.
+            let decisions = store.threshold_decisions().await?;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX));
+            let governed = fanzha_risk::governance::apply_decisions(&mut set, &decisions, now)
+                .context("the recorded threshold decisions")?;
+            for e in governed.patterns.iter().filter(|e| !e.decisions.is_empty()) {
+                eprintln!(
+                    "{}: cut-offs red {} / orange {} / yellow {} by decision {:?}",
+                    e.pattern,
+                    e.levels.red(),
+                    e.levels.orange(),
+                    e.levels.yellow(),
+                    e.decisions
+                );
+            }
+            if !governed.unknown.is_empty() {
+                eprintln!(
+                    "threshold decisions {:?} name patterns the rule set lacks; not applied",
+                    governed.unknown
+                );
+            }
             let started = Instant::now();
             let report =
                 fanzha_risk::run::run(&store, &set, FeatureConfig::default(), page).await?;
