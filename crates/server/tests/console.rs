@@ -972,6 +972,21 @@ const PAGES: &[(&str, Role, Role)] = &[
         Role::Admin,
     ),
     ("/console/precision", Role::Auditor, Role::BankOperator),
+    ("/console/appeals", Role::Approver, Role::BankOperator),
+    (
+        "/console/appeals?status=all",
+        Role::Commander,
+        Role::Auditor,
+    ),
+    (
+        "/console/thresholds",
+        Role::Commander,
+        Role::CarrierOperator,
+    ),
+    ("/console/rules", Role::Analyst, Role::StationOfficer),
+    ("/console/models", Role::Auditor, Role::Admin),
+    ("/console/institutions", Role::Approver, Role::BankOperator),
+    ("/console/admin/operations", Role::Admin, Role::Analyst),
 ];
 
 #[tokio::test]
