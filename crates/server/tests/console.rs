@@ -1273,6 +1273,9 @@ async fn the_warning_queue_and_detail_show_masked_warnings_in_both_languages() {
         "{panel}"
     );
     assert!(panel.contains("data-testid=\"warnings-orange\"><span class=\"n\">1</span>"));
+    // And by status, counted exactly by the store.
+    let statuses = &panel[panel.find("data-testid=\"warnings-by-status\"").unwrap()..];
+    assert!(statuses.contains("待处置 3"), "{statuses}");
     // Every page and look-up is on record.
     let log = app.store.audit_list().await.unwrap();
     assert!(log.iter().any(|e| e.action == "warnings.list"));

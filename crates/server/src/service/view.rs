@@ -566,6 +566,8 @@ pub struct WarningCountsView {
     pub orange: u64,
     pub yellow: u64,
     pub cap: u64,
+    /// Exact counts per status, counted by the store (statuses with none are absent).
+    pub by_status: Vec<super::governance::CountView>,
 }
 
 /// Masks the JSON detail of an audit entry or flag for display: an entity id by the kind

@@ -333,11 +333,22 @@ pub async fn warning_counts(
             .await?
             .len() as u64;
     }
+    let by_status = state
+        .store
+        .warning_status_counts(&scope)
+        .await?
+        .into_iter()
+        .map(|(s, n)| super::governance::CountView {
+            key: s.as_str().to_owned(),
+            count: n,
+        })
+        .collect();
     Ok(Some(WarningCountsView {
         red: counts[0],
         orange: counts[1],
         yellow: counts[2],
         cap: u64::from(COUNT_CAP),
+        by_status,
     }))
 }
 
