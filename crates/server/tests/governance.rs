@@ -395,8 +395,30 @@ async fn thresholds_change_only_by_recorded_decision(app: TestApp) {
     }
     assert!(app.store.threshold_decisions().await.unwrap().is_empty());
 
+    // ICBC confirmed its mule warning (score 92): the evaluation counts it at both cut-offs.
+    let bank = app.role(Role::BankOperator);
+    let h = warning_handle(&app, &bank, "account", ACCOUNT_A).await;
+    let (status, _) = app
+        .post(
+            &format!("/api/v1/warnings/{h}/feedback"),
+            &bank,
+            Some(&json!({ "verdict": "confirmed" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
     let (status, d) = app.post(path, &commander, Some(&good)).await;
     assert_eq!(status, StatusCode::CREATED, "{d}");
+    let answers = &d["evaluation"]["answers"];
+    assert_eq!(
+        (
+            answers["at_new"]["cut_off"].as_f64(),
+            answers["at_new"]["answered"].as_u64(),
+            answers["at_new"]["precision"].as_f64(),
+            answers["at_old"]["answered"].as_u64(),
+        ),
+        (Some(55.0), Some(1), Some(1.0), Some(1)),
+        "{answers}"
+    );
     assert_eq!(
         (
             d["old_threshold"].as_i64(),

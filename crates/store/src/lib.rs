@@ -34,8 +34,8 @@ pub use risk::{
     Appeal, AppealDecision, AppealStatus, InstitutionFeedback, Measure, NewFeedback,
     NewThresholdDecision, NewWarning, OutboxItem, OutboxState, PrecisionBy, PrecisionRow,
     ReasonSource, RiskEntity, RiskModel, RiskModelCard, ScanCursor, ScanKind, Score, ScoreBin,
-    ThresholdDecision, UpsertOutcome, Verdict, WarnedEntity, Warning, WarningFilter, WarningLevel,
-    WarningReason, WarningStatus, WarningVersion, AGE_GROUPS,
+    ScoredAnswer, ThresholdDecision, UpsertOutcome, Verdict, WarnedEntity, Warning, WarningFilter,
+    WarningLevel, WarningReason, WarningStatus, WarningVersion, AGE_GROUPS,
 };
 pub use view::{
     Attribute, AuditFilter, Dashboard, DayFigures, EntityKind, EntityRef, Event, Field,
@@ -596,6 +596,10 @@ pub trait Store: Send + Sync {
     async fn appeals_by_status(&self, status: Option<AppealStatus>) -> Result<Vec<Appeal>>;
 
     async fn appeal_get(&self, id: i64) -> Result<Option<Appeal>>;
+
+    /// Answers to `pattern`'s warning versions per stored score and verdict, by score: the
+    /// evaluation of a cut-off on the institutions' word.
+    async fn answered_scores(&self, pattern: &str) -> Result<Vec<ScoredAnswer>>;
 }
 
 /// The longest dashboard window, in days (ten years): a longer one keeps its last days, so a

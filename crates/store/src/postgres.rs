@@ -22,7 +22,9 @@ use crate::risk::{
     PrecisionBy, PrecisionRow, RiskModel, RiskModelCard, ScanCursor, ScanKind, ThresholdDecision,
     UpsertOutcome, WarnedEntity, Warning, WarningFilter,
 };
-use crate::risk::{AppealStatus, InstitutionFeedback, ScoreBin, WarningStatus, WarningVersion};
+use crate::risk::{
+    AppealStatus, InstitutionFeedback, ScoreBin, ScoredAnswer, WarningStatus, WarningVersion,
+};
 use crate::{
     ApiKeyRow, AuditEntry, AuditFilter, AuditHead, Backend, Batch, BatchOutcome, Dashboard,
     EntityRef, InsiderFlag, Item, NewAuditEntry, NewUser, PersonRow, Profile, QuarantineEntry,
@@ -1294,6 +1296,14 @@ impl Store for PgStore {
         let st = rsql::appeals_by_status(Backend::Postgres, status);
         let mut conn = self.pool.acquire().await?;
         rsql::appeals(exec(&mut conn, &st).await?)
+    }
+
+    async fn answered_scores(&self, pattern: &str) -> Result<Vec<ScoredAnswer>> {
+        let Some(st) = rsql::answered_scores(Backend::Postgres, pattern) else {
+            return Ok(Vec::new());
+        };
+        let mut conn = self.pool.acquire().await?;
+        rsql::scored_answers(exec(&mut conn, &st).await?)
     }
 
     async fn appeal_get(&self, id: i64) -> Result<Option<Appeal>> {

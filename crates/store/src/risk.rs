@@ -397,6 +397,14 @@ pub struct InstitutionFeedback {
     pub action_taken: u64,
 }
 
+/// Answers to warning versions of one pattern with this score and verdict.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ScoredAnswer {
+    pub score: u8,
+    pub verdict: Verdict,
+    pub count: u64,
+}
+
 /// Stored warning versions of one model version (`None`: scored by the rules alone) whose
 /// score fell in `[10·bin, 10·bin + 10)` (bin 10 holds 100).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

@@ -26,7 +26,9 @@ use crate::risk::{
     PrecisionBy, PrecisionRow, RiskModel, RiskModelCard, ScanCursor, ScanKind, ThresholdDecision,
     UpsertOutcome, WarnedEntity, Warning, WarningFilter,
 };
-use crate::risk::{AppealStatus, InstitutionFeedback, ScoreBin, WarningStatus, WarningVersion};
+use crate::risk::{
+    AppealStatus, InstitutionFeedback, ScoreBin, ScoredAnswer, WarningStatus, WarningVersion,
+};
 use crate::{
     ApiKeyRow, AuditEntry, AuditFilter, AuditHead, Backend, Batch, BatchOutcome, Dashboard,
     EntityRef, InsiderFlag, NewAuditEntry, NewUser, PersonRow, Profile, QuarantineEntry, Rejection,
@@ -1347,6 +1349,14 @@ impl Store for SqliteStore {
     async fn appeals_by_status(&self, status: Option<AppealStatus>) -> Result<Vec<Appeal>> {
         let st = rsql::appeals_by_status(Backend::Sqlite, status);
         self.read(move |conn| rsql::appeals(exec(conn, &st)?)).await
+    }
+
+    async fn answered_scores(&self, pattern: &str) -> Result<Vec<ScoredAnswer>> {
+        let Some(st) = rsql::answered_scores(Backend::Sqlite, pattern) else {
+            return Ok(Vec::new());
+        };
+        self.read(move |conn| rsql::scored_answers(exec(conn, &st)?))
+            .await
     }
 
     async fn appeal_get(&self, id: i64) -> Result<Option<Appeal>> {

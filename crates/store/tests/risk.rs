@@ -1236,6 +1236,20 @@ both!(
                 .await
                 .unwrap());
         }
+        // The same answers by stored score, for one pattern (all are `mule` here).
+        let scored = s.answered_scores("mule").await.unwrap();
+        assert_eq!(
+            scored
+                .iter()
+                .map(|a| (a.score, a.verdict, a.count))
+                .collect::<Vec<_>>(),
+            [
+                (90, Verdict::ActionTaken, 1),
+                (90, Verdict::Confirmed, 1),
+                (90, Verdict::FalseAlarm, 3)
+            ]
+        );
+        assert!(s.answered_scores("runner").await.unwrap().is_empty());
         let rows = s
             .precision(PrecisionBy::AgeGroup { year: 2026 })
             .await

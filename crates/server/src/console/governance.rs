@@ -308,6 +308,7 @@ async fn thresholds_page(
         .column("new", lang.t(M::NewThreshold), Align::Right)
         .column("actor", lang.t(M::Actor), Align::Left)
         .column("reason", lang.t(M::Reasons), Align::Left)
+        .column("eval", lang.t(M::PrecisionAtNew), Align::Right)
         .column("at", lang.t(M::At), Align::Left)
         .empty_text(lang.t(M::NoRows));
     for d in &view.decisions {
@@ -327,6 +328,17 @@ async fn thresholds_page(
                 Cell::int(d.new_threshold),
                 Cell::text(d.actor.clone()),
                 Cell::text(d.reason.clone()),
+                {
+                    let at_new = &d.evaluation["answers"]["at_new"];
+                    match (at_new["precision"].as_f64(), at_new["answered"].as_u64()) {
+                        (Some(p), Some(n)) => {
+                            let mut c = percent(Some(p));
+                            c.text = format!("{} ({n})", c.text);
+                            c
+                        }
+                        _ => Cell::text("—"),
+                    }
+                },
                 Cell::time(d.at.micros),
             ],
         );

@@ -302,6 +302,7 @@ catalogue! {
     EffectiveAt => "生效时间", "Effective";
     EffectiveHint => "RFC 3339，如 2026-03-20T00:00:00+08:00；留空为立即生效", "RFC 3339, e.g. 2026-03-20T00:00:00+08:00; blank: now";
     Evaluation => "新阈值下的评估（JSON，可选）", "Evaluation at the new cut-off (JSON, optional)";
+    PrecisionAtNew => "新阈值下精度（反馈数）", "Precision at the new cut-off (answers)";
     InEffect => "已生效", "In effect";
     Scheduled => "待生效", "Scheduled";
     DecisionRecorded => "阈值决策已记录。", "The decision is recorded.";

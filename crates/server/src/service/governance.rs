@@ -615,14 +615,34 @@ pub async fn record_threshold(
     if let Err(e) = effective_levels(rules, &decisions, i64::MAX) {
         return Err(ApiError::invalid_field("new_threshold", e.to_string()));
     }
-    let answers = state
-        .store
-        .precision(PrecisionBy::Pattern)
-        .await?
-        .into_iter()
-        .find(|r| r.key == pattern)
-        .map(|r| row_view(&r));
-    let evaluation = json!({ "submitted": submitted, "feedback": answers });
+    // The evaluation on the institutions' word: the answered versions of this pattern
+    // that the old and the new cut-off would warn about.
+    let scored = state.store.answered_scores(pattern).await?;
+    let at = |cut: Option<f64>| {
+        let cut = cut?;
+        let (mut answered, mut right, mut false_alarm) = (0u64, 0u64, 0u64);
+        for a in scored.iter().filter(|a| f64::from(a.score) >= cut) {
+            answered += a.count;
+            match a.verdict {
+                fanzha_store::Verdict::FalseAlarm => false_alarm += a.count,
+                _ => right += a.count,
+            }
+        }
+        Some(json!({
+            "cut_off": cut,
+            "answered": answered,
+            "precision": (answered > 0).then(|| right as f64 / answered as f64),
+            "false_alarm_rate": (answered > 0).then(|| false_alarm as f64 / answered as f64),
+        }))
+    };
+    let evaluation = json!({
+        "submitted": submitted,
+        "answers": {
+            "basis": "institutions' answers to this pattern's warning versions at or above the cut-off, by stored score",
+            "at_old": at(old),
+            "at_new": at(Some(new_threshold as f64)),
+        },
+    });
     let d = NewThresholdDecision {
         at: now,
         actor: user.actor(),

@@ -14,8 +14,8 @@ use super::{unmatchable, Builder, Cell, Rows, Stmt, I, T};
 use crate::risk::{
     stored, Appeal, AppealDecision, AppealStatus, InstitutionFeedback, Measure, NewFeedback,
     NewThresholdDecision, NewWarning, OutboxItem, OutboxState, PrecisionBy, PrecisionRow,
-    ReasonSource, RiskEntity, RiskModelCard, ScanCursor, ScanKind, Score, ScoreBin,
-    ThresholdDecision, UpsertOutcome, WarnedEntity, Warning, WarningFilter, WarningLevel,
+    ReasonSource, RiskEntity, RiskModelCard, ScanCursor, ScanKind, Score, ScoreBin, ScoredAnswer,
+    ThresholdDecision, UpsertOutcome, Verdict, WarnedEntity, Warning, WarningFilter, WarningLevel,
     WarningStatus, WarningVersion, AGE_GROUPS,
 };
 use crate::{Backend, Result, Scope, StoreError};
@@ -1553,6 +1553,39 @@ pub(crate) fn score_bin_rows(rows: Rows) -> Result<Vec<ScoreBin>> {
             Ok(ScoreBin {
                 model_version,
                 bin,
+                count: u64::try_from(c.int()?).unwrap_or(0),
+            })
+        })
+        .collect()
+}
+
+/// Answers to `pattern`'s warning versions per stored score and verdict: how a cut-off
+/// would have fared on what the institutions said. Versions stored before migration 9
+/// other than a warning's then-current one have no stored score and are not counted.
+pub(crate) fn answered_scores(backend: Backend, pattern: &str) -> Option<Stmt> {
+    if unmatchable(pattern) {
+        return None;
+    }
+    let mut b = Builder::new(backend, &Scope::All);
+    let p = b.text(pattern);
+    Some(b.finish(
+        format!(
+            "SELECT v.score, f.verdict, COUNT(*) FROM warning_feedback f \
+             JOIN risk_warning_versions v ON v.entity_type = f.entity_type \
+             AND v.entity_id = f.entity_id AND v.version = f.version \
+             WHERE f.pattern = {p} GROUP BY v.score, f.verdict ORDER BY v.score, f.verdict"
+        ),
+        &[I, T, I],
+    ))
+}
+
+pub(crate) fn scored_answers(rows: Rows) -> Result<Vec<ScoredAnswer>> {
+    rows.into_iter()
+        .map(|row| {
+            let mut c = Cells::new(row, "scored answer row");
+            Ok(ScoredAnswer {
+                score: Score::stored(c.int()?)?.get(),
+                verdict: stored::<Verdict>(&c.text()?)?,
                 count: u64::try_from(c.int()?).unwrap_or(0),
             })
         })
