@@ -1384,6 +1384,10 @@ async fn an_appeal_is_recorded_and_decided_through_the_warning_page() {
     assert_eq!(status, StatusCode::OK, "{html}");
     // The timeline: a chart and one version.
     assert!(html.contains("data-testid=\"timeline-chart\""));
+    // With the mule pattern's cut-offs as guides.
+    assert!(
+        html.contains("class=\"guide level-red\"") && html.contains("class=\"guide level-yellow\"")
+    );
     assert_eq!(html.matches("data-testid=\"version\"").count(), 1);
     assert!(html.contains("data-testid=\"appeal-submit\""));
     let action = format!("{link}/appeals");

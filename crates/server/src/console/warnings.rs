@@ -324,7 +324,11 @@ pub(crate) async fn detail_refused(
     Ok(page_with_status(refused.code.status(), &p))
 }
 
-fn timeline(w: &WarningView, lang: Lang) -> (String, Vec<VersionRow>) {
+fn timeline(
+    w: &WarningView,
+    cutoffs: Option<(f64, f64, f64)>,
+    lang: Lang,
+) -> (String, Vec<VersionRow>) {
     let points: Vec<Point> = w
         .history
         .iter()
@@ -341,7 +345,10 @@ fn timeline(w: &WarningView, lang: Lang) -> (String, Vec<VersionRow>) {
             ),
         })
         .collect();
-    let svg = steps("timeline-chart", lang.t(M::Timeline), &points, &[]);
+    let guides: Vec<(f64, &'static str)> = cutoffs.map_or_else(Vec::new, |(r, o, y)| {
+        vec![(r, "level-red"), (o, "level-orange"), (y, "level-yellow")]
+    });
+    let svg = steps("timeline-chart", lang.t(M::Timeline), &points, &guides);
     let rows = w
         .history
         .iter()
@@ -391,7 +398,14 @@ async fn detail_page(state: &AppState, v: &Viewer, handle: String, w: &WarningVi
         })
         .collect();
     let title = format!("{} {}", lang.t(M::PanelWarnings), s.entity.id_masked);
-    let (timeline, versions) = timeline(w, lang);
+    // The pattern's cut-offs as guides; a failure to read them only leaves them out.
+    let cutoffs = service::cutoffs_of(state, &s.pattern)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::warn!("cut-offs for the timeline: {}", e.message);
+            None
+        });
+    let (timeline, versions) = timeline(w, cutoffs, lang);
     let pending = w
         .appeals
         .iter()

@@ -680,6 +680,20 @@ pub async fn record_threshold(
     Ok(decision_view(&stored, now))
 }
 
+/// The cut-offs (red, orange, yellow) in effect now for one pattern: figures about the rule
+/// set, naming no one, drawn beside any warning the caller may open.
+pub(crate) async fn cutoffs_of(
+    state: &AppState,
+    pattern: &str,
+) -> Result<Option<(f64, f64, f64)>, ApiError> {
+    let decisions = state.store.threshold_decisions().await?;
+    let g = governed(&decisions, now_micros())?;
+    Ok(g.patterns
+        .iter()
+        .find(|e| e.pattern.as_str() == pattern)
+        .map(|e| (e.levels.red(), e.levels.orange(), e.levels.yellow())))
+}
+
 pub(crate) fn row_view(r: &PrecisionRow) -> PrecisionRowView {
     let answered = r.confirmed + r.false_alarm + r.action_taken;
     PrecisionRowView {

@@ -49,6 +49,7 @@ pub use entities::{
     person_by_id, profile, reveal, search, MAX_QUERY_CHARS, PROFILE_LIMIT, REASON_CHARS,
     SEARCH_LIMIT,
 };
+pub(crate) use governance::cutoffs_of;
 pub use governance::{
     appeals, decide_appeal, drift, file_appeal, institution_feedback, model_cards, operations,
     record_threshold, resend_dead, rules, thresholds, AppealView, AppealsView, CountView,
