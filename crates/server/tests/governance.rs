@@ -447,10 +447,29 @@ async fn thresholds_change_only_by_recorded_decision(app: TestApp) {
         (Some(55), Some(false))
     );
 
+    // A cut-off valid only once a later decision applies is refused: a run in between
+    // would find them out of order.
+    let mut red_up = good.clone();
+    red_up["level"] = json!("red");
+    red_up["new_threshold"] = json!(98);
+    red_up["effective_at"] = json!("2099-06-01T00:00:00+08:00");
+    let (status, body) = app.post(path, &commander, Some(&red_up)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let mut orange_early = good.clone();
+    orange_early["level"] = json!("orange");
+    orange_early["new_threshold"] = json!(red as i64 + 5);
+    orange_early["effective_at"] = json!("2099-03-01T00:00:00+08:00");
+    let (status, body) = app.post(path, &commander, Some(&orange_early)).await;
+    assert_eq!(
+        refused(status, &body),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("new_threshold")),
+        "{body}"
+    );
+
     let (_, after) = app.get(path, &app.role(Role::Auditor)).await;
     assert_eq!(mule(&after)["yellow"].as_f64(), Some(55.0));
     assert_eq!(mule(&after)["decisions"], json!([d["id"]]));
-    assert_eq!(after["decisions"].as_array().unwrap().len(), 2);
+    assert_eq!(after["decisions"].as_array().unwrap().len(), 3);
     let (status, _) = app.get(path, &app.role(Role::BankOperator)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     // The rules page shows the cut-off in effect.
@@ -469,7 +488,7 @@ async fn thresholds_change_only_by_recorded_decision(app: TestApp) {
         .filter(|e| e.action == "threshold.decision")
         .map(|e| serde_json::from_str(&e.detail).unwrap())
         .collect();
-    assert_eq!(recorded.len(), 2);
+    assert_eq!(recorded.len(), 3);
     assert_eq!(
         (recorded[0]["new"].as_i64(), recorded[0]["pattern"].as_str()),
         (Some(55), Some("mule"))

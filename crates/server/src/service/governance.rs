@@ -612,8 +612,15 @@ pub async fn record_threshold(
         reason: reason.clone(),
         evaluation: String::new(),
     });
-    if let Err(e) = effective_levels(rules, &decisions, i64::MAX) {
-        return Err(ApiError::invalid_field("new_threshold", e.to_string()));
+    // In order at every moment a decision takes effect, not only at the end: a run between
+    // two of them must find valid cut-offs too.
+    let mut moments: Vec<i64> = decisions.iter().map(|d| d.effective_at).collect();
+    moments.sort_unstable();
+    moments.dedup();
+    for t in moments {
+        if let Err(e) = effective_levels(rules, &decisions, t) {
+            return Err(ApiError::invalid_field("new_threshold", e.to_string()));
+        }
     }
     // The evaluation on the institutions' word: the answered versions of this pattern
     // that the old and the new cut-off would warn about.
