@@ -1676,6 +1676,23 @@ fn risk_run_applies_the_threshold_decisions_in_effect() {
         governed["report"]["rules_version"], plain["report"]["rules_version"],
         "warnings scored with other cut-offs carry another label"
     );
+    let out = db.run(&["--json", "risk", "thresholds"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let t: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mule = t["patterns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["pattern"] == "mule")
+        .unwrap();
+    assert_eq!(mule["yellow"].as_f64(), Some(55.0), "{t}");
+    assert_eq!(
+        (
+            t["decisions"].as_array().unwrap().len(),
+            t["pending"].clone()
+        ),
+        (2, serde_json::json!([2]))
+    );
     // A decision that leaves the cut-offs out of order stops the run, naming it.
     db.sql(
         "INSERT INTO risk_decisions_log (at, actor, pattern, old_threshold, new_threshold, \

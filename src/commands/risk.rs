@@ -76,6 +76,14 @@ pub enum Cmd {
     },
     /// The stored models and their cards, oldest first.
     Models,
+    /// Each pattern's level cut-offs in effect now (the rule files' changed by the recorded
+    /// threshold decisions in effect) and every decision; decisions are recorded through
+    /// the console or `POST /api/v1/governance/thresholds`.
+    Thresholds {
+        /// A directory of rule files (*.toml); default: the rule set built into Fanzha.
+        #[arg(long, value_name = "DIR")]
+        rules: Option<PathBuf>,
+    },
 }
 
 /// A warning as `risk warnings --json` prints it.
@@ -256,6 +264,7 @@ pub async fn run(ctx: &Context, cmd: Cmd) -> anyhow::Result<Outcome> {
             train(ctx, &store, args).await?;
         }
         Cmd::Models => models(ctx, &store).await?,
+        Cmd::Thresholds { rules } => thresholds(ctx, &store, rules).await?,
     }
     Ok(Outcome::Clean)
 }
@@ -383,6 +392,97 @@ fn figures(m: &model::Metrics) -> String {
         m.targets,
         m.false_positives
     )
+}
+
+async fn thresholds(
+    ctx: &Context,
+    store: &std::sync::Arc<dyn fanzha_store::Store>,
+    rules: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let set = match &rules {
+        Some(dir) => RuleSet::load_dir(dir)?,
+        None => RuleSet::builtin().context("the built-in rule set")?,
+    };
+    let decisions = store.threshold_decisions().await?;
+    let g = fanzha_risk::governance::effective_levels(&set, &decisions, now_micros())
+        .context("the recorded threshold decisions")?;
+    super::audit(
+        store,
+        "cli.risk.thresholds",
+        serde_json::json!({ "decisions": decisions.len() }),
+    )
+    .await?;
+    let patterns: Vec<serde_json::Value> = g
+        .patterns
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "pattern": e.pattern.as_str(),
+                "red": e.levels.red(),
+                "orange": e.levels.orange(),
+                "yellow": e.levels.yellow(),
+                "files": [e.from_files.red(), e.from_files.orange(), e.from_files.yellow()],
+                "decisions": e.decisions,
+            })
+        })
+        .collect();
+    let log: Vec<serde_json::Value> = decisions
+        .iter()
+        .map(|d| {
+            serde_json::json!({
+                "id": d.id,
+                "at": shanghai(d.at),
+                "effective_at": shanghai(d.effective_at),
+                "actor": d.actor,
+                "pattern": d.pattern,
+                "level": d.level.as_str(),
+                "old": d.old_threshold,
+                "new": d.new_threshold,
+                "reason": d.reason,
+            })
+        })
+        .collect();
+    if ctx.json {
+        return super::print_json(&serde_json::json!({
+            "rules_version": set.version(),
+            "patterns": patterns,
+            "decisions": log,
+            "pending": g.pending,
+            "unknown": g.unknown,
+        }));
+    }
+    println!(
+        "cut-offs in effect (red / orange / yellow), rules {}",
+        set.version()
+    );
+    for e in &g.patterns {
+        println!(
+            "  {:<16} {:>5} / {:>5} / {:>5}   files {} / {} / {}   decisions {:?}",
+            e.pattern.as_str(),
+            e.levels.red(),
+            e.levels.orange(),
+            e.levels.yellow(),
+            e.from_files.red(),
+            e.from_files.orange(),
+            e.from_files.yellow(),
+            e.decisions
+        );
+    }
+    for d in &decisions {
+        println!(
+            "#{} {} effective {}  {} {} {:?} -> {}  by {}: {}",
+            d.id,
+            shanghai(d.at),
+            shanghai(d.effective_at),
+            d.pattern,
+            d.level.as_str(),
+            d.old_threshold,
+            d.new_threshold,
+            d.actor,
+            d.reason
+        );
+    }
+    Ok(())
 }
 
 async fn models(
