@@ -1673,3 +1673,90 @@ fn risk_train_stores_a_model_with_its_card_and_risk_models_lists_it() {
     assert_ne!(code(&out), 0);
     assert!(String::from_utf8_lossy(&out.stderr).contains("junk.json"));
 }
+
+#[test]
+fn deliver_resend_requeues_dead_letters_with_their_keys() {
+    let db = sqlite();
+    assert_eq!(code(&db.run(&["db", "migrate"])), 0);
+    db.sql(
+        "INSERT INTO warning_outbox (institution_code, entity_type, entity_id, warning_version, \
+         idempotency_key, payload, attempts, next_attempt_at, state, last_error, created_at) \
+         VALUES ('ICBC', 'account', '6222021234567890128', 1, 'fzw1-dead', '{}', 5, 0, 'dead', \
+         'HTTP 500', 0)",
+    );
+    // Saying what to resend is required.
+    assert_ne!(code(&db.run(&["deliver", "resend"])), 0);
+    let out = db.run(&["--json", "deliver", "resend", "--dead"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["requeued"], 1, "{v}");
+    let out = db.run(&["--json", "deliver", "status"]);
+    let lines: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (lines[0]["pending"].as_u64(), lines[0]["dead"].as_u64()),
+        (Some(1), Some(0)),
+        "{lines}"
+    );
+    let out = db.run(&["--json", "deliver", "resend", "--dead"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["requeued"], 0);
+}
+
+#[test]
+fn risk_run_applies_the_threshold_decisions_in_effect() {
+    let db = sqlite();
+    assert_eq!(code(&db.run(&["db", "migrate"])), 0);
+    let plain = db.run(&["--json", "risk", "run"]);
+    assert_eq!(
+        code(&plain),
+        0,
+        "{}",
+        String::from_utf8_lossy(&plain.stderr)
+    );
+    let plain: Value = serde_json::from_slice(&plain.stdout).unwrap();
+    db.sql(
+        "INSERT INTO risk_decisions_log (at, actor, pattern, old_threshold, new_threshold, \
+         reason, evaluation, level, effective_at) VALUES (0, 'user:commander', 'mule', 50, 55, \
+         'x', '{}', 'yellow', 0), (0, 'user:commander', 'mule', 55, 60, 'later', '{}', 'yellow', \
+         4000000000000000)",
+    );
+    let out = db.run(&["--json", "risk", "run"]);
+    let said = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(code(&out), 0, "{said}");
+    assert!(
+        said.contains("mule: cut-offs") && said.contains("yellow 55"),
+        "{said}"
+    );
+    let governed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_ne!(
+        governed["report"]["rules_version"], plain["report"]["rules_version"],
+        "warnings scored with other cut-offs carry another label"
+    );
+    let out = db.run(&["--json", "risk", "thresholds"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let t: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mule = t["patterns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["pattern"] == "mule")
+        .unwrap();
+    assert_eq!(mule["yellow"].as_f64(), Some(55.0), "{t}");
+    assert_eq!(
+        (
+            t["decisions"].as_array().unwrap().len(),
+            t["pending"].clone()
+        ),
+        (2, serde_json::json!([2]))
+    );
+    // A decision that leaves the cut-offs out of order stops the run, naming it.
+    db.sql(
+        "INSERT INTO risk_decisions_log (at, actor, pattern, old_threshold, new_threshold, \
+         reason, evaluation, level, effective_at) VALUES (0, 'user:commander', 'mule', 55, 99, \
+         'x', '{}', 'yellow', 1)",
+    );
+    let out = db.run(&["risk", "run"]);
+    let said = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_ne!(code(&out), 0);
+    assert!(said.contains("#3"), "{said}");
+}

@@ -39,13 +39,24 @@ enum Cmd {
         #[arg(long, default_value_t = 1_000_000)]
         limit: u32,
     },
+    /// Put dead-lettered deliveries back in the queue, due now, attempts reset: each keeps
+    /// its idempotency key and payload, so an institution that did apply one applies it
+    /// no more. The next `fanzha deliver` run posts them.
+    Resend {
+        /// Re-queue every dead delivery (the only selection so far; required so the
+        /// command says what it does).
+        #[arg(long, required = true)]
+        dead: bool,
+    },
 }
 
 /// Exit 0 when nothing went dead during the run, 1 when some delivery did, 2 when the
 /// configuration or the store is unusable.
 pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<Outcome> {
-    if let Some(Cmd::Status { config, limit }) = args.cmd {
-        return status(ctx, config, limit).await;
+    match args.cmd {
+        Some(Cmd::Status { config, limit }) => return status(ctx, config, limit).await,
+        Some(Cmd::Resend { dead: _ }) => return resend_dead(ctx).await,
+        None => {}
     }
     let Some(path) = args.config else {
         anyhow::bail!("--config FILE is required: the institutions' webhooks and secrets");
@@ -204,6 +215,26 @@ async fn status(ctx: &Context, config: Option<PathBuf>, limit: u32) -> anyhow::R
         if truncated {
             println!("(at least: --limit {limit} rows read per state)");
         }
+    }
+    Ok(Outcome::Clean)
+}
+
+async fn resend_dead(ctx: &Context) -> anyhow::Result<Outcome> {
+    let store = ctx.store().await?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX));
+    let requeued = store.outbox_resend_dead(now).await?;
+    super::audit(
+        &store,
+        "cli.deliver.resend",
+        serde_json::json!({ "requeued": requeued }),
+    )
+    .await?;
+    if ctx.json {
+        super::print_json(&serde_json::json!({ "requeued": requeued }))?;
+    } else {
+        println!("{requeued} dead deliveries re-queued; next: fanzha deliver --config FILE");
     }
     Ok(Outcome::Clean)
 }

@@ -102,21 +102,36 @@ pub enum Cmd {
         #[arg(value_name = "FILE")]
         file: PathBuf,
     },
+    /// Each pattern's level cut-offs in effect now (the rule files' changed by the recorded
+    /// threshold decisions in effect) and every decision; decisions are recorded through
+    /// the console or `POST /api/v1/governance/thresholds`.
+    Thresholds {
+        /// A directory of rule files (*.toml); default: the rule set built into Fanzha.
+        #[arg(long, value_name = "DIR")]
+        rules: Option<PathBuf>,
+    },
 }
 
 /// The stored model a file of `risk export-model` holds, checked loadable by this build.
-pub(crate) fn model_from_file(bytes: &[u8], shown: &str) -> anyhow::Result<fanzha_store::RiskModel> {
+pub(crate) fn model_from_file(
+    bytes: &[u8],
+    shown: &str,
+) -> anyhow::Result<fanzha_store::RiskModel> {
     use base64::Engine as _;
     let m: ModelFile = serde_json::from_slice(bytes)
         .with_context(|| format!("{shown}: not a model file of `risk export-model`"))?;
     if m.format != MODEL_FILE_FORMAT {
-        anyhow::bail!("{shown}: format {:?}, expected {MODEL_FILE_FORMAT:?}", m.format);
+        anyhow::bail!(
+            "{shown}: format {:?}, expected {MODEL_FILE_FORMAT:?}",
+            m.format
+        );
     }
     let artefact = base64::engine::general_purpose::STANDARD
         .decode(&m.artefact)
         .with_context(|| format!("{shown}: field artefact is not base64"))?;
     // Refuse what this build could not score with, before it is stored.
-    fanzha_risk::model::Model::load(&artefact).with_context(|| format!("{shown}: field artefact"))?;
+    fanzha_risk::model::Model::load(&artefact)
+        .with_context(|| format!("{shown}: field artefact"))?;
     Ok(fanzha_store::RiskModel {
         version: m.version,
         created_at: m.created_at,
@@ -213,7 +228,30 @@ pub async fn run(ctx: &Context, cmd: Cmd) -> anyhow::Result<Outcome> {
     let store = ctx.store().await?;
     match cmd {
         Cmd::Run { rules, page, model } => {
-            let set = rule_set(rules.as_deref())?;
+            let mut set = rule_set(rules.as_deref())?;
+            // Cut-offs change only by recorded decision: those in effect now apply.
+            let decisions = store.threshold_decisions().await?;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX));
+            let governed = fanzha_risk::governance::apply_decisions(&mut set, &decisions, now)
+                .context("the recorded threshold decisions")?;
+            for e in governed.patterns.iter().filter(|e| !e.decisions.is_empty()) {
+                eprintln!(
+                    "{}: cut-offs red {} / orange {} / yellow {} by decision {:?}",
+                    e.pattern,
+                    e.levels.red(),
+                    e.levels.orange(),
+                    e.levels.yellow(),
+                    e.decisions
+                );
+            }
+            if !governed.unknown.is_empty() {
+                eprintln!(
+                    "threshold decisions {:?} name patterns the rule set lacks; not applied",
+                    governed.unknown
+                );
+            }
             let model = stored_model(&*store, &model).await?;
             let with = model
                 .as_ref()
@@ -369,11 +407,15 @@ pub async fn run(ctx: &Context, cmd: Cmd) -> anyhow::Result<Outcome> {
             )
             .await?;
             if added {
-                println!("model {} stored; `fanzha risk run` now uses it", record.version);
+                println!(
+                    "model {} stored; `fanzha risk run` now uses it",
+                    record.version
+                );
             } else {
                 println!("model {} was already stored", record.version);
             }
         }
+        Cmd::Thresholds { rules } => thresholds(ctx, &store, rules).await?,
     }
     Ok(Outcome::Clean)
 }
@@ -529,6 +571,97 @@ fn figures(m: &model::Metrics) -> String {
         m.targets,
         m.false_positives
     )
+}
+
+async fn thresholds(
+    ctx: &Context,
+    store: &std::sync::Arc<dyn fanzha_store::Store>,
+    rules: Option<PathBuf>,
+) -> anyhow::Result<()> {
+    let set = match &rules {
+        Some(dir) => RuleSet::load_dir(dir)?,
+        None => RuleSet::builtin().context("the built-in rule set")?,
+    };
+    let decisions = store.threshold_decisions().await?;
+    let g = fanzha_risk::governance::effective_levels(&set, &decisions, now_micros())
+        .context("the recorded threshold decisions")?;
+    super::audit(
+        store,
+        "cli.risk.thresholds",
+        serde_json::json!({ "decisions": decisions.len() }),
+    )
+    .await?;
+    let patterns: Vec<serde_json::Value> = g
+        .patterns
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "pattern": e.pattern.as_str(),
+                "red": e.levels.red(),
+                "orange": e.levels.orange(),
+                "yellow": e.levels.yellow(),
+                "files": [e.from_files.red(), e.from_files.orange(), e.from_files.yellow()],
+                "decisions": e.decisions,
+            })
+        })
+        .collect();
+    let log: Vec<serde_json::Value> = decisions
+        .iter()
+        .map(|d| {
+            serde_json::json!({
+                "id": d.id,
+                "at": shanghai(d.at),
+                "effective_at": shanghai(d.effective_at),
+                "actor": d.actor,
+                "pattern": d.pattern,
+                "level": d.level.as_str(),
+                "old": d.old_threshold,
+                "new": d.new_threshold,
+                "reason": d.reason,
+            })
+        })
+        .collect();
+    if ctx.json {
+        return super::print_json(&serde_json::json!({
+            "rules_version": set.version(),
+            "patterns": patterns,
+            "decisions": log,
+            "pending": g.pending,
+            "unknown": g.unknown,
+        }));
+    }
+    println!(
+        "cut-offs in effect (red / orange / yellow), rules {}",
+        set.version()
+    );
+    for e in &g.patterns {
+        println!(
+            "  {:<16} {:>5} / {:>5} / {:>5}   files {} / {} / {}   decisions {:?}",
+            e.pattern.as_str(),
+            e.levels.red(),
+            e.levels.orange(),
+            e.levels.yellow(),
+            e.from_files.red(),
+            e.from_files.orange(),
+            e.from_files.yellow(),
+            e.decisions
+        );
+    }
+    for d in &decisions {
+        println!(
+            "#{} {} effective {}  {} {} {:?} -> {}  by {}: {}",
+            d.id,
+            shanghai(d.at),
+            shanghai(d.effective_at),
+            d.pattern,
+            d.level.as_str(),
+            d.old_threshold,
+            d.new_threshold,
+            d.actor,
+            d.reason
+        );
+    }
+    Ok(())
 }
 
 async fn models(

@@ -19,6 +19,7 @@ pub mod engine;
 pub mod eval;
 pub mod event;
 pub mod features;
+pub mod governance;
 pub mod intern;
 pub mod model;
 pub mod replay;

@@ -19,11 +19,16 @@ use crate::AppState;
 mod admin;
 mod audit;
 mod entities;
+mod governance;
 mod warnings;
 
 pub use admin::{add_key, add_user, disable_user, enable_user, list_keys, list_users, revoke_key};
 pub use audit::{flags as audit_flags, page as audit_page, review_flag, verify as audit_verify};
 pub use entities::{dashboard, profile, reveal, search};
+pub use governance::{
+    decide as decide_appeal, drift, file as file_appeal, institutions as institution_feedback,
+    list as appeals, models, operations, record_threshold, resend_dead, rules, thresholds,
+};
 pub use warnings::{
     detail as warning, feedback as warning_feedback, list as warnings,
     precision as warning_precision,
@@ -51,6 +56,17 @@ pub use warnings::{
         warnings::detail,
         warnings::feedback,
         warnings::precision,
+        governance::file,
+        governance::list,
+        governance::decide,
+        governance::thresholds,
+        governance::record_threshold,
+        governance::drift,
+        governance::rules,
+        governance::models,
+        governance::institutions,
+        governance::operations,
+        governance::resend_dead,
         admin::list_users,
         admin::add_user,
         admin::disable_user,
@@ -70,7 +86,9 @@ pub use warnings::{
         (name = "entities", description = "Search, profiles (masked) and reveal with a reason"),
         (name = "dashboard", description = "Reports, cases and losses over time"),
         (name = "warnings", description = "Two-card risk warnings (masked), institutions' answers and precision"),
-        (name = "admin", description = "Users and institutions' API keys"),
+        (name = "appeals", description = "Appeals (申诉, Art. 32) against warnings' measures and their review"),
+        (name = "governance", description = "Threshold decisions, the rule set, model cards, drift and institutions' answers"),
+        (name = "admin", description = "Users, institutions' API keys and delivery operations"),
         (name = "audit", description = "The hash-chained audit trail and insider flags")
     )
 )]

@@ -64,6 +64,7 @@ error_codes! {
     /// No warning about the entity, or not one the caller may see (not told apart).
     WarningNotFound => "warning_not_found", NOT_FOUND;
     UserNotFound => "user_not_found", NOT_FOUND;
+    AppealNotFound => "appeal_not_found", NOT_FOUND;
     KeyNotFound => "key_not_found", NOT_FOUND;
     FlagNotFound => "flag_not_found", NOT_FOUND;
     UsernameTaken => "username_taken", CONFLICT;

@@ -280,6 +280,22 @@ fn router(store: Arc<dyn Store>) -> Router {
             "/api/v1/warnings/{handle}/feedback",
             post(api::warning_feedback),
         )
+        .route("/api/v1/warnings/{handle}/appeals", post(api::file_appeal))
+        .route("/api/v1/appeals", get(api::appeals))
+        .route("/api/v1/appeals/{id}/decision", post(api::decide_appeal))
+        .route(
+            "/api/v1/governance/thresholds",
+            get(api::thresholds).post(api::record_threshold),
+        )
+        .route("/api/v1/governance/drift", get(api::drift))
+        .route("/api/v1/governance/rules", get(api::rules))
+        .route("/api/v1/governance/models", get(api::models))
+        .route(
+            "/api/v1/governance/institutions",
+            get(api::institution_feedback),
+        )
+        .route("/api/v1/admin/operations", get(api::operations))
+        .route("/api/v1/admin/outbox/resend-dead", post(api::resend_dead))
         .route(
             "/api/v1/admin/users",
             get(api::list_users).post(api::add_user),

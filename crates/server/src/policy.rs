@@ -50,6 +50,16 @@ pub enum Action {
     ViewPrecision,
     /// Decide an appeal (申诉) against a warning's measure.
     DecideAppeal,
+    /// Record an appeal (申诉, Art. 32) against a warning's measure on the restricted
+    /// person's behalf, for a warning within the caller's scope: the bank or carrier that
+    /// applied the measure, the station the person walks into, or the centre.
+    FileAppeal,
+    /// The appeals queue: open appeals with their age, and the decided ones.
+    ViewAppeals,
+    /// Record a threshold decision: a pattern's level cut-off moves only this way.
+    DecideThreshold,
+    /// Delivery operations: counts of warnings and deliveries, re-queuing dead letters.
+    Operate,
 }
 
 /// Whether `role` may do `action` at all (the scope then narrows what it sees).
@@ -86,6 +96,18 @@ pub fn allows(role: Role, action: Action) -> bool {
         // A review of a restriction is the approver's: independent of the analyst who
         // raised the case and of the commander who directs the operation.
         Action::DecideAppeal => role == Approver,
+        // Whoever the person can turn to: the institution that restricted them, the police
+        // (station or centre). Commanders direct operations and do not take complaints.
+        Action::FileAppeal => matches!(
+            role,
+            Analyst | Approver | StationLeader | StationOfficer | BankOperator | CarrierOperator
+        ),
+        // The reviewer works the queue; the centre watches how long people wait.
+        Action::ViewAppeals => matches!(role, Commander | Analyst | Approver),
+        // A cut-off decides how many people are restricted: the commander's call, on the
+        // analysts' evaluation, recorded for the auditors.
+        Action::DecideThreshold => role == Commander,
+        Action::Operate => role == Admin,
     }
 }
 
@@ -157,6 +179,23 @@ mod tests {
         assert!(!allows(Role::CommunityWorker, Action::ViewWarnings));
         assert!(!allows(Role::BankOperator, Action::ViewPrecision));
         assert!(allows(Role::Auditor, Action::ViewPrecision));
+    }
+
+    #[test]
+    fn appeals_are_filed_within_a_scope_and_decided_by_the_approver_alone() {
+        for &role in Role::ALL {
+            if allows(role, Action::FileAppeal) {
+                assert!(allows(role, Action::ViewWarnings), "{role}");
+            }
+        }
+        let deciders: Vec<Role> = Role::ALL
+            .iter()
+            .copied()
+            .filter(|&r| allows(r, Action::DecideAppeal))
+            .collect();
+        assert_eq!(deciders, [Role::Approver]);
+        assert!(allows(Role::Approver, Action::ViewAppeals));
+        assert!(!allows(Role::Analyst, Action::DecideThreshold));
     }
 
     #[test]

@@ -972,6 +972,21 @@ const PAGES: &[(&str, Role, Role)] = &[
         Role::Admin,
     ),
     ("/console/precision", Role::Auditor, Role::BankOperator),
+    ("/console/appeals", Role::Approver, Role::BankOperator),
+    (
+        "/console/appeals?status=all",
+        Role::Commander,
+        Role::Auditor,
+    ),
+    (
+        "/console/thresholds",
+        Role::Commander,
+        Role::CarrierOperator,
+    ),
+    ("/console/rules", Role::Analyst, Role::StationOfficer),
+    ("/console/models", Role::Auditor, Role::Admin),
+    ("/console/institutions", Role::Approver, Role::BankOperator),
+    ("/console/admin/operations", Role::Admin, Role::Analyst),
 ];
 
 #[tokio::test]
@@ -1258,6 +1273,9 @@ async fn the_warning_queue_and_detail_show_masked_warnings_in_both_languages() {
         "{panel}"
     );
     assert!(panel.contains("data-testid=\"warnings-orange\"><span class=\"n\">1</span>"));
+    // And by status, counted exactly by the store.
+    let statuses = &panel[panel.find("data-testid=\"warnings-by-status\"").unwrap()..];
+    assert!(statuses.contains("待处置 3"), "{statuses}");
     // Every page and look-up is on record.
     let log = app.store.audit_list().await.unwrap();
     assert!(log.iter().any(|e| e.action == "warnings.list"));
@@ -1350,4 +1368,213 @@ async fn a_bank_answers_its_own_warning_with_the_form_token() {
     assert!(html.contains("data-testid=\"precision-ICBC\""));
     let (status, _) = app.page(&s, "/console/precision").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn an_appeal_is_recorded_and_decided_through_the_warning_page() {
+    let app = spawn_app().await;
+    app.seed().await;
+    app.seed_warnings().await;
+    app.add_scoped_user("icbc", Role::BankOperator, Some("ICBC"), None)
+        .await;
+    let bank = app.login_existing("icbc").await;
+    let (_, html) = app.page(&bank, "/console/warnings").await;
+    let link = hrefs(&html, "/console/warnings/").remove(0);
+    let (status, html) = app.page(&bank, &link).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    // The timeline: a chart and one version.
+    assert!(html.contains("data-testid=\"timeline-chart\""));
+    // With the mule pattern's cut-offs as guides.
+    assert!(
+        html.contains("class=\"guide level-red\"") && html.contains("class=\"guide level-yellow\"")
+    );
+    assert_eq!(html.matches("data-testid=\"version\"").count(), 1);
+    assert!(html.contains("data-testid=\"appeal-submit\""));
+    let action = format!("{link}/appeals");
+
+    // Grounds missing: answered on the form, what was typed kept.
+    let res = app
+        .post(
+            &bank,
+            &action,
+            &[
+                ("csrf", bank.csrf.as_str()),
+                ("appellant", "持卡人本人"),
+                ("grounds", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("data-testid=\"error\"") && html.contains("grounds"));
+    assert!(html.contains("value=\"持卡人本人\""));
+
+    let res = app
+        .post(
+            &bank,
+            &action,
+            &[
+                ("csrf", bank.csrf.as_str()),
+                ("appellant", "持卡人本人"),
+                ("grounds", "工资卡，流水为工程款"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let to = res.headers()[LOCATION].to_str().unwrap().to_owned();
+    assert_eq!(to, format!("{link}?done=appeal"));
+    let (_, html) = app.page(&bank, &to).await;
+    assert!(
+        html.contains("data-testid=\"warning-status\">申诉中"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("data-testid=\"appeal-submit\""),
+        "one at a time"
+    );
+    assert!(
+        !html.contains("data-testid=\"decide-submit\""),
+        "banks do not decide"
+    );
+
+    // The approver finds it in the queue and decides on the warning's page.
+    let approver = app.login("li", Role::Approver).await;
+    let (status, html) = app.page(&approver, "/console/appeals").await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert_eq!(html.matches("data-testid=\"appeal-row\"").count(), 1);
+    assert!(html.contains("申诉复核") && html.contains("工资卡"));
+    assert_masked(&html, "appeals queue");
+    let warning = hrefs(&html, "/console/warnings/").remove(0);
+    let warning = warning.split('#').next().unwrap().to_owned();
+    let (_, html) = app.page(&approver, &warning).await;
+    assert!(html.contains("data-testid=\"decide-submit\""), "{html}");
+    let id = attr_after(&html, "action=\"/console/appeals/").unwrap();
+    let id = id.split('/').next().unwrap().to_owned();
+    let handle = warning.trim_start_matches("/console/warnings/").to_owned();
+    let decide = format!("/console/appeals/{id}/decision");
+    let res = app
+        .post(
+            &approver,
+            &decide,
+            &[
+                ("csrf", approver.csrf.as_str()),
+                ("handle", handle.as_str()),
+                ("decision", "maybe"),
+                ("reason", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(res.text().await.unwrap().contains("decision"));
+    let res = app
+        .post(
+            &approver,
+            &decide,
+            &[
+                ("csrf", approver.csrf.as_str()),
+                ("handle", handle.as_str()),
+                ("decision", "clear"),
+                ("reason", "核实为工程款"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let to = res.headers()[LOCATION].to_str().unwrap().to_owned();
+    let (_, html) = app.page(&approver, &to).await;
+    assert!(
+        html.contains("data-testid=\"warning-status\">已解除"),
+        "{html}"
+    );
+    assert_eq!(html.matches("data-testid=\"version\"").count(), 2);
+    let (_, html) = app.page(&approver, "/console/appeals").await;
+    assert_eq!(html.matches("data-testid=\"appeal-row\"").count(), 0);
+    let (_, html) = app
+        .page(&approver, "/console/appeals?status=all&lang=en")
+        .await;
+    assert!(
+        html.contains("Appeals") && html.contains("Lifted"),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn a_commander_records_a_threshold_and_the_pages_show_the_rule_set() {
+    let app = spawn_app().await;
+    app.seed().await;
+    app.seed_warnings().await;
+    let cmd = app.login("zhao", Role::Commander).await;
+    let (status, html) = app.page(&cmd, "/console/thresholds").await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("data-testid=\"cutoff-mule\""));
+    let res = app
+        .post(
+            &cmd,
+            "/console/thresholds",
+            &[
+                ("csrf", cmd.csrf.as_str()),
+                ("pattern", "mule"),
+                ("level", "yellow"),
+                ("new_threshold", "abc"),
+                ("reason", "误报偏高"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("new_threshold") && html.contains("误报偏高"));
+    let res = app
+        .post(
+            &cmd,
+            "/console/thresholds",
+            &[
+                ("csrf", cmd.csrf.as_str()),
+                ("pattern", "mule"),
+                ("level", "yellow"),
+                ("new_threshold", "55"),
+                ("reason", "误报偏高"),
+                ("effective_at", ""),
+                ("evaluation", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, html) = app.page(&cmd, "/console/thresholds?done=decision").await;
+    assert_eq!(html.matches("data-testid=\"decision-row\"").count(), 1);
+    assert!(html.contains("已生效"));
+
+    let ana = app.login("ana", Role::Analyst).await;
+    let (_, html) = app.page(&ana, "/console/thresholds").await;
+    assert!(!html.contains("record-threshold-submit"), "analysts read");
+    let (status, html) = app.page(&ana, "/console/rules").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("data-testid=\"pattern-mule-account\"") && html.contains("55"));
+    let (_, html) = app.page(&ana, "/console/rules?lang=en").await;
+    assert!(html.contains("Rule set"));
+    let (status, html) = app.page(&ana, "/console/institutions").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("data-testid=\"institution-ICBC\""));
+    let (status, html) = app.page(&ana, "/console/models").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("data-testid=\"no-models\""));
+    let (_, html) = app.page(&ana, "/console/precision").await;
+    assert!(
+        html.contains("data-testid=\"precision-ages\"")
+            && html.contains("data-testid=\"drift-row\"")
+    );
+
+    let admin = app.login("root", Role::Admin).await;
+    let (status, html) = app.page(&admin, "/console/admin/operations").await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("data-testid=\"state-pending\""));
+    let res = app
+        .post(
+            &admin,
+            "/console/admin/operations/resend",
+            &[("csrf", admin.csrf.as_str())],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let to = res.headers()[LOCATION].to_str().unwrap().to_owned();
+    let (_, html) = app.page(&admin, &to).await;
+    assert!(html.contains("已重新排队 0 条推送"), "{html}");
 }

@@ -31,6 +31,17 @@ enum Endpoint {
     Warning,
     Feedback,
     Precision,
+    FileAppeal,
+    Appeals,
+    DecideAppeal,
+    Thresholds,
+    RecordThreshold,
+    Rules,
+    Models,
+    Drift,
+    Institutions,
+    Operations,
+    ResendDead,
 }
 
 /// Whose data the request is about: the caller's own tenant's (town A, ICBC, CMCC) or the
@@ -106,7 +117,34 @@ const MATRIX: &[(Endpoint, Data, [Expect; 11])] = &[
     (Feedback,    Own,     [DENY, DENY, DENY, DENY, DENY, DENY, DENY, OK,   OK,   DENY, DENY]),
     (Feedback,    Foreign, [DENY, DENY, DENY, DENY, DENY, DENY, DENY, GONE, GONE, DENY, DENY]),
     (Precision,   Any,     [DENY, OK,   OK,   OK,   DENY, DENY, DENY, DENY, DENY, DENY, OK  ]),
+    (FileAppeal,  Own,     [DENY, DENY, NEW,  NEW,  NEW,  NEW,  DENY, NEW,  NEW,  DENY, DENY]),
+    (FileAppeal,  Foreign, [DENY, DENY, NEW,  NEW,  GONE, GONE, DENY, GONE, GONE, DENY, DENY]),
+    (Appeals,     Any,     [DENY, OK,   OK,   OK,   DENY, DENY, DENY, DENY, DENY, DENY, DENY]),
+    (DecideAppeal, Any,    [DENY, DENY, DENY, OK,   DENY, DENY, DENY, DENY, DENY, DENY, DENY]),
+    (Thresholds,  Any,     [DENY, OK,   OK,   OK,   DENY, DENY, DENY, DENY, DENY, DENY, OK  ]),
+    (RecordThreshold, Any, [DENY, NEW,  DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY]),
+    (Rules,       Any,     [DENY, OK,   OK,   OK,   DENY, DENY, DENY, DENY, DENY, DENY, OK  ]),
+    (Models,      Any,     [DENY, OK,   OK,   OK,   DENY, DENY, DENY, DENY, DENY, DENY, OK  ]),
+    (Drift,       Any,     [DENY, OK,   OK,   OK,   DENY, DENY, DENY, DENY, DENY, DENY, OK  ]),
+    (Institutions, Any,    [DENY, OK,   OK,   OK,   DENY, DENY, DENY, DENY, DENY, DENY, OK  ]),
+    (Operations,  Any,     [OK,   DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY]),
+    (ResendDead,  Any,     [OK,   DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY, DENY]),
 ];
+
+/// Upholds every pending appeal, so the next cell can file one on any warning.
+async fn settle_appeals(app: &TestApp) {
+    for a in app
+        .store
+        .appeals_by_status(Some(fanzha_store::AppealStatus::Open))
+        .await
+        .unwrap()
+    {
+        app.store
+            .appeal_decide(a.id, fanzha_store::AppealDecision::Upheld, "test", "x", 1)
+            .await
+            .unwrap();
+    }
+}
 
 /// The entity a role's own or foreign request is about: a bank's accounts, a carrier's
 /// SIMs, everyone else's persons.
@@ -181,6 +219,55 @@ async fn request(
         Precision => (
             Method::GET,
             "/api/v1/warnings/precision?by=rule".into(),
+            None,
+        ),
+        FileAppeal => {
+            settle_appeals(app).await;
+            let (kind, id) = warned(role, data);
+            let handle = app.handle_of(kind, id).await;
+            let body = json!({ "appellant": "持卡人本人", "grounds": "工资卡，非出借" });
+            (
+                Method::POST,
+                format!("/api/v1/warnings/{handle}/appeals"),
+                Some(body),
+            )
+        }
+        Appeals => (Method::GET, "/api/v1/appeals?status=all".into(), None),
+        DecideAppeal => {
+            settle_appeals(app).await;
+            let e = fanzha_store::WarnedEntity::new(fanzha_store::RiskEntity::Account, ACCOUNT_B);
+            let id = app
+                .store
+                .appeal_file(&e, "本人", "工资卡", 1)
+                .await
+                .unwrap()
+                .unwrap();
+            let body = json!({ "decision": "uphold", "reason": "流水与报案吻合" });
+            (
+                Method::POST,
+                format!("/api/v1/appeals/{id}/decision"),
+                Some(body),
+            )
+        }
+        Thresholds => (Method::GET, "/api/v1/governance/thresholds".into(), None),
+        RecordThreshold => {
+            let body = json!({
+                "pattern": "mule", "level": "yellow", "new_threshold": 55, "reason": "误报偏高"
+            });
+            (
+                Method::POST,
+                "/api/v1/governance/thresholds".into(),
+                Some(body),
+            )
+        }
+        Rules => (Method::GET, "/api/v1/governance/rules".into(), None),
+        Models => (Method::GET, "/api/v1/governance/models".into(), None),
+        Drift => (Method::GET, "/api/v1/governance/drift".into(), None),
+        Institutions => (Method::GET, "/api/v1/governance/institutions".into(), None),
+        Operations => (Method::GET, "/api/v1/admin/operations".into(), None),
+        ResendDead => (
+            Method::POST,
+            "/api/v1/admin/outbox/resend-dead".into(),
             None,
         ),
         Dashboard => (Method::GET, "/api/v1/dashboard?days=30".into(), None),
@@ -332,6 +419,41 @@ async fn every_endpoint_needs_credentials() {
             Some(&verdict),
         ),
         (Method::GET, "/api/v1/warnings/precision".to_owned(), None),
+        (
+            Method::POST,
+            format!("/api/v1/warnings/{account}/appeals"),
+            Some(&verdict),
+        ),
+        (Method::GET, "/api/v1/appeals".to_owned(), None),
+        (
+            Method::POST,
+            "/api/v1/appeals/1/decision".to_owned(),
+            Some(&verdict),
+        ),
+        (
+            Method::GET,
+            "/api/v1/governance/thresholds".to_owned(),
+            None,
+        ),
+        (
+            Method::POST,
+            "/api/v1/governance/thresholds".to_owned(),
+            Some(&verdict),
+        ),
+        (Method::GET, "/api/v1/governance/rules".to_owned(), None),
+        (Method::GET, "/api/v1/governance/models".to_owned(), None),
+        (Method::GET, "/api/v1/governance/drift".to_owned(), None),
+        (
+            Method::GET,
+            "/api/v1/governance/institutions".to_owned(),
+            None,
+        ),
+        (Method::GET, "/api/v1/admin/operations".to_owned(), None),
+        (
+            Method::POST,
+            "/api/v1/admin/outbox/resend-dead".to_owned(),
+            None,
+        ),
         (Method::GET, "/api/v1/admin/users".to_owned(), None),
         (
             Method::POST,

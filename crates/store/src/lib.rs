@@ -31,10 +31,11 @@ use fanzha_core::vocab::Role;
 pub use error::StoreError;
 pub use migrate::MIGRATIONS;
 pub use risk::{
-    Appeal, AppealDecision, AppealStatus, Measure, NewFeedback, NewThresholdDecision, NewWarning,
-    OutboxItem, OutboxState, PrecisionBy, PrecisionRow, ReasonSource, RiskEntity, RiskModel,
-    RiskModelCard, ScanCursor, ScanKind, Score, ThresholdDecision, UpsertOutcome, Verdict,
-    WarnedEntity, Warning, WarningFilter, WarningLevel, WarningReason, WarningStatus,
+    Appeal, AppealDecision, AppealStatus, InstitutionFeedback, Measure, NewFeedback,
+    NewThresholdDecision, NewWarning, OutboxItem, OutboxState, PrecisionBy, PrecisionRow,
+    ReasonSource, RiskEntity, RiskModel, RiskModelCard, ScanCursor, ScanKind, Score, ScoreBin,
+    ScoredAnswer, ThresholdDecision, UpsertOutcome, Verdict, WarnedEntity, Warning, WarningFilter,
+    WarningLevel, WarningReason, WarningStatus, WarningVersion, AGE_GROUPS,
 };
 pub use view::{
     Attribute, AuditFilter, Dashboard, DayFigures, EntityKind, EntityRef, Event, Field,
@@ -568,6 +569,37 @@ pub trait Store: Send + Sync {
 
     /// Every stored model's version and card, oldest first.
     async fn model_list(&self) -> Result<Vec<RiskModelCard>>;
+
+    // ---- Governance of two-card risk (issue 5, sections 4 and 5). ----
+
+    /// Every stored version of the entity's warning, oldest first (the warning's timeline;
+    /// migration 9 kept the current version of warnings stored before it).
+    async fn warning_versions(&self, entity: &WarnedEntity) -> Result<Vec<WarningVersion>>;
+
+    /// Warnings within `scope` per status, in word order; statuses with none are absent.
+    async fn warning_status_counts(&self, scope: &Scope) -> Result<Vec<(WarningStatus, u64)>>;
+
+    /// Deliveries per state; states with none are absent.
+    async fn outbox_state_counts(&self) -> Result<Vec<(OutboxState, u64)>>;
+
+    /// Re-queues every dead delivery, due at `now`, attempts reset, with its idempotency key
+    /// and payload unchanged; how many.
+    async fn outbox_resend_dead(&self, now: i64) -> Result<u64>;
+
+    /// Per institution: its current warnings, those it answered, and their statuses.
+    async fn institution_feedback(&self) -> Result<Vec<InstitutionFeedback>>;
+
+    /// Stored warning versions (not withdrawals or lifts) per model version and score decile.
+    async fn score_bins(&self) -> Result<Vec<ScoreBin>>;
+
+    /// Appeals in `status` (or all), oldest filed first.
+    async fn appeals_by_status(&self, status: Option<AppealStatus>) -> Result<Vec<Appeal>>;
+
+    async fn appeal_get(&self, id: i64) -> Result<Option<Appeal>>;
+
+    /// Answers to `pattern`'s warning versions per stored score and verdict, by score: the
+    /// evaluation of a cut-off on the institutions' word.
+    async fn answered_scores(&self, pattern: &str) -> Result<Vec<ScoredAnswer>>;
 }
 
 /// The longest dashboard window, in days (ten years): a longer one keeps its last days, so a

@@ -13,6 +13,7 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     (6, include_str!("../migrations/0006_audit_head.sql")),
     (7, include_str!("../migrations/0007_event_scans.sql")),
     (8, include_str!("../migrations/0008_risk.sql")),
+    (9, include_str!("../migrations/0009_governance.sql")),
 ];
 
 /// The migrations that hold the read indexes: the indexes only the server's reads and the

@@ -22,6 +22,9 @@ use crate::risk::{
     PrecisionBy, PrecisionRow, RiskModel, RiskModelCard, ScanCursor, ScanKind, ThresholdDecision,
     UpsertOutcome, WarnedEntity, Warning, WarningFilter,
 };
+use crate::risk::{
+    AppealStatus, InstitutionFeedback, ScoreBin, ScoredAnswer, WarningStatus, WarningVersion,
+};
 use crate::{
     ApiKeyRow, AuditEntry, AuditFilter, AuditHead, Backend, Batch, BatchOutcome, Dashboard,
     EntityRef, InsiderFlag, Item, NewAuditEntry, NewUser, PersonRow, Profile, QuarantineEntry,
@@ -1249,5 +1252,63 @@ impl Store for PgStore {
     async fn model_list(&self) -> Result<Vec<RiskModelCard>> {
         let mut conn = self.pool.acquire().await?;
         rsql::model_cards(exec(&mut conn, &rsql::model_list(Backend::Postgres)).await?)
+    }
+
+    async fn warning_versions(&self, entity: &WarnedEntity) -> Result<Vec<WarningVersion>> {
+        let Some(st) = rsql::warning_versions(Backend::Postgres, entity) else {
+            return Ok(Vec::new());
+        };
+        let mut conn = self.pool.acquire().await?;
+        rsql::versions(exec(&mut conn, &st).await?)
+    }
+
+    async fn warning_status_counts(&self, scope: &Scope) -> Result<Vec<(WarningStatus, u64)>> {
+        let st = rsql::warning_status_counts(Backend::Postgres, scope);
+        let mut conn = self.pool.acquire().await?;
+        rsql::word_counts(exec(&mut conn, &st).await?)
+    }
+
+    async fn outbox_state_counts(&self) -> Result<Vec<(OutboxState, u64)>> {
+        let st = rsql::outbox_state_counts(Backend::Postgres);
+        let mut conn = self.pool.acquire().await?;
+        rsql::word_counts(exec(&mut conn, &st).await?)
+    }
+
+    async fn outbox_resend_dead(&self, now: i64) -> Result<u64> {
+        let st = rsql::outbox_resend_dead(Backend::Postgres, now);
+        let mut conn = self.pool.acquire().await?;
+        Ok(exec(&mut conn, &st).await?.len() as u64)
+    }
+
+    async fn institution_feedback(&self) -> Result<Vec<InstitutionFeedback>> {
+        let st = rsql::institution_feedback(Backend::Postgres);
+        let mut conn = self.pool.acquire().await?;
+        rsql::institution_feedback_rows(exec(&mut conn, &st).await?)
+    }
+
+    async fn score_bins(&self) -> Result<Vec<ScoreBin>> {
+        let st = rsql::score_bins(Backend::Postgres);
+        let mut conn = self.pool.acquire().await?;
+        rsql::score_bin_rows(exec(&mut conn, &st).await?)
+    }
+
+    async fn appeals_by_status(&self, status: Option<AppealStatus>) -> Result<Vec<Appeal>> {
+        let st = rsql::appeals_by_status(Backend::Postgres, status);
+        let mut conn = self.pool.acquire().await?;
+        rsql::appeals(exec(&mut conn, &st).await?)
+    }
+
+    async fn answered_scores(&self, pattern: &str) -> Result<Vec<ScoredAnswer>> {
+        let Some(st) = rsql::answered_scores(Backend::Postgres, pattern) else {
+            return Ok(Vec::new());
+        };
+        let mut conn = self.pool.acquire().await?;
+        rsql::scored_answers(exec(&mut conn, &st).await?)
+    }
+
+    async fn appeal_get(&self, id: i64) -> Result<Option<Appeal>> {
+        let st = rsql::appeal_get(Backend::Postgres, id);
+        let mut conn = self.pool.acquire().await?;
+        Ok(rsql::appeals(exec(&mut conn, &st).await?)?.pop())
     }
 }

@@ -256,7 +256,22 @@ pub enum PrecisionBy {
     Institution,
     /// Per rule code, over the versions whose rule hits included it.
     Rule,
+    /// Per age group of the warned entity's holder in `year` (an account's holder, a SIM's
+    /// or number's subscriber, the person): [`AGE_GROUPS`] keys, `unknown` when the holder
+    /// or their birth date is not in the data.
+    AgeGroup {
+        year: i32,
+    },
 }
+
+/// The age groups of [`PrecisionBy::AgeGroup`], youngest first: the key and the lowest age
+/// in it. 60 and over is where the law and the dissuasion work treat people as elderly.
+pub const AGE_GROUPS: &[(&str, i32)] = &[
+    ("under_25", 0),
+    ("25_39", 25),
+    ("40_59", 40),
+    ("60_plus", 60),
+];
 
 /// Answers counted for one pattern, institution or rule.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -308,12 +323,15 @@ pub struct RiskModelCard {
     pub card: String,
 }
 
-/// A threshold change to record.
+/// A threshold change to record: the score at which a pattern's warnings reach `level`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewThresholdDecision {
     pub at: i64,
     pub actor: String,
     pub pattern: String,
+    pub level: WarningLevel,
+    /// When the new cut-off applies: a run from then on uses it (UTC micros).
+    pub effective_at: i64,
     pub old_threshold: Option<i64>,
     pub new_threshold: i64,
     pub reason: String,
@@ -328,11 +346,72 @@ pub struct ThresholdDecision {
     pub at: i64,
     pub actor: String,
     pub pattern: String,
+    /// The level whose cut-off moved (yellow, the warning threshold, for decisions recorded
+    /// before levels were named).
+    pub level: WarningLevel,
+    /// When it applies (its recording time for decisions recorded before this was kept).
+    pub effective_at: i64,
     pub old_threshold: Option<i64>,
     pub new_threshold: i64,
     pub reason: String,
     /// JSON: the evaluation at the new threshold.
     pub evaluation: String,
+}
+
+/// One version of a warning as it was stored: the warning's timeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WarningVersion {
+    pub version: i64,
+    pub score: Score,
+    pub level: WarningLevel,
+    pub pattern: String,
+    /// JSON: a list of [`WarningReason`].
+    pub reasons: String,
+    /// The warning's status when this version was stored (`withdrawn`, `lifted` for the
+    /// versions that told the owner so).
+    pub status: WarningStatus,
+    pub model_version: Option<String>,
+    /// When the evidence was seen, or the warning was withdrawn or lifted.
+    pub at: i64,
+}
+
+impl WarningVersion {
+    pub fn reasons(&self) -> crate::Result<Vec<WarningReason>> {
+        serde_json::from_str(&self.reasons)
+            .map_err(|e| crate::StoreError::Corrupt(format!("risk_warning_versions.reasons: {e}")))
+    }
+}
+
+/// One institution's warnings and its answers to them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct InstitutionFeedback {
+    pub institution_code: String,
+    /// Its current warnings.
+    pub warnings: u64,
+    /// Those whose current version it has answered.
+    pub answered: u64,
+    /// By the warning's status: the answer to the current version, unless an appeal or a
+    /// withdrawal came after it.
+    pub confirmed: u64,
+    pub false_alarm: u64,
+    pub action_taken: u64,
+}
+
+/// Answers to warning versions of one pattern with this score and verdict.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ScoredAnswer {
+    pub score: u8,
+    pub verdict: Verdict,
+    pub count: u64,
+}
+
+/// Stored warning versions of one model version (`None`: scored by the rules alone) whose
+/// score fell in `[10·bin, 10·bin + 10)` (bin 10 holds 100).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ScoreBin {
+    pub model_version: Option<String>,
+    pub bin: u8,
+    pub count: u64,
 }
 
 /// A stored model: its artefact and its card.

@@ -26,6 +26,9 @@ use crate::risk::{
     PrecisionBy, PrecisionRow, RiskModel, RiskModelCard, ScanCursor, ScanKind, ThresholdDecision,
     UpsertOutcome, WarnedEntity, Warning, WarningFilter,
 };
+use crate::risk::{
+    AppealStatus, InstitutionFeedback, ScoreBin, ScoredAnswer, WarningStatus, WarningVersion,
+};
 use crate::{
     ApiKeyRow, AuditEntry, AuditFilter, AuditHead, Backend, Batch, BatchOutcome, Dashboard,
     EntityRef, InsiderFlag, NewAuditEntry, NewUser, PersonRow, Profile, QuarantineEntry, Rejection,
@@ -1302,6 +1305,63 @@ impl Store for SqliteStore {
     async fn model_list(&self) -> Result<Vec<RiskModelCard>> {
         let st = rsql::model_list(Backend::Sqlite);
         self.read(move |conn| rsql::model_cards(exec(conn, &st)?))
+            .await
+    }
+
+    async fn warning_versions(&self, entity: &WarnedEntity) -> Result<Vec<WarningVersion>> {
+        let Some(st) = rsql::warning_versions(Backend::Sqlite, entity) else {
+            return Ok(Vec::new());
+        };
+        self.read(move |conn| rsql::versions(exec(conn, &st)?))
+            .await
+    }
+
+    async fn warning_status_counts(&self, scope: &Scope) -> Result<Vec<(WarningStatus, u64)>> {
+        let st = rsql::warning_status_counts(Backend::Sqlite, scope);
+        self.read(move |conn| rsql::word_counts(exec(conn, &st)?))
+            .await
+    }
+
+    async fn outbox_state_counts(&self) -> Result<Vec<(OutboxState, u64)>> {
+        let st = rsql::outbox_state_counts(Backend::Sqlite);
+        self.read(move |conn| rsql::word_counts(exec(conn, &st)?))
+            .await
+    }
+
+    async fn outbox_resend_dead(&self, now: i64) -> Result<u64> {
+        let st = rsql::outbox_resend_dead(Backend::Sqlite, now);
+        self.run(move |conn| Ok(exec(conn, &st)?.len() as u64))
+            .await
+    }
+
+    async fn institution_feedback(&self) -> Result<Vec<InstitutionFeedback>> {
+        let st = rsql::institution_feedback(Backend::Sqlite);
+        self.read(move |conn| rsql::institution_feedback_rows(exec(conn, &st)?))
+            .await
+    }
+
+    async fn score_bins(&self) -> Result<Vec<ScoreBin>> {
+        let st = rsql::score_bins(Backend::Sqlite);
+        self.read(move |conn| rsql::score_bin_rows(exec(conn, &st)?))
+            .await
+    }
+
+    async fn appeals_by_status(&self, status: Option<AppealStatus>) -> Result<Vec<Appeal>> {
+        let st = rsql::appeals_by_status(Backend::Sqlite, status);
+        self.read(move |conn| rsql::appeals(exec(conn, &st)?)).await
+    }
+
+    async fn answered_scores(&self, pattern: &str) -> Result<Vec<ScoredAnswer>> {
+        let Some(st) = rsql::answered_scores(Backend::Sqlite, pattern) else {
+            return Ok(Vec::new());
+        };
+        self.read(move |conn| rsql::scored_answers(exec(conn, &st)?))
+            .await
+    }
+
+    async fn appeal_get(&self, id: i64) -> Result<Option<Appeal>> {
+        let st = rsql::appeal_get(Backend::Sqlite, id);
+        self.read(move |conn| Ok(rsql::appeals(exec(conn, &st)?)?.pop()))
             .await
     }
 }

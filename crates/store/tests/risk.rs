@@ -867,6 +867,8 @@ both!(models_and_threshold_decisions_round_trip, |f: Arc<
         new_threshold: 75,
         reason: "误报偏高".into(),
         evaluation: r#"{"precision":0.92,"recall":0.86}"#.into(),
+        level: WarningLevel::Orange,
+        effective_at: 100,
     };
     let id = s.threshold_decision_add(&d).await.unwrap();
     let first = NewThresholdDecision {
@@ -885,7 +887,20 @@ both!(models_and_threshold_decisions_round_trip, |f: Arc<
         ),
         (Some(70), 75, "误报偏高")
     );
+    assert_eq!(
+        (log[0].level, log[0].effective_at),
+        (WarningLevel::Orange, 100)
+    );
     assert_eq!(log[1].old_threshold, None);
+    // A decision recorded before levels were named reads as the yellow cut-off, in effect
+    // when recorded.
+    f.raw("UPDATE risk_decisions_log SET level = NULL, effective_at = NULL")
+        .await;
+    let log = s.threshold_decisions().await.unwrap();
+    assert_eq!(
+        (log[0].level, log[0].effective_at),
+        (WarningLevel::Yellow, 9)
+    );
 });
 
 both!(
@@ -957,5 +972,299 @@ both!(
             .await
             .unwrap()
             .is_none());
+    }
+);
+
+both!(
+    a_lifted_appeal_is_a_new_version_queued_to_the_owner,
+    |f: Arc<Fresh>| async move {
+        let s = &*f.store;
+        let w = warning(RiskEntity::Account, "L1", "ICBC", 90, 1);
+        s.warning_upsert(&w).await.unwrap();
+        let id = s
+            .appeal_file(&w.entity, "P1", "工资卡", 10)
+            .await
+            .unwrap()
+            .unwrap();
+        let open = s
+            .appeals_by_status(Some(fanzha_store::AppealStatus::Open))
+            .await
+            .unwrap();
+        assert_eq!(open.iter().map(|a| a.id).collect::<Vec<_>>(), [id]);
+        assert_eq!(s.appeal_get(id).await.unwrap().unwrap().reason, "工资卡");
+        assert_eq!(s.appeal_get(id + 100).await.unwrap(), None);
+        assert!(s
+            .appeal_decide(id, AppealDecision::Lifted, "approver:li", "核实无误", 20)
+            .await
+            .unwrap());
+        assert!(s
+            .appeals_by_status(Some(fanzha_store::AppealStatus::Open))
+            .await
+            .unwrap()
+            .is_empty());
+        let now = s
+            .warning_get(&Scope::All, &w.entity)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (now.status, now.version, now.updated_at),
+            (WarningStatus::Lifted, 2, 20)
+        );
+        let queued = s.outbox_list(None, 10).await.unwrap();
+        assert_eq!(queued.len(), 2, "the first version and the lift");
+        let lift = &queued[1];
+        assert_eq!(
+            (lift.warning_version, lift.state),
+            (2, OutboxState::Pending)
+        );
+        let payload: serde_json::Value = serde_json::from_str(&lift.payload).unwrap();
+        assert_eq!(payload["status"], "lifted");
+        assert_eq!(payload["idempotency_key"], lift.idempotency_key.as_str());
+        assert_ne!(lift.idempotency_key, queued[0].idempotency_key);
+        // The timeline holds both versions.
+        let history = s.warning_versions(&w.entity).await.unwrap();
+        assert_eq!(
+            history
+                .iter()
+                .map(|v| (v.version, v.status, v.score.get()))
+                .collect::<Vec<_>>(),
+            [(1, WarningStatus::Open, 90), (2, WarningStatus::Lifted, 90)]
+        );
+    }
+);
+
+both!(
+    the_timeline_keeps_every_version,
+    |f: Arc<Fresh>| async move {
+        let s = &*f.store;
+        let w = warning(RiskEntity::Account, "V1", "ICBC", 70, 1_000);
+        s.warning_upsert(&w).await.unwrap();
+        s.warning_upsert(&w).await.unwrap();
+        let mut more = w.clone();
+        more.score = Score::new(88).unwrap();
+        more.level = WarningLevel::Red;
+        more.at = 2_000;
+        s.warning_upsert(&more).await.unwrap();
+        s.warning_withdraw(&w.entity, 3_000).await.unwrap().unwrap();
+        let history = s.warning_versions(&w.entity).await.unwrap();
+        assert_eq!(
+            history
+                .iter()
+                .map(|v| (v.version, v.score.get(), v.level, v.status, v.at))
+                .collect::<Vec<_>>(),
+            [
+                (1, 70, WarningLevel::Orange, WarningStatus::Open, 1_000),
+                (2, 88, WarningLevel::Red, WarningStatus::Open, 2_000),
+                (3, 88, WarningLevel::Red, WarningStatus::Withdrawn, 3_000),
+            ]
+        );
+        assert_eq!(history[0].model_version.as_deref(), Some("m1"));
+        assert_eq!(history[1].reasons().unwrap().len(), 2);
+        let ghost = WarnedEntity::new(RiskEntity::Account, "none");
+        assert!(s.warning_versions(&ghost).await.unwrap().is_empty());
+        // Score deciles per model version, withdrawals left out.
+        let bins = s.score_bins().await.unwrap();
+        assert_eq!(
+            bins.iter()
+                .map(|b| (b.model_version.as_deref(), b.bin, b.count))
+                .collect::<Vec<_>>(),
+            [(Some("m1"), 7, 1), (Some("m1"), 8, 1)]
+        );
+    }
+);
+
+both!(counts_and_dead_letters_resent_with_their_keys, |f: Arc<
+    Fresh,
+>| async move {
+    let s = &*f.store;
+    for id in ["A", "B", "C"] {
+        s.warning_upsert(&warning(RiskEntity::Account, id, "ICBC", 90, 1))
+            .await
+            .unwrap();
+    }
+    s.warning_upsert(&warning(RiskEntity::Sim, "138", "CMCC", 60, 1))
+        .await
+        .unwrap();
+    s.feedback_record(&NewFeedback {
+        entity: WarnedEntity::new(RiskEntity::Account, "A"),
+        version: 1,
+        institution_code: "ICBC".into(),
+        verdict: Verdict::FalseAlarm,
+        note: None,
+        at: 2,
+        actor: "bank:ops".into(),
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        s.warning_status_counts(&Scope::All).await.unwrap(),
+        [(WarningStatus::FalseAlarm, 1), (WarningStatus::Open, 3)]
+    );
+    assert_eq!(
+        s.warning_status_counts(&Scope::Institution("CMCC".into()))
+            .await
+            .unwrap(),
+        [(WarningStatus::Open, 1)]
+    );
+    let inst = s.institution_feedback().await.unwrap();
+    assert_eq!(
+        inst.iter()
+            .map(|r| (
+                r.institution_code.as_str(),
+                r.warnings,
+                r.answered,
+                r.false_alarm,
+                r.confirmed
+            ))
+            .collect::<Vec<_>>(),
+        [("CMCC", 1, 0, 0, 0), ("ICBC", 3, 1, 1, 0)]
+    );
+
+    let t0 = 4_000_000_000_000_000;
+    let claimed = s.outbox_claim_due(t0, 10, 1).await.unwrap();
+    assert_eq!(claimed.len(), 4);
+    s.outbox_delivered(claimed[0].id, t0).await.unwrap();
+    for item in &claimed[1..3] {
+        assert_eq!(
+            s.outbox_failed(item.id, "HTTP 500", t0, 1).await.unwrap(),
+            Some(OutboxState::Dead)
+        );
+    }
+    assert_eq!(
+        s.outbox_state_counts().await.unwrap(),
+        [
+            (OutboxState::Dead, 2),
+            (OutboxState::Delivered, 1),
+            (OutboxState::Pending, 1)
+        ]
+    );
+    assert_eq!(s.outbox_resend_dead(t0 + 5).await.unwrap(), 2);
+    assert_eq!(s.outbox_resend_dead(t0 + 6).await.unwrap(), 0);
+    let again = s.outbox_claim_due(t0 + 5, 10, 1).await.unwrap();
+    let mut keys: Vec<&str> = again.iter().map(|o| o.idempotency_key.as_str()).collect();
+    keys.sort();
+    let mut want: Vec<&str> = claimed[1..4]
+        .iter()
+        .map(|o| o.idempotency_key.as_str())
+        .collect();
+    want.sort();
+    assert_eq!(keys, want, "the same keys, and the pending one");
+    assert!(again
+        .iter()
+        .all(|o| o.attempts == 0 && o.state == OutboxState::Pending));
+});
+
+both!(
+    false_alarms_by_the_holders_age,
+    |f: Arc<Fresh>| async move {
+        let s = &*f.store;
+        let person = |id: &str, born: Value| {
+            row(
+                Kind::Persons,
+                &[
+                    ("person_id", t(id)),
+                    ("community_code", t("C1")),
+                    ("birth_date", born),
+                ],
+            )
+        };
+        store_rows(
+            s,
+            Kind::Persons,
+            vec![
+                person("OLD", t("1950-02-03")),
+                person("YOUNG", t("2004-06-07")),
+                person("NODATE", Value::Null),
+            ],
+        )
+        .await;
+        let account = |id: &str, holder: &str| {
+            row(
+                Kind::Accounts,
+                &[
+                    ("account_id", t(id)),
+                    ("holder_id", t(holder)),
+                    ("bank_code", t("ICBC")),
+                ],
+            )
+        };
+        store_rows(
+            s,
+            Kind::Accounts,
+            vec![
+                account("AO", "OLD"),
+                account("AY", "YOUNG"),
+                account("AN", "NODATE"),
+            ],
+        )
+        .await;
+        store_rows(
+            s,
+            Kind::Sims,
+            vec![row(
+                Kind::Sims,
+                &[
+                    ("msisdn", t("13900000002")),
+                    ("holder_id", t("OLD")),
+                    ("carrier", t("CMCC")),
+                    ("deactivated_at", Value::Null),
+                ],
+            )],
+        )
+        .await;
+        for (kind, id, inst, verdict) in [
+            (RiskEntity::Account, "AO", "ICBC", Verdict::FalseAlarm),
+            (RiskEntity::Sim, "13900000002", "CMCC", Verdict::FalseAlarm),
+            (RiskEntity::Account, "AY", "ICBC", Verdict::Confirmed),
+            (RiskEntity::Account, "AN", "ICBC", Verdict::ActionTaken),
+            (RiskEntity::Account, "NOHOLDER", "ICBC", Verdict::FalseAlarm),
+        ] {
+            s.warning_upsert(&warning(kind, id, inst, 90, 1))
+                .await
+                .unwrap();
+            assert!(s
+                .feedback_record(&NewFeedback {
+                    entity: WarnedEntity::new(kind, id),
+                    version: 1,
+                    institution_code: inst.into(),
+                    verdict,
+                    note: None,
+                    at: 2,
+                    actor: "ops".into(),
+                })
+                .await
+                .unwrap());
+        }
+        // The same answers by stored score, for one pattern (all are `mule` here).
+        let scored = s.answered_scores("mule").await.unwrap();
+        assert_eq!(
+            scored
+                .iter()
+                .map(|a| (a.score, a.verdict, a.count))
+                .collect::<Vec<_>>(),
+            [
+                (90, Verdict::ActionTaken, 1),
+                (90, Verdict::Confirmed, 1),
+                (90, Verdict::FalseAlarm, 3)
+            ]
+        );
+        assert!(s.answered_scores("runner").await.unwrap().is_empty());
+        let rows = s
+            .precision(PrecisionBy::AgeGroup { year: 2026 })
+            .await
+            .unwrap();
+        let got: Vec<(&str, u64, u64, u64)> = rows
+            .iter()
+            .map(|r| (r.key.as_str(), r.confirmed, r.false_alarm, r.action_taken))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("60_plus", 0, 2, 0),
+                ("under_25", 1, 0, 0),
+                ("unknown", 0, 1, 1)
+            ]
+        );
     }
 );

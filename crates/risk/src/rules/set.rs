@@ -707,6 +707,31 @@ impl RuleSet {
         &self.files
     }
 
+    /// Replaces the level cut-offs of every pattern named `name`: a recorded threshold
+    /// decision (see [`crate::governance`]) taking effect. The digest then covers the new
+    /// cut-offs too, so the version label of warnings scored with them differs from the
+    /// files'. `false` when no pattern has that name.
+    pub fn set_levels(&mut self, name: PatternName, levels: Levels) -> bool {
+        let mut found = false;
+        for k in &mut self.kinds {
+            for p in k.patterns.iter_mut().filter(|p| p.name == name) {
+                p.levels = levels;
+                found = true;
+            }
+        }
+        if found {
+            let mut h = Sha256::new();
+            h.update(self.digest);
+            h.update(b"levels\0");
+            h.update(name.as_str().as_bytes());
+            for v in [levels.red(), levels.orange(), levels.yellow()] {
+                h.update(v.to_le_bytes());
+            }
+            self.digest = h.finalize().into();
+        }
+        found
+    }
+
     /// SHA-256 of the files (see [`digest`]): the set's identity for audit records.
     pub fn digest(&self) -> [u8; 32] {
         self.digest

@@ -236,6 +236,80 @@ pub fn daily(
 }
 
 /// A round step and the axis top (a multiple of it, at least `max`), about four gridlines.
+/// One point of a [`steps`] chart: its axis label, value (0–100) and tooltip.
+pub struct Point {
+    pub label: String,
+    pub value: i64,
+    pub tip: String,
+}
+
+/// A score (0–100) at successive steps (a warning's versions): a line through dots, with
+/// dashed guides at the given cut-offs (`(value, class)`: `level-red` …).
+pub fn steps(testid: &str, title: &str, points: &[Point], guides: &[(f64, &'static str)]) -> Svg {
+    let n = points.len().max(1);
+    let plot_w = WIDTH - LEFT - RIGHT;
+    let plot_h = HEIGHT - TOP - BOTTOM;
+    let slot = plot_w / n as f64;
+    let x = |i: usize| LEFT + slot * (i as f64 + 0.5);
+    let y = |v: f64| TOP + plot_h * (1.0 - v.clamp(0.0, 100.0) / 100.0);
+    let mut s = String::with_capacity(2048 + points.len() * 160);
+    let _ = write!(
+        s,
+        r#"<svg class="chart" data-testid="{testid}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{}">"#,
+        esc(title)
+    );
+    let _ = write!(s, "<title>{}</title>", esc(title));
+    for v in [0, 25, 50, 75, 100] {
+        let yy = y(f64::from(v));
+        let _ = write!(
+            s,
+            r#"<line class="grid" x1="{LEFT}" x2="{}" y1="{}" y2="{}"/><text class="axis" x="{}" y="{}" text-anchor="end">{v}</text>"#,
+            D1(WIDTH - RIGHT),
+            D1(yy),
+            D1(yy),
+            D1(LEFT - 6.0),
+            D1(yy + 4.0),
+        );
+    }
+    for (v, class) in guides {
+        let yy = y(*v);
+        let _ = write!(
+            s,
+            r#"<line class="guide {class}" x1="{LEFT}" x2="{}" y1="{}" y2="{}" stroke-dasharray="4 3"><title>{}</title></line>"#,
+            D1(WIDTH - RIGHT),
+            D1(yy),
+            D1(yy),
+            esc(&format!("{v}"))
+        );
+    }
+    let path: Vec<String> = points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| format!("{},{}", D1(x(i)), D1(y(p.value as f64))))
+        .collect();
+    if points.len() > 1 {
+        let _ = write!(
+            s,
+            r#"<polyline class="line s1" points="{}"/>"#,
+            path.join(" ")
+        );
+    }
+    for (i, p) in points.iter().enumerate() {
+        let _ = write!(
+            s,
+            r#"<circle class="dot s1" cx="{}" cy="{}" r="4"><title>{}</title></circle><text class="axis" x="{}" y="{}" text-anchor="middle">{}</text>"#,
+            D1(x(i)),
+            D1(y(p.value as f64)),
+            esc(&p.tip),
+            D1(x(i)),
+            D1(HEIGHT - 8.0),
+            esc(&p.label)
+        );
+    }
+    s.push_str("</svg>");
+    Svg(s)
+}
+
 fn nice_scale(max: i64) -> (i64, i64) {
     if max <= 0 {
         return (1, 4);

@@ -47,9 +47,12 @@ struct DashboardPage {
     /// Warnings by level within the viewer's scope, when the role sees warnings and there
     /// are some; the panel is a placeholder otherwise.
     warnings: Option<Vec<LevelCount>>,
+    /// Warnings by status in the viewer's scope, exact (the store counts them).
+    statuses: Vec<LevelCount>,
 }
 
-/// One level's count on the warnings panel.
+/// One level's (or status's) count on the warnings panel.
+#[derive(Clone)]
 struct LevelCount {
     level: &'static str,
     label: String,
@@ -59,7 +62,7 @@ struct LevelCount {
 
 /// The warnings panel's counts, or `None` to keep the placeholder. A failure to count is
 /// logged and leaves the placeholder: the panel must not take the dashboard down.
-async fn warning_panel(state: &AppState, v: &Viewer) -> Option<Vec<LevelCount>> {
+async fn warning_panel(state: &AppState, v: &Viewer) -> Option<(Vec<LevelCount>, Vec<LevelCount>)> {
     let counts = match service::warning_counts(state, &v.user).await {
         Ok(c) => c?,
         Err(e) => {
@@ -77,21 +80,30 @@ async fn warning_panel(state: &AppState, v: &Viewer) -> Option<Vec<LevelCount>> 
             format::count(n)
         }
     };
-    Some(
-        [
-            ("red", counts.red),
-            ("orange", counts.orange),
-            ("yellow", counts.yellow),
-        ]
-        .into_iter()
-        .map(|(level, n)| LevelCount {
-            level,
-            label: v.lang.term(level).into_owned(),
-            count: shown(n),
-            href: format!("/console/warnings?level={level}"),
+    let levels = [
+        ("red", counts.red),
+        ("orange", counts.orange),
+        ("yellow", counts.yellow),
+    ]
+    .into_iter()
+    .map(|(level, n)| LevelCount {
+        level,
+        label: v.lang.term(level).into_owned(),
+        count: shown(n),
+        href: format!("/console/warnings?level={level}"),
+    })
+    .collect();
+    let statuses = counts
+        .by_status
+        .iter()
+        .map(|c| LevelCount {
+            level: "status",
+            label: v.lang.term(&c.key).into_owned(),
+            count: format::count(c.count),
+            href: format!("/console/warnings?status={}", c.key),
         })
-        .collect(),
-    )
+        .collect();
+    Some((levels, statuses))
 }
 
 pub async fn dashboard(State(state): State<AppState>, v: Viewer) -> Result<Response, Failure> {
@@ -182,6 +194,7 @@ pub async fn dashboard(State(state): State<AppState>, v: Viewer) -> Result<Respo
             (n, v.query.href(&[("days", Some(s.as_str()))]), n == d.days)
         })
         .collect();
+    let panel = warning_panel(&state, &v).await;
     let p = DashboardPage {
         frame: Frame::new(&state, &v, lang.t(M::Dashboard)).await,
         days: d.days,
@@ -194,7 +207,8 @@ pub async fn dashboard(State(state): State<AppState>, v: Viewer) -> Result<Respo
         trend_loss,
         typology_table: render(&typology)?,
         daily_table: render(&daily)?,
-        warnings: warning_panel(&state, &v).await,
+        warnings: panel.as_ref().map(|(levels, _)| levels.clone()),
+        statuses: panel.map(|(_, statuses)| statuses).unwrap_or_default(),
     };
     Ok(page(&p))
 }

@@ -267,6 +267,94 @@ catalogue! {
     WarningsByLevel => "权限范围内的预警数（按等级）。", "Warnings within your remit, by level.";
     NoWarnings => "暂无预警。", "No warnings yet.";
     OpenQueue => "进入预警队列", "Open the warning queue";
+    // Governance.
+    AppealsPage => "申诉复核", "Appeals";
+    AppealsLead => "被采取措施的人员可依法申诉（《反电信网络诈骗法》第三十二条）。以下为待复核的申诉，按递交时间排序；复核通过的措施立即解除并通知银行、运营商。", "People under a measure may appeal (Anti-Telecom-Fraud Law, Art. 32). Appeals awaiting review, oldest first; a measure cleared on review is lifted at once and the bank or carrier told.";
+    AppealId => "申诉编号", "Appeal";
+    Appellant => "申诉人", "Appellant";
+    AppellantHint => "本人或代理人，如：持卡人本人（柜面递交）", "The person or who acts for them, e.g. the card holder at the counter";
+    Grounds => "申诉理由", "Grounds";
+    FiledAt => "递交时间", "Filed";
+    AgeHours => "已等待（小时）", "Waiting (hours)";
+    FileAppeal => "登记申诉", "Record an appeal";
+    FileAppealLead => "代被采取措施的人员登记申诉。登记后预警转为“申诉中”，由审批人复核。", "Record an appeal on the restricted person's behalf. The warning is then under appeal until an approver reviews it.";
+    AppealRecorded => "申诉已登记，等待复核。", "The appeal is recorded and awaits review.";
+    DecideAppeal => "复核决定", "Review decision";
+    DecideLead => "维持：措施继续有效；解除：措施立即解除，并向机构推送解除通知。须填写理由。", "Uphold: the measure stays. Clear: the measure is lifted at once and the institution told. Give your reasons.";
+    Decision => "决定", "Decision";
+    DecisionUphold => "维持措施", "Uphold the measure";
+    DecisionClear => "解除措施", "Clear: lift the measure";
+    DecisionReason => "复核理由", "Reasons";
+    DecidedBy => "复核人", "Decided by";
+    AppealDecided => "复核决定已记录。", "The decision is recorded.";
+    AppealsOfWarning => "申诉记录", "Appeals";
+    NoAppeals => "暂无申诉。", "No appeals.";
+    Timeline => "预警演变", "Timeline";
+    TimelineLead => "该预警每个版本的风险分、等级与理由（每次证据变化、撤回或解除各成一版）。", "Each version of this warning: score, level and reasons (a new version whenever the evidence changed, or it was withdrawn or lifted).";
+    TopReasons => "主要理由", "Main reasons";
+    ThresholdsPage => "阈值决策", "Threshold decisions";
+    ThresholdsLead => "预警等级阈值只能通过有记录的决策调整：谁、原值→新值、理由、生效时间与评估。风险研判运行（fanzha risk run）采用已生效的阈值。", "A level's cut-off changes only by a recorded decision: who, old → new, why, from when, and the evaluation. The risk run (fanzha risk run) applies the decisions in effect.";
+    CutoffsInEffect => "现行阈值", "Cut-offs in effect";
+    FromFiles => "规则文件原值", "In the rule files";
+    RecordDecision => "记录阈值决策", "Record a threshold decision";
+    NewThreshold => "新阈值", "New cut-off";
+    OldThreshold => "原阈值", "Old cut-off";
+    EffectiveAt => "生效时间", "Effective";
+    EffectiveHint => "RFC 3339，如 2026-03-20T00:00:00+08:00；留空为立即生效", "RFC 3339, e.g. 2026-03-20T00:00:00+08:00; blank: now";
+    Evaluation => "新阈值下的评估（JSON，可选）", "Evaluation at the new cut-off (JSON, optional)";
+    PrecisionAtNew => "新阈值下精度（反馈数）", "Precision at the new cut-off (answers)";
+    InEffect => "已生效", "In effect";
+    Scheduled => "待生效", "Scheduled";
+    DecisionRecorded => "阈值决策已记录。", "The decision is recorded.";
+    DecisionHistory => "决策记录", "Decisions";
+    RulesPage => "规则库", "Rule set";
+    RulesLead => "当前生效的规则集：每条规则的表达式、说明与反馈精度；每个风险模式的权重、阈值与建议措施。", "The active rule set: each rule's expression, texts and precision from answers; each pattern's weights, cut-offs and measure.";
+    Expression => "表达式", "Expression";
+    File => "文件", "File";
+    RuleWeights => "规则权重", "Rule weights";
+    Red => "红", "Red";
+    Orange => "橙", "Orange";
+    Yellow => "黄", "Yellow";
+    ModelsPage => "模型卡", "Model cards";
+    ModelsLead => "已训练的模型：训练数据、在留出样本和其他模拟剖面上的评估、特征重要性。", "Trained models: training data, evaluation on held-out entities and other simulator profiles, feature importances.";
+    NoModels => "尚无已训练的模型（fanzha risk train）。", "No trained model yet (fanzha risk train).";
+    TrainingData => "训练数据", "Training data";
+    EvaluationCol => "评估", "Evaluation";
+    EvalSource => "评估数据", "Evaluated on";
+    HeldOut => "留出样本", "Held-out entities";
+    Recall => "召回率", "Recall";
+    F1 => "F1", "F1";
+    AvgPrecision => "平均精度", "Average precision";
+    Threshold => "阈值", "Threshold";
+    Targets => "目标数", "Targets";
+    Importances => "特征重要性（前 10）", "Feature importances (top 10)";
+    Feature => "特征", "Feature";
+    GainShare => "增益占比", "Gain share";
+    InstitutionsPage => "机构反馈", "Institution feedback";
+    InstitutionsLead => "各银行、运营商收到的预警及反馈情况。未反馈的预警无法计入精度。", "Warnings each bank and carrier received, and their answers. Unanswered warnings cannot count towards precision.";
+    WarningsCol => "预警数", "Warnings";
+    Unanswered => "未反馈", "Unanswered";
+    FalseAlarmRate => "误报率", "False-alarm rate";
+    ByAgeGroup => "按持有人年龄段", "By the holder's age group";
+    AgeGroupNote => "误报是否集中落在老年人或小机构身上：按被预警对象持有人的年龄段（按今年计）与机构统计误报率。", "Whether false alarms fall on the elderly or on small institutions: the false-alarm rate by the warned holder's age group (this year) and by institution.";
+    AgeGroup => "年龄段", "Age group";
+    Drift => "各模型版本的评分分布", "Score distribution per model version";
+    DriftNote => "统计已存储的每个预警版本的风险分（按 10 分一档），按产生它的模型版本分组（无模型版本 = 仅规则）；PSI 为与前一版本相比的群体稳定性指数，<0.1 一般视为稳定，>0.25 视为明显偏移。仅覆盖达到预警等级的对象，并非全体人群的特征漂移：库中未存储逐日特征快照。", "The stored score of every warning version (in tens), by the model version that produced it (none = rules alone); PSI is the population stability index against the version before, under 0.1 usually read as stable, over 0.25 as shifted. It covers only entities that reached a level, not the population's feature drift: the store keeps no daily feature snapshots.";
+    ModelVersionCol => "模型版本", "Model version";
+    RulesOnly => "仅规则", "Rules only";
+    MeanScore => "平均分", "Mean score";
+    ComparedWith => "对比版本", "Compared with";
+    Psi => "PSI", "PSI";
+    Distribution => "分布（0–100）", "Distribution (0–100)";
+    UnusedModels => "尚未产生预警的模型：{}", "Models with no warnings yet: {}";
+    OperationsPage => "运行状态", "Operations";
+    OperationsLead => "全辖预警按状态、推送队列按状态的数量。死信为多次推送失败的预警版本。", "District-wide warnings by status and deliveries by state. Dead letters are warning versions whose delivery failed every attempt.";
+    WarningsByStatus => "预警（按状态）", "Warnings by status";
+    OutboxByState => "推送队列（按状态）", "Deliveries by state";
+    Count => "数量", "Count";
+    ResendDead => "重新推送死信", "Re-queue dead letters";
+    ResendLead => "把所有死信重新放入推送队列（同一幂等键，机构端不会重复处理）。", "Put every dead letter back in the queue (same idempotency key: an institution applies each version once).";
+    Requeued => "已重新排队 {} 条推送。", "{} deliveries re-queued.";
     // Errors.
     ErrorTitle => "出错了", "Something went wrong";
     ForbiddenTitle => "无权访问", "Access denied";
@@ -296,6 +384,9 @@ pub fn term(lang: Lang, key: &str) -> Cow<'_, str> {
 /// Sorted by key (a test checks), for the binary search; one entry a line.
 #[rustfmt::skip]
 const TERMS: &[(&str, &str, &str)] = &[
+    ("25_39", "25–39 岁", "25–39"),
+    ("40_59", "40–59 岁", "40–59"),
+    ("60_plus", "60 岁及以上", "60 and over"),
     ("I", "Ⅰ类户", "Class I"),
     ("II", "Ⅱ类户", "Class II"),
     ("III", "Ⅲ类户", "Class III"),
@@ -319,7 +410,9 @@ const TERMS: &[(&str, &str, &str)] = &[
     ("api.logout", "接口退出", "API logout"),
     ("api.person.view", "接口查询人员", "API person look-up"),
     ("app_event", "App 事件", "App event"),
+    ("appeal.decision", "申诉复核决定", "Appeal decided"),
     ("appealed", "申诉中", "Under appeal"),
+    ("appeals.list", "查看申诉队列", "Appeals queue view"),
     ("approver", "审批人", "Approver"),
     ("audit.flag.review", "复核内鬼预警", "Insider flag reviewed"),
     ("auditor", "审计员", "Auditor"),
@@ -341,6 +434,7 @@ const TERMS: &[(&str, &str, &str)] = &[
     ("cli.db.migrate", "命令行：数据库迁移", "CLI: database migration"),
     ("cli.db.restore", "命令行：数据库恢复", "CLI: database restore"),
     ("cli.db.stats", "命令行：数据统计", "CLI: database statistics"),
+    ("cli.deliver.resend", "命令行：重新推送死信", "CLI: dead letters re-queued"),
     ("cli.demo", "命令行：演示数据", "CLI: demo"),
     ("cli.demo.accounts", "命令行：演示账号", "CLI: demo accounts"),
     ("cli.ingest", "命令行：数据导入", "CLI: ingest"),
@@ -363,7 +457,9 @@ const TERMS: &[(&str, &str, &str)] = &[
     ("corporate", "对公", "Corporate"),
     ("deactivated", "销号", "Deactivated"),
     ("deactivated_at", "销号时间", "Deactivated"),
+    ("dead", "死信", "Dead letter"),
     ("delay_settlement", "延迟结算", "Delay settlement"),
+    ("delivered", "已送达", "Delivered"),
     ("device", "设备", "Device"),
     ("device_id", "设备号", "Device id"),
     ("dormant", "久悬", "Dormant"),
@@ -418,12 +514,14 @@ const TERMS: &[(&str, &str, &str)] = &[
     ("order_brushing", "刷单返利", "Order brushing"),
     ("other", "其他", "Other"),
     ("out_of_scope", "查询辖区外人员", "Out-of-remit look-ups"),
+    ("outbox.resend_dead", "重新推送死信", "Dead letters re-queued"),
     ("own_baseline", "超出本人基线", "Above own baseline"),
     ("paid", "转出至", "Paid"),
     ("paid_by", "转入自", "Paid by"),
     ("passport", "护照", "Passport"),
     ("payment", "支付账户", "Payment account"),
     ("peer_volume", "超出同岗中位数", "Above peers' volume"),
+    ("pending", "待推送", "Pending"),
     ("person", "人员", "Person"),
     ("personal", "个人", "Personal"),
     ("phone", "手机号", "Phone"),
@@ -457,12 +555,17 @@ const TERMS: &[(&str, &str, &str)] = &[
     ("student", "学生", "Student"),
     ("suspend", "暂停业务", "Suspend"),
     ("tags", "标签", "Tags"),
+    ("threshold.decision", "阈值决策", "Threshold decision"),
     ("transfer_in", "转入", "Transfer in"),
     ("transfer_out", "转出", "Transfer out"),
+    ("under_25", "25 岁以下", "Under 25"),
+    ("unknown", "未知", "Unknown"),
+    ("upheld", "维持", "Upheld"),
     ("used_by", "使用者", "Used by"),
     ("used_device", "使用设备", "Used device"),
     ("video", "视频", "Video"),
     ("voice", "语音", "Voice"),
+    ("warning.appeal", "登记申诉", "Appeal recorded"),
     ("warning.feedback", "反馈风险预警", "Warning answered"),
     ("warnings.list", "查看预警队列", "Warning queue view"),
     ("withdrawn", "已撤回", "Withdrawn"),

@@ -21,6 +21,7 @@ mod dashboard;
 mod entities;
 pub mod format;
 pub mod frame;
+mod governance;
 pub mod i18n;
 mod login;
 pub mod query;
@@ -69,6 +70,18 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/warnings/{handle}", get(warnings::detail))
         .route("/warnings/{handle}/feedback", post(warnings::feedback))
         .route("/precision", get(warnings::precision))
+        .route("/warnings/{handle}/appeals", post(governance::file_appeal))
+        .route("/appeals", get(governance::appeals))
+        .route("/appeals/{id}/decision", post(governance::decide_appeal))
+        .route(
+            "/thresholds",
+            get(governance::thresholds).post(governance::record_threshold),
+        )
+        .route("/rules", get(governance::rules))
+        .route("/models", get(governance::models))
+        .route("/institutions", get(governance::institutions))
+        .route("/admin/operations", get(governance::operations))
+        .route("/admin/operations/resend", post(governance::resend_dead))
         .route("/admin/users", get(admin::users).post(admin::add_user))
         .route("/admin/users/disable", post(admin::disable_user))
         .route("/admin/users/enable", post(admin::enable_user))

@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use fanzha_store::{RiskEntity, Verdict, WarningLevel, WarningStatus};
 
+use super::chart::{steps, Point};
 use super::format;
 use super::frame::{page_with_status, Frame};
 use super::i18n::{Lang, M};
@@ -18,7 +19,7 @@ use super::table::{Align, Cell, Table};
 use super::viewer::{Posted, Viewer};
 use super::{render_failure, Failure};
 use crate::error::ApiError;
-use crate::policy::Action;
+use crate::policy::{self, Action};
 use crate::service::{self, PrecisionView, WarningQuery, WarningSummaryView, WarningView};
 use crate::AppState;
 
@@ -239,6 +240,47 @@ struct DetailPage {
     note_max: usize,
     error: Option<String>,
     notice: Option<String>,
+    /// The timeline: the chart and a row per version.
+    timeline: String,
+    versions: Vec<VersionRow>,
+    appeals: Vec<AppealRow>,
+    can_appeal: bool,
+    /// The pending appeal the viewer may decide.
+    decide: Option<i64>,
+    appeal_error: Option<String>,
+    draft: Draft,
+    grounds_max: usize,
+    appellant_max: usize,
+}
+
+/// A version of the warning as the timeline shows it.
+struct VersionRow {
+    version: i64,
+    at: String,
+    score: u8,
+    level: String,
+    level_class: &'static str,
+    status: String,
+    reasons: String,
+}
+
+/// An appeal as the warning's page shows it.
+struct AppealRow {
+    id: i64,
+    appellant: String,
+    grounds: String,
+    filed: String,
+    status: String,
+    decided_by: String,
+    decision_reason: String,
+}
+
+/// What the appeal and decision forms show again after a refusal.
+#[derive(Default)]
+pub(crate) struct Draft {
+    pub appellant: String,
+    pub grounds: String,
+    pub reason: String,
 }
 
 pub async fn detail(
@@ -248,10 +290,89 @@ pub async fn detail(
 ) -> Result<Response, Failure> {
     let w = service::warning(&state, &v.user, &handle).await?;
     let mut p = detail_page(&state, &v, handle, &w).await;
-    if v.query.get("done") == Some("feedback") {
-        p.notice = Some(v.lang.t(M::FeedbackRecorded).to_owned());
-    }
+    p.notice = match v.query.get("done") {
+        Some("feedback") => Some(v.lang.t(M::FeedbackRecorded).to_owned()),
+        Some("appeal") => Some(v.lang.t(M::AppealRecorded).to_owned()),
+        Some("decision") => Some(v.lang.t(M::AppealDecided).to_owned()),
+        _ => None,
+    };
     Ok(page_with_status(StatusCode::OK, &p))
+}
+
+/// The warning's page again, with a refused appeal or decision explained above its form
+/// and what was typed kept.
+pub(crate) async fn detail_refused(
+    state: &AppState,
+    mut v: Viewer,
+    handle: String,
+    refused: &ApiError,
+    draft: Draft,
+) -> Result<Response, Failure> {
+    v.query = PageQuery::parse(&warning_href(&handle), None);
+    let w = service::warning(state, &v.user, &handle).await?;
+    let mut p = detail_page(state, &v, handle, &w).await;
+    p.appeal_error = Some(super::governance::refusal(refused, v.lang));
+    p.draft = Draft {
+        appellant: draft
+            .appellant
+            .chars()
+            .take(service::APPELLANT_CHARS)
+            .collect(),
+        grounds: draft.grounds.chars().take(service::GROUNDS_CHARS).collect(),
+        reason: draft.reason.chars().take(service::GROUNDS_CHARS).collect(),
+    };
+    Ok(page_with_status(refused.code.status(), &p))
+}
+
+fn timeline(
+    w: &WarningView,
+    cutoffs: Option<(f64, f64, f64)>,
+    lang: Lang,
+) -> (String, Vec<VersionRow>) {
+    let points: Vec<Point> = w
+        .history
+        .iter()
+        .map(|h| Point {
+            label: format!("v{}", h.version),
+            value: i64::from(h.score),
+            tip: format!(
+                "v{} · {} · {} {} · {}",
+                h.version,
+                format::time(h.at.micros),
+                lang.term(h.level.as_str()),
+                h.score,
+                lang.term(h.status.as_str())
+            ),
+        })
+        .collect();
+    let guides: Vec<(f64, &'static str)> = cutoffs.map_or_else(Vec::new, |(r, o, y)| {
+        vec![(r, "level-red"), (o, "level-orange"), (y, "level-yellow")]
+    });
+    let svg = steps("timeline-chart", lang.t(M::Timeline), &points, &guides);
+    let rows = w
+        .history
+        .iter()
+        .rev()
+        .map(|h| VersionRow {
+            version: h.version,
+            at: format::time(h.at.micros),
+            score: h.score,
+            level: lang.term(h.level.as_str()).into_owned(),
+            level_class: level_class(h.level),
+            status: lang.term(h.status.as_str()).into_owned(),
+            reasons: h
+                .reasons
+                .iter()
+                .take(3)
+                .map(|r| match lang {
+                    Lang::Zh => r.text_zh.clone(),
+                    Lang::En => r.text_en.clone(),
+                })
+                .collect::<Vec<_>>()
+                .join("；"),
+        })
+        .collect();
+    (svg.0, rows)
 }
 
 async fn detail_page(state: &AppState, v: &Viewer, handle: String, w: &WarningView) -> DetailPage {
@@ -277,6 +398,32 @@ async fn detail_page(state: &AppState, v: &Viewer, handle: String, w: &WarningVi
         })
         .collect();
     let title = format!("{} {}", lang.t(M::PanelWarnings), s.entity.id_masked);
+    // The pattern's cut-offs as guides; a failure to read them only leaves them out.
+    let cutoffs = service::cutoffs_of(state, &s.pattern)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::warn!("cut-offs for the timeline: {}", e.message);
+            None
+        });
+    let (timeline, versions) = timeline(w, cutoffs, lang);
+    let pending = w
+        .appeals
+        .iter()
+        .find(|a| a.status == fanzha_store::AppealStatus::Open)
+        .map(|a| a.id);
+    let appeals = w
+        .appeals
+        .iter()
+        .map(|a| AppealRow {
+            id: a.id,
+            appellant: a.appellant.clone(),
+            grounds: a.grounds.clone(),
+            filed: format::time(a.filed_at.micros),
+            status: term(a.status.as_str()),
+            decided_by: a.decided_by.clone().unwrap_or_default(),
+            decision_reason: a.decision_reason.clone().unwrap_or_default(),
+        })
+        .collect();
     DetailPage {
         frame: Frame::new(state, v, title).await,
         entity_href: format!("/console/entity/{}", s.entity.handle),
@@ -306,6 +453,15 @@ async fn detail_page(state: &AppState, v: &Viewer, handle: String, w: &WarningVi
         note_max: service::NOTE_CHARS,
         error: None,
         notice: None,
+        timeline,
+        versions,
+        appeals,
+        can_appeal: w.can_appeal,
+        decide: pending.filter(|_| policy::allows(v.user.role, Action::DecideAppeal)),
+        appeal_error: None,
+        draft: Draft::default(),
+        grounds_max: service::GROUNDS_CHARS,
+        appellant_max: service::APPELLANT_CHARS,
     }
 }
 
@@ -368,6 +524,9 @@ struct PrecisionPage {
     by_pattern: String,
     by_rule: String,
     by_institution: String,
+    by_age: String,
+    drift: String,
+    unused_models: Option<String>,
 }
 
 fn precision_table(
@@ -383,10 +542,12 @@ fn precision_table(
         .column("confirmed", lang.t(M::ColConfirmed), Align::Right)
         .column("action_taken", lang.t(M::ColActionTaken), Align::Right)
         .column("false_alarm", lang.t(M::ColFalseAlarm), Align::Right)
-        .column("precision", lang.t(M::PrecisionCol), Align::Right);
+        .column("precision", lang.t(M::PrecisionCol), Align::Right)
+        .column("fa_rate", lang.t(M::FalseAlarmRate), Align::Right);
     for r in &view.rows {
         // Per mille, so precision sorts as a number and reads with one decimal.
-        let precision = match r.precision {
+        // Per mille, so rates sort as numbers and read with one decimal.
+        let rate = |p: Option<f64>| match p {
             Some(p) => {
                 let permille = (p * 1000.0).round() as i64;
                 let mut c = Cell::int(permille);
@@ -408,7 +569,8 @@ fn precision_table(
                 Cell::count(r.confirmed),
                 Cell::count(r.action_taken),
                 Cell::count(r.false_alarm),
-                precision,
+                rate(r.precision),
+                rate(r.false_alarm_rate),
             ],
         );
     }
@@ -444,15 +606,22 @@ pub async fn precision(State(state): State<AppState>, v: Viewer) -> Result<Respo
             lang,
         ),
     ];
+    let (ages, drift, unused_models) = super::governance::precision_sections(&state, &v).await?;
+    let [patterns_t, rules_t, institutions_t] = tables;
+    let tables = [patterns_t, rules_t, institutions_t, ages, drift];
     if let Some(csv) = tables.iter().find_map(|t| t.csv_if_requested(q)) {
         return Ok(csv);
     }
-    let [by_pattern, by_rule, by_institution] = tables.map(|t| t.render().map_err(render_failure));
+    let [by_pattern, by_rule, by_institution, by_age, drift] =
+        tables.map(|t| t.render().map_err(render_failure));
     let p = PrecisionPage {
         frame: Frame::new(&state, &v, lang.t(M::PrecisionPage)).await,
         by_pattern: by_pattern?,
         by_rule: by_rule?,
         by_institution: by_institution?,
+        by_age: by_age?,
+        drift: drift?,
+        unused_models,
     };
     Ok(page_with_status(StatusCode::OK, &p))
 }

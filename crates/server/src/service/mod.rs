@@ -20,6 +20,8 @@
 //! - `warning.feedback`: an institution's answer, after it is recorded:
 //!   `{"entity_type", "id", "version", "institution", "verdict", "note", "community"}`.
 //! - `reveal.<kind>`: `{"id", "field", "reason", "community"}`.
+//! - `warning.appeal`, `appeal.decision`, `appeals.list`, `threshold.decision`,
+//!   `outbox.resend_dead`: see [`governance`].
 //! - `admin.user.add|disable|enable`, `admin.key.add|revoke`, `audit.flag.review`: state
 //!   changes, recorded after they succeed.
 //!
@@ -30,6 +32,7 @@ mod admin;
 mod audit_trail;
 mod dashboard;
 mod entities;
+pub mod governance;
 pub mod view;
 mod warnings;
 
@@ -45,6 +48,14 @@ pub use dashboard::{dashboard, DEFAULT_DAYS, FIGURES_TTL, MAX_DAYS};
 pub use entities::{
     person_by_id, profile, reveal, search, MAX_QUERY_CHARS, PROFILE_LIMIT, REASON_CHARS,
     SEARCH_LIMIT,
+};
+pub(crate) use governance::cutoffs_of;
+pub use governance::{
+    appeals, decide_appeal, drift, file_appeal, institution_feedback, model_cards, operations,
+    record_threshold, resend_dead, rules, thresholds, AppealView, AppealsView, CountView,
+    CutoffsView, DriftRowView, DriftView, InstitutionFeedbackView, ModelCardView, OperationsView,
+    PatternTermView, PatternView, ResendView, RuleView, RulesView, ThresholdDecisionView,
+    ThresholdProposal, ThresholdsView, APPELLANT_CHARS, GROUNDS_CHARS,
 };
 pub use view::*;
 pub use warnings::{

@@ -494,6 +494,31 @@ pub struct WarningView {
     pub model_version: Option<String>,
     /// Whether this caller may answer it (`POST /api/v1/warnings/{handle}/feedback`).
     pub can_answer: bool,
+    /// Whether this caller may record an appeal against it
+    /// (`POST /api/v1/warnings/{handle}/appeals`): a measure is in force and no appeal is
+    /// pending.
+    pub can_appeal: bool,
+    /// Every stored version, oldest first: the warning's timeline.
+    pub history: Vec<WarningVersionView>,
+    /// Appeals against it, oldest first.
+    pub appeals: Vec<super::governance::AppealView>,
+}
+
+/// One version of a warning as it was stored.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct WarningVersionView {
+    pub version: i64,
+    pub score: u8,
+    #[schema(value_type = String, example = "red")]
+    pub level: fanzha_store::WarningLevel,
+    pub pattern: String,
+    /// The status it was stored with: `withdrawn` and `lifted` versions told the owner so.
+    #[schema(value_type = String, example = "open")]
+    pub status: fanzha_store::WarningStatus,
+    pub model_version: Option<String>,
+    pub at: TimeView,
+    /// Strongest first.
+    pub reasons: Vec<ReasonView>,
 }
 
 /// One page of the warning queue, newest evidence first.
@@ -519,12 +544,15 @@ pub struct PrecisionRowView {
     pub answered: u64,
     /// Confirmed or acted on, over all answers; `null` before any answer.
     pub precision: Option<f64>,
+    /// False alarms over all answers; `null` before any answer.
+    pub false_alarm_rate: Option<f64>,
 }
 
 /// Precision of the warnings, from the institutions' answers.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PrecisionView {
-    /// `pattern`, `institution` or `rule`.
+    /// `pattern`, `institution`, `rule` or `age_group` (the holder's age this year:
+    /// `under_25`, `25_39`, `40_59`, `60_plus`, `unknown`).
     pub by: String,
     /// Ordered by key.
     pub rows: Vec<PrecisionRowView>,
@@ -538,6 +566,8 @@ pub struct WarningCountsView {
     pub orange: u64,
     pub yellow: u64,
     pub cap: u64,
+    /// Exact counts per status, counted by the store (statuses with none are absent).
+    pub by_status: Vec<super::governance::CountView>,
 }
 
 /// Masks the JSON detail of an audit entry or flag for display: an entity id by the kind

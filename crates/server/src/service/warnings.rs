@@ -14,8 +14,8 @@ use serde_json::json;
 
 use super::record;
 use super::view::{
-    warned_kind, EntityView, PrecisionRowView, PrecisionView, ReasonView, TimeView,
-    WarningCountsView, WarningPageView, WarningSummaryView, WarningView,
+    warned_kind, EntityView, PrecisionView, ReasonView, TimeView, WarningCountsView,
+    WarningPageView, WarningSummaryView, WarningVersionView, WarningView,
 };
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, Code};
@@ -152,7 +152,47 @@ pub async fn warning(
     let found = find(state, &scope, &entity).await?;
     record_lookup(state, user, &entity, &found).await?;
     let w = found.warning.ok_or_else(warning_not_found)?;
-    view(state, user, &w)
+    let mut out = view(state, user, &w)?;
+    out.history = history(state, &w.entity).await?;
+    out.appeals = super::governance::appeals_of(state, &w.entity).await?;
+    Ok(out)
+}
+
+/// The warning's stored versions, oldest first, reasons masked as the warning's are.
+async fn history(
+    state: &AppState,
+    entity: &WarnedEntity,
+) -> Result<Vec<WarningVersionView>, ApiError> {
+    let text = fanzha_core::mask::digits_in_text;
+    state
+        .store
+        .warning_versions(entity)
+        .await?
+        .into_iter()
+        .map(|v| {
+            let mut reasons = v.reasons()?;
+            reasons.sort_by(|a, b| b.contribution.total_cmp(&a.contribution));
+            Ok(WarningVersionView {
+                version: v.version,
+                score: v.score.get(),
+                level: v.level,
+                pattern: v.pattern,
+                status: v.status,
+                model_version: v.model_version,
+                at: TimeView::new(v.at),
+                reasons: reasons
+                    .into_iter()
+                    .map(|r| ReasonView {
+                        code: r.code,
+                        source: r.source,
+                        text_zh: text(&r.text_zh),
+                        text_en: text(&r.text_en),
+                        contribution: r.contribution,
+                    })
+                    .collect(),
+            })
+        })
+        .collect()
 }
 
 /// An institution's answer to the current version of a warning it owns: sets the
@@ -244,27 +284,23 @@ pub async fn precision(
         "" | "pattern" => ("pattern", PrecisionBy::Pattern),
         "institution" => ("institution", PrecisionBy::Institution),
         "rule" => ("rule", PrecisionBy::Rule),
+        "age_group" => (
+            "age_group",
+            PrecisionBy::AgeGroup {
+                year: super::governance::this_year(),
+            },
+        ),
         _ => {
             return Err(ApiError::parameter(
                 "by",
-                "one of pattern, institution, rule",
+                "one of pattern, institution, rule, age_group",
             ))
         }
     };
     let rows = state.store.precision(by).await?;
     Ok(PrecisionView {
         by: by_word.to_owned(),
-        rows: rows
-            .iter()
-            .map(|r| PrecisionRowView {
-                key: r.key.clone(),
-                confirmed: r.confirmed,
-                false_alarm: r.false_alarm,
-                action_taken: r.action_taken,
-                answered: r.confirmed + r.false_alarm + r.action_taken,
-                precision: r.precision(),
-            })
-            .collect(),
+        rows: rows.iter().map(super::governance::row_view).collect(),
     })
 }
 
@@ -297,11 +333,22 @@ pub async fn warning_counts(
             .await?
             .len() as u64;
     }
+    let by_status = state
+        .store
+        .warning_status_counts(&scope)
+        .await?
+        .into_iter()
+        .map(|(s, n)| super::governance::CountView {
+            key: s.as_str().to_owned(),
+            count: n,
+        })
+        .collect();
     Ok(Some(WarningCountsView {
         red: counts[0],
         orange: counts[1],
         yellow: counts[2],
         cap: u64::from(COUNT_CAP),
+        by_status,
     }))
 }
 
@@ -442,5 +489,12 @@ fn view(state: &AppState, user: &CurrentUser, w: &Warning) -> Result<WarningView
         model_version: w.model_version.clone(),
         can_answer: policy::allows(user.role, Action::AnswerWarning)
             && user.institution.as_deref() == Some(w.institution_code.as_str()),
+        can_appeal: policy::allows(user.role, Action::FileAppeal)
+            && !matches!(
+                w.status,
+                WarningStatus::Withdrawn | WarningStatus::Lifted | WarningStatus::Appealed
+            ),
+        history: Vec::new(),
+        appeals: Vec::new(),
     })
 }

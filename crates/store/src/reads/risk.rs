@@ -12,10 +12,11 @@ use sha2::{Digest, Sha256};
 
 use super::{unmatchable, Builder, Cell, Rows, Stmt, I, T};
 use crate::risk::{
-    stored, Appeal, AppealDecision, AppealStatus, Measure, NewFeedback, NewThresholdDecision,
-    NewWarning, OutboxItem, OutboxState, PrecisionBy, PrecisionRow, ReasonSource, RiskEntity,
-    RiskModelCard, ScanCursor, ScanKind, Score, ThresholdDecision, UpsertOutcome, WarnedEntity,
-    Warning, WarningFilter, WarningLevel, WarningStatus,
+    stored, Appeal, AppealDecision, AppealStatus, InstitutionFeedback, Measure, NewFeedback,
+    NewThresholdDecision, NewWarning, OutboxItem, OutboxState, PrecisionBy, PrecisionRow,
+    ReasonSource, RiskEntity, RiskModelCard, ScanCursor, ScanKind, Score, ScoreBin, ScoredAnswer,
+    ThresholdDecision, UpsertOutcome, Verdict, WarnedEntity, Warning, WarningFilter, WarningLevel,
+    WarningStatus, WarningVersion, AGE_GROUPS,
 };
 use crate::{Backend, Result, Scope, StoreError};
 
@@ -356,7 +357,12 @@ impl UpsertPlan {
     /// [`Self::current`] next).
     pub(crate) fn after_insert(&self, inserted: Rows) -> Option<(Vec<Stmt>, UpsertOutcome)> {
         inserted.into_iter().next()?;
-        Some(self.new_version(1, self.w.first_warned_at.unwrap_or(self.w.at), Vec::new()))
+        Some(self.new_version(
+            1,
+            self.w.first_warned_at.unwrap_or(self.w.at),
+            WarningStatus::Open,
+            Vec::new(),
+        ))
     }
 
     /// What follows reading the stored evidence.
@@ -432,16 +438,36 @@ impl UpsertPlan {
             format!("UPDATE risk_warnings SET {} WHERE {key}", sets.join(", ")),
             &[],
         );
-        Ok(self.new_version(next, first, vec![update]))
+        let now_status = if status == WarningStatus::Appealed.as_str() {
+            WarningStatus::Appealed
+        } else {
+            WarningStatus::Open
+        };
+        Ok(self.new_version(next, first, now_status, vec![update]))
     }
 
     fn new_version(
         &self,
         version: i64,
         first_warned_at: i64,
+        status: WarningStatus,
         mut stmts: Vec<Stmt>,
     ) -> (Vec<Stmt>, UpsertOutcome) {
         let w = &self.w;
+        stmts.push(version_row(
+            self.backend,
+            &VersionRow {
+                entity: &w.entity,
+                version,
+                score: i64::from(w.score.get()),
+                level: w.level.as_str(),
+                pattern: &w.pattern,
+                reasons: &self.reasons,
+                status,
+                model_version: w.model_version.as_deref(),
+                at: w.at,
+            },
+        ));
         let rules: BTreeSet<&str> = w
             .reasons
             .iter()
@@ -504,6 +530,46 @@ impl UpsertPlan {
             },
         )
     }
+}
+
+/// One version as `risk_warning_versions` keeps it.
+struct VersionRow<'a> {
+    entity: &'a WarnedEntity,
+    version: i64,
+    score: i64,
+    level: &'a str,
+    pattern: &'a str,
+    reasons: &'a str,
+    status: WarningStatus,
+    model_version: Option<&'a str>,
+    at: i64,
+}
+
+/// Keeps a version in the warning's history (once: a version is written once).
+fn version_row(backend: Backend, r: &VersionRow<'_>) -> Stmt {
+    let mut b = Builder::new(backend, &Scope::All);
+    let vals = [
+        b.text(r.entity.kind.as_str()),
+        b.text(&r.entity.id),
+        b.int(r.version),
+        b.int(r.score),
+        b.text(r.level),
+        b.text(r.pattern),
+        b.text(r.reasons),
+        b.text(r.status.as_str()),
+        opt_text(&mut b, r.model_version),
+        b.int(r.at),
+    ];
+    let [t, id, v, score, level, pattern, reasons, status, model, at] = vals;
+    b.finish(
+        format!(
+            "INSERT INTO risk_warning_versions (entity_type, entity_id, version, score, level, \
+             pattern, reasons, status, model_version, at) VALUES ({t}, {id}, {v}, {score}, {level}, \
+             {pattern}, {reasons}, {status}, {model}, {at}) \
+             ON CONFLICT (entity_type, entity_id, version) DO NOTHING"
+        ),
+        &[],
+    )
 }
 
 /// Queues one version of a warning for its owner. A key already queued is the same
@@ -569,10 +635,10 @@ impl WithdrawPlan {
         b.finish(
             format!(
                 "SELECT institution_code, score, level, pattern, reasons, measure, version, \
-                 first_warned_at, status FROM risk_warnings WHERE {key}{}",
+                 first_warned_at, status, model_version FROM risk_warnings WHERE {key}{}",
                 for_update(self.backend)
             ),
-            &[T, I, T, T, T, T, I, I, T],
+            &[T, I, T, T, T, T, I, I, T, T],
         )
     }
 
@@ -588,9 +654,24 @@ impl WithdrawPlan {
         let (inst, score, level, pattern, reasons) =
             (c.text()?, c.int()?, c.text()?, c.text()?, c.text()?);
         let (measure, version, first, status) = (c.text()?, c.int()?, c.int()?, c.text()?);
+        let model = c.opt_text();
         if status != WarningStatus::Open.as_str() {
             return Ok(None);
         }
+        let history = version_row(
+            self.backend,
+            &VersionRow {
+                entity: &self.entity,
+                version: version + 1,
+                score,
+                level: &level,
+                pattern: &pattern,
+                reasons: &reasons,
+                status: WarningStatus::Withdrawn,
+                model_version: model.as_deref(),
+                at: self.at,
+            },
+        );
         let next = version + 1;
         let mut b = Builder::new(self.backend, &Scope::All);
         let sets = format!(
@@ -633,7 +714,7 @@ impl WithdrawPlan {
             self.now,
         );
         Ok(Some((
-            vec![update, queue],
+            vec![update, history, queue],
             UpsertOutcome {
                 changed: true,
                 version: next,
@@ -885,6 +966,7 @@ pub(crate) fn precision(backend: Backend, by: PrecisionBy) -> Stmt {
                   SUM(CASE WHEN f.verdict = 'false_alarm' THEN 1 ELSE 0 END), \
                   SUM(CASE WHEN f.verdict = 'action_taken' THEN 1 ELSE 0 END)";
     let b = Builder::new(backend, &Scope::All);
+    let age_key;
     let (key, from) = match by {
         PrecisionBy::Pattern => ("f.pattern", "warning_feedback f".to_owned()),
         PrecisionBy::Institution => ("f.institution_code", "warning_feedback f".to_owned()),
@@ -894,6 +976,35 @@ pub(crate) fn precision(backend: Backend, by: PrecisionBy) -> Stmt {
              AND h.entity_id = f.entity_id AND h.version = f.version"
                 .to_owned(),
         ),
+        PrecisionBy::AgeGroup { year } => {
+            // The holder of each warned entity: an account's, a SIM's or number's current
+            // subscriber (the holding activated last), or the person.
+            // Four-digit years compare as text in both databases, and a malformed date
+            // cannot fail a cast.
+            let born = "SUBSTR(p.birth_date, 1, 4)";
+            // Literals, not parameters: they come from our code and the clock, and the same
+            // expression must appear in GROUP BY.
+            let arms: Vec<String> = AGE_GROUPS
+                .iter()
+                .rev()
+                .map(|(k, lowest)| format!("WHEN {born} <= '{:04}' THEN '{k}'", year - lowest))
+                .collect();
+            age_key = format!(
+                "CASE WHEN p.birth_date IS NULL OR LENGTH(p.birth_date) < 4 THEN 'unknown' {} \
+                 ELSE 'unknown' END",
+                arms.join(" ")
+            );
+            (
+                age_key.as_str(),
+                "warning_feedback f LEFT JOIN persons p ON p.person_id = CASE \
+                 WHEN f.entity_type = 'person' THEN f.entity_id \
+                 WHEN f.entity_type = 'account' THEN (SELECT a.holder_id FROM accounts a \
+                 WHERE a.account_id = f.entity_id) \
+                 ELSE (SELECT s.holder_id FROM sims s WHERE s.msisdn = f.entity_id \
+                 ORDER BY s.activated_at DESC LIMIT 1) END"
+                    .to_owned(),
+            )
+        }
     };
     let ordered = b.bytewise(key);
     // SUM is NUMERIC in PostgreSQL; the casts keep both backends' rows integers.
@@ -1034,19 +1145,26 @@ impl DecisionPlan {
         })
     }
 
+    /// The appeal and its warning, both locked until the transaction ends.
     pub(crate) fn target(&self) -> Stmt {
         let mut b = Builder::new(self.backend, &Scope::All);
         let id = b.int(self.id);
         b.finish(
             format!(
-                "SELECT entity_type, entity_id, status, prior_status FROM risk_appeals WHERE id = {id}{}",
+                "SELECT a.entity_type, a.entity_id, a.status, a.prior_status, w.institution_code, \
+                 w.score, w.level, w.pattern, w.reasons, w.measure, w.version, w.first_warned_at, \
+                 w.status, w.model_version FROM risk_appeals a JOIN risk_warnings w \
+                 ON w.entity_type = a.entity_type AND w.entity_id = a.entity_id \
+                 WHERE a.id = {id}{}",
                 for_update(self.backend)
             ),
-            &[T, T, T, T],
+            &[T, T, T, T, T, I, T, T, T, T, I, I, T, T],
         )
     }
 
-    /// The writes, or `None` when there is no such appeal or it was already decided.
+    /// The writes, or `None` when there is no such appeal or it was already decided. A
+    /// lifted measure is a new version of the warning, status `lifted`, queued to the owner
+    /// in the same transaction so the bank or carrier lifts what it did.
     pub(crate) fn writes(&self, target: Rows) -> Result<Option<Vec<Stmt>>> {
         let Some(row) = target.into_iter().next() else {
             return Ok(None);
@@ -1060,9 +1178,14 @@ impl DecisionPlan {
             return Ok(None);
         }
         let prior = stored::<WarningStatus>(&c.text()?)?;
-        let (appeal, warning) = match self.decision {
-            AppealDecision::Upheld => (AppealStatus::Upheld, prior),
-            AppealDecision::Lifted => (AppealStatus::Lifted, WarningStatus::Lifted),
+        let (inst, score, level, pattern, reasons) =
+            (c.text()?, c.int()?, c.text()?, c.text()?, c.text()?);
+        let (measure, version, first) = (c.text()?, c.int()?, c.int()?);
+        let status = stored::<WarningStatus>(&c.text()?)?;
+        let model = c.opt_text();
+        let appeal = match self.decision {
+            AppealDecision::Upheld => AppealStatus::Upheld,
+            AppealDecision::Lifted => AppealStatus::Lifted,
         };
         let mut b = Builder::new(self.backend, &Scope::All);
         let vals = [
@@ -1072,22 +1195,88 @@ impl DecisionPlan {
             b.int(self.at),
             b.int(self.id),
         ];
-        let [status, by, reason, at, id] = vals;
-        let decide = b.finish(
+        let [st, by, reason, at, id] = vals;
+        let mut out = vec![b.finish(
             format!(
-                "UPDATE risk_appeals SET status = {status}, decided_by = {by}, decision_reason = {reason}, \
+                "UPDATE risk_appeals SET status = {st}, decided_by = {by}, decision_reason = {reason}, \
                  decided_at = {at} WHERE id = {id}"
             ),
             &[],
-        );
+        )];
+        // Only the appeal's own hold on the warning is undone; a warning no longer appealed
+        // (never the case through this store) keeps what it is.
+        if status != WarningStatus::Appealed {
+            return Ok(Some(out));
+        }
         let mut b = Builder::new(self.backend, &Scope::All);
-        let s = b.text(warning.as_str());
-        let key = entity_where(&mut b, "", &entity);
-        let apply = b.finish(
-            format!("UPDATE risk_warnings SET status = {s} WHERE {key} AND status = 'appealed'"),
-            &[],
-        );
-        Ok(Some(vec![decide, apply]))
+        match self.decision {
+            AppealDecision::Upheld => {
+                let s = b.text(prior.as_str());
+                let key = entity_where(&mut b, "", &entity);
+                out.push(b.finish(
+                    format!("UPDATE risk_warnings SET status = {s} WHERE {key}"),
+                    &[],
+                ));
+            }
+            AppealDecision::Lifted => {
+                let next = version + 1;
+                let sets = format!(
+                    "status = {}, version = {}, updated_at = {}",
+                    b.text(WarningStatus::Lifted.as_str()),
+                    b.int(next),
+                    b.int(self.at)
+                );
+                let key_where = entity_where(&mut b, "", &entity);
+                out.push(b.finish(
+                    format!("UPDATE risk_warnings SET {sets} WHERE {key_where}"),
+                    &[],
+                ));
+                out.push(version_row(
+                    self.backend,
+                    &VersionRow {
+                        entity: &entity,
+                        version: next,
+                        score,
+                        level: &level,
+                        pattern: &pattern,
+                        reasons: &reasons,
+                        status: WarningStatus::Lifted,
+                        model_version: model.as_deref(),
+                        at: self.at,
+                    },
+                ));
+                let key = idempotency_key(&entity, first, next);
+                let reasons: serde_json::Value = serde_json::from_str(&reasons)
+                    .map_err(|e| bad(&format!("risk_warnings.reasons: {e}")))?;
+                let payload = serde_json::json!({
+                    "idempotency_key": key,
+                    "entity_type": entity.kind,
+                    "entity_id": entity.id,
+                    "institution_code": inst,
+                    "version": next,
+                    "status": WarningStatus::Lifted.as_str(),
+                    "score": score,
+                    "level": level,
+                    "pattern": pattern,
+                    "reasons": reasons,
+                    "measure": measure,
+                    "lift_measure": true,
+                    "first_warned_at": first,
+                    "updated_at": self.at,
+                })
+                .to_string();
+                out.push(enqueue(
+                    self.backend,
+                    &inst,
+                    &entity,
+                    next,
+                    &key,
+                    &payload,
+                    self.at,
+                ));
+            }
+        }
+        Ok(Some(out))
     }
 }
 
@@ -1150,12 +1339,15 @@ pub(crate) fn decision_add(backend: Backend, d: &NewThresholdDecision) -> Result
         b.int(d.new_threshold),
         b.text(&d.reason),
         b.text(&d.evaluation),
+        b.text(d.level.as_str()),
+        b.int(d.effective_at),
     ];
-    let [at, actor, pattern, new, reason, eval] = vals;
+    let [at, actor, pattern, new, reason, eval, level, effective] = vals;
     Ok(b.finish(
         format!(
             "INSERT INTO risk_decisions_log (at, actor, pattern, old_threshold, new_threshold, reason, \
-             evaluation) VALUES ({at}, {actor}, {pattern}, {old}, {new}, {reason}, {eval}) RETURNING id"
+             evaluation, level, effective_at) VALUES ({at}, {actor}, {pattern}, {old}, {new}, {reason}, \
+             {eval}, {level}, {effective}) RETURNING id"
         ),
         &[I],
     ))
@@ -1163,10 +1355,10 @@ pub(crate) fn decision_add(backend: Backend, d: &NewThresholdDecision) -> Result
 
 pub(crate) fn decision_list(backend: Backend) -> Stmt {
     Builder::new(backend, &Scope::All).finish(
-        "SELECT id, at, actor, pattern, old_threshold, new_threshold, reason, evaluation \
-         FROM risk_decisions_log ORDER BY id"
+        "SELECT id, at, actor, pattern, old_threshold, new_threshold, reason, evaluation, level, \
+         effective_at FROM risk_decisions_log ORDER BY id"
             .to_owned(),
-        &[I, I, T, T, I, I, T, T],
+        &[I, I, T, T, I, I, T, T, T, I],
     )
 }
 
@@ -1174,15 +1366,24 @@ pub(crate) fn decisions(rows: Rows) -> Result<Vec<ThresholdDecision>> {
     rows.into_iter()
         .map(|row| {
             let mut c = Cells::new(row, "risk_decisions_log row");
+            let (id, at, actor, pattern) = (c.int()?, c.int()?, c.text()?, c.text()?);
+            let (old_threshold, new_threshold) = (c.opt_int(), c.int()?);
+            let (reason, evaluation) = (c.text()?, c.text()?);
+            let level = match c.opt_text() {
+                Some(l) => stored::<WarningLevel>(&l)?,
+                None => WarningLevel::Yellow,
+            };
             Ok(ThresholdDecision {
-                id: c.int()?,
-                at: c.int()?,
-                actor: c.text()?,
-                pattern: c.text()?,
-                old_threshold: c.opt_int(),
-                new_threshold: c.int()?,
-                reason: c.text()?,
-                evaluation: c.text()?,
+                id,
+                at,
+                actor,
+                pattern,
+                level,
+                effective_at: c.opt_int().unwrap_or(at),
+                old_threshold,
+                new_threshold,
+                reason,
+                evaluation,
             })
         })
         .collect()
@@ -1206,6 +1407,211 @@ pub(crate) fn model_cards(rows: Rows) -> Result<Vec<RiskModelCard>> {
             })
         })
         .collect()
+}
+
+// ---- governance: history, counts, the dead letters ----
+
+pub(crate) fn warning_versions(backend: Backend, e: &WarnedEntity) -> Option<Stmt> {
+    if unmatchable(&e.id) {
+        return None;
+    }
+    let mut b = Builder::new(backend, &Scope::All);
+    let key = entity_where(&mut b, "", e);
+    Some(b.finish(
+        format!(
+            "SELECT version, score, level, pattern, reasons, status, model_version, at \
+             FROM risk_warning_versions WHERE {key} ORDER BY version"
+        ),
+        &[I, I, T, T, T, T, T, I],
+    ))
+}
+
+pub(crate) fn versions(rows: Rows) -> Result<Vec<WarningVersion>> {
+    rows.into_iter()
+        .map(|row| {
+            let mut c = Cells::new(row, "risk_warning_versions row");
+            Ok(WarningVersion {
+                version: c.int()?,
+                score: Score::stored(c.int()?)?,
+                level: stored::<WarningLevel>(&c.text()?)?,
+                pattern: c.text()?,
+                reasons: c.text()?,
+                status: stored::<WarningStatus>(&c.text()?)?,
+                model_version: c.opt_text(),
+                at: c.int()?,
+            })
+        })
+        .collect()
+}
+
+/// Warnings within `scope` per status.
+pub(crate) fn warning_status_counts(backend: Backend, scope: &Scope) -> Stmt {
+    let mut b = Builder::new(backend, scope);
+    let inside = warning_in(&mut b, "w");
+    b.finish(
+        format!(
+            "SELECT w.status, COUNT(*) FROM risk_warnings w WHERE {inside} GROUP BY w.status \
+             ORDER BY w.status"
+        ),
+        &[T, I],
+    )
+}
+
+pub(crate) fn outbox_state_counts(backend: Backend) -> Stmt {
+    Builder::new(backend, &Scope::All).finish(
+        "SELECT state, COUNT(*) FROM warning_outbox GROUP BY state ORDER BY state".to_owned(),
+        &[T, I],
+    )
+}
+
+pub(crate) fn word_counts<W: std::str::FromStr<Err = fanzha_core::vocab::VocabError>>(
+    rows: Rows,
+) -> Result<Vec<(W, u64)>> {
+    rows.into_iter()
+        .map(|row| {
+            let mut c = Cells::new(row, "count row");
+            let w = stored::<W>(&c.text()?)?;
+            Ok((w, u64::try_from(c.int()?).unwrap_or(0)))
+        })
+        .collect()
+}
+
+/// Puts every dead delivery back in the queue, due `now`, with its attempts reset: the same
+/// row, so the same idempotency key and payload, and a receiver that did apply it once
+/// (its answer lost) applies it no more.
+pub(crate) fn outbox_resend_dead(backend: Backend, now: i64) -> Stmt {
+    let mut b = Builder::new(backend, &Scope::All);
+    let now = b.int(now);
+    b.finish(
+        format!(
+            "UPDATE warning_outbox SET state = 'pending', attempts = 0, next_attempt_at = {now}, \
+             leased_until = NULL WHERE state = 'dead' RETURNING id"
+        ),
+        &[I],
+    )
+}
+
+/// Each institution's current warnings, those whose current version it answered, and
+/// their statuses.
+pub(crate) fn institution_feedback(backend: Backend) -> Stmt {
+    let b = Builder::new(backend, &Scope::All);
+    let n = |cond: &str| format!("CAST(SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS BIGINT)");
+    let answered = n(
+        "EXISTS (SELECT 1 FROM warning_feedback f WHERE f.entity_type = w.entity_type \
+         AND f.entity_id = w.entity_id AND f.version = w.version \
+         AND f.institution_code = w.institution_code)",
+    );
+    let ordered = b.bytewise("w.institution_code");
+    b.finish(
+        format!(
+            "SELECT w.institution_code, COUNT(*), {answered}, {}, {}, {} FROM risk_warnings w \
+             GROUP BY w.institution_code ORDER BY {ordered}",
+            n("w.status = 'confirmed'"),
+            n("w.status = 'false_alarm'"),
+            n("w.status = 'action_taken'"),
+        ),
+        &[T, I, I, I, I, I],
+    )
+}
+
+pub(crate) fn institution_feedback_rows(rows: Rows) -> Result<Vec<InstitutionFeedback>> {
+    rows.into_iter()
+        .map(|row| {
+            let mut c = Cells::new(row, "institution feedback row");
+            let institution_code = c.text()?;
+            let mut n = || c.int().map(|v| u64::try_from(v).unwrap_or(0));
+            Ok(InstitutionFeedback {
+                institution_code,
+                warnings: n()?,
+                answered: n()?,
+                confirmed: n()?,
+                false_alarm: n()?,
+                action_taken: n()?,
+            })
+        })
+        .collect()
+}
+
+/// Stored versions per model version and score decile. Versions that only withdrew or
+/// lifted a warning repeat an earlier score and are left out.
+pub(crate) fn score_bins(backend: Backend) -> Stmt {
+    Builder::new(backend, &Scope::All).finish(
+        "SELECT model_version, score / 10, COUNT(*) FROM risk_warning_versions \
+         WHERE status NOT IN ('withdrawn', 'lifted') GROUP BY model_version, score / 10 \
+         ORDER BY model_version, score / 10"
+            .to_owned(),
+        &[T, I, I],
+    )
+}
+
+pub(crate) fn score_bin_rows(rows: Rows) -> Result<Vec<ScoreBin>> {
+    rows.into_iter()
+        .map(|row| {
+            let mut c = Cells::new(row, "score bin row");
+            let model_version = c.opt_text();
+            let bin = u8::try_from(c.int()?).map_err(|_| bad("score bin"))?;
+            Ok(ScoreBin {
+                model_version,
+                bin,
+                count: u64::try_from(c.int()?).unwrap_or(0),
+            })
+        })
+        .collect()
+}
+
+/// Answers to `pattern`'s warning versions per stored score and verdict: how a cut-off
+/// would have fared on what the institutions said. Versions stored before migration 9
+/// other than a warning's then-current one have no stored score and are not counted.
+pub(crate) fn answered_scores(backend: Backend, pattern: &str) -> Option<Stmt> {
+    if unmatchable(pattern) {
+        return None;
+    }
+    let mut b = Builder::new(backend, &Scope::All);
+    let p = b.text(pattern);
+    Some(b.finish(
+        format!(
+            "SELECT v.score, f.verdict, COUNT(*) FROM warning_feedback f \
+             JOIN risk_warning_versions v ON v.entity_type = f.entity_type \
+             AND v.entity_id = f.entity_id AND v.version = f.version \
+             WHERE f.pattern = {p} GROUP BY v.score, f.verdict ORDER BY v.score, f.verdict"
+        ),
+        &[I, T, I],
+    ))
+}
+
+pub(crate) fn scored_answers(rows: Rows) -> Result<Vec<ScoredAnswer>> {
+    rows.into_iter()
+        .map(|row| {
+            let mut c = Cells::new(row, "scored answer row");
+            Ok(ScoredAnswer {
+                score: Score::stored(c.int()?)?.get(),
+                verdict: stored::<Verdict>(&c.text()?)?,
+                count: u64::try_from(c.int()?).unwrap_or(0),
+            })
+        })
+        .collect()
+}
+
+/// Appeals in `status` (or all), oldest first.
+pub(crate) fn appeals_by_status(backend: Backend, status: Option<AppealStatus>) -> Stmt {
+    let mut b = Builder::new(backend, &Scope::All);
+    let cond = match status {
+        Some(s) => format!("status = {}", b.text(s.as_str())),
+        None => "1 = 1".to_owned(),
+    };
+    b.finish(
+        format!("SELECT {APPEAL_COLS} FROM risk_appeals WHERE {cond} ORDER BY filed_at, id"),
+        APPEAL_TYPES,
+    )
+}
+
+pub(crate) fn appeal_get(backend: Backend, id: i64) -> Stmt {
+    let mut b = Builder::new(backend, &Scope::All);
+    let id = b.int(id);
+    b.finish(
+        format!("SELECT {APPEAL_COLS} FROM risk_appeals WHERE id = {id}"),
+        APPEAL_TYPES,
+    )
 }
 
 /// Refuses a model whose texts PostgreSQL could not store.
