@@ -97,6 +97,17 @@ impl<'a> Replay<'a> {
         })
     }
 
+    /// Keeps the position in every table without the borrow of the store, so a live
+    /// tail can hold it between rounds and [`ReplayPosition::resume`] later.
+    pub fn detach(self) -> ReplayPosition {
+        ReplayPosition {
+            feeds: self.feeds,
+            convert: self.convert,
+            page: self.page,
+            events: self.events,
+        }
+    }
+
     /// Appends up to `max` next events to `out`, interning their identifiers in `names`.
     /// Returns how many were appended: fewer than `max` only at the end of the store.
     pub async fn next_chunk(
@@ -131,5 +142,39 @@ impl<'a> Replay<'a> {
             }
         }
         Ok(n)
+    }
+}
+
+/// Where a [`Replay`] stood in each table, without its store: a live tail keeps this
+/// between rounds and resumes from it on the store, which may have grown meanwhile.
+pub struct ReplayPosition {
+    feeds: Vec<Feed>,
+    convert: RowEvents,
+    page: u32,
+    events: u64,
+}
+
+impl ReplayPosition {
+    /// Resumes on `store`. A table that had ended is asked again from after its last row,
+    /// so rows stored since are read; rows stored with an earlier (time, id) than a
+    /// table's position are not (a scan never goes back).
+    pub fn resume(mut self, store: &dyn Store) -> Replay<'_> {
+        for f in &mut self.feeds {
+            if f.rows.is_empty() {
+                f.done = false;
+            }
+        }
+        Replay {
+            store,
+            feeds: self.feeds,
+            convert: self.convert,
+            page: self.page,
+            events: self.events,
+        }
+    }
+
+    /// Events produced so far.
+    pub fn events(&self) -> u64 {
+        self.events
     }
 }

@@ -18,11 +18,16 @@ use crate::AppState;
 
 mod admin;
 mod audit;
+mod decisions;
 mod entities;
 mod warnings;
 
 pub use admin::{add_key, add_user, disable_user, enable_user, list_keys, list_users, revoke_key};
 pub use audit::{flags as audit_flags, page as audit_page, review_flag, verify as audit_verify};
+pub use decisions::{
+    account_opening as check_account_opening, call as decide_call, payment as decide_payment,
+    sms as decide_sms,
+};
 pub use entities::{dashboard, profile, reveal, search};
 pub use warnings::{
     detail as warning, feedback as warning_feedback, list as warnings,
@@ -51,6 +56,10 @@ pub use warnings::{
         warnings::detail,
         warnings::feedback,
         warnings::precision,
+        decisions::payment,
+        decisions::call,
+        decisions::sms,
+        decisions::account_opening,
         admin::list_users,
         admin::add_user,
         admin::disable_user,
@@ -70,6 +79,7 @@ pub use warnings::{
         (name = "entities", description = "Search, profiles (masked) and reveal with a reason"),
         (name = "dashboard", description = "Reports, cases and losses over time"),
         (name = "warnings", description = "Two-card risk warnings (masked), institutions' answers and precision"),
+        (name = "decisions", description = "Real-time decisions on payments, calls and SMS, and account-opening checks, for institutions' keys"),
         (name = "admin", description = "Users and institutions' API keys"),
         (name = "audit", description = "The hash-chained audit trail and insider flags")
     )

@@ -13,6 +13,7 @@ pub mod cache;
 mod console;
 pub mod error;
 pub mod handle;
+pub mod live;
 pub mod metrics;
 pub mod policy;
 pub mod ratelimit;
@@ -42,6 +43,28 @@ pub use api::ApiDoc;
 /// through ingest, not HTTP.
 pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
 
+/// The live risk state behind `/api/v1/decisions/*` (see [`live`]).
+#[derive(Debug, Clone)]
+pub struct LiveSettings {
+    /// A directory of rule files (`*.toml`) polled for changes; `None` scores with the
+    /// built-in rules (the repository's `rules/`) and never reloads.
+    pub rules_dir: Option<std::path::PathBuf>,
+    /// How often new events are read from the store and the rule directory checked.
+    pub tail_every: std::time::Duration,
+    /// The feature thresholds (the batch run's defaults unless configured).
+    pub features: fanzha_risk::FeatureConfig,
+}
+
+impl Default for LiveSettings {
+    fn default() -> Self {
+        LiveSettings {
+            rules_dir: None,
+            tail_every: std::time::Duration::from_secs(2),
+            features: fanzha_risk::FeatureConfig::default(),
+        }
+    }
+}
+
 /// What the server needs to start.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -65,6 +88,8 @@ pub enum ServerError {
         #[source]
         source: std::io::Error,
     },
+    #[error("the built-in rule set does not load")]
+    Rules(#[source] fanzha_risk::rules::LoadError),
     #[error("cannot install the Ctrl-C/SIGTERM handlers")]
     Signals(#[source] std::io::Error),
     #[error("the server stopped")]
@@ -85,6 +110,10 @@ pub struct AppState {
     pub audit: audit::AuditWriter,
     /// The dashboard's figures per (scope, window in days), shared by everyone in that scope.
     pub figures: Arc<cache::Refreshing<(fanzha_store::Scope, u32), service::DashboardView>>,
+    /// The live risk state real-time decisions read (its writer runs in [`live`]).
+    pub live: Arc<fanzha_risk::live::LiveRisk>,
+    /// Institutions' API keys recently checked against the store (see [`auth::KeyCache`]).
+    pub keys: Arc<auth::KeyCache>,
 }
 
 /// The server, bound and ready to run.
@@ -94,12 +123,21 @@ pub struct Application {
     store: Arc<dyn Store>,
     router: Router,
     stop: StopSignals,
+    live: Option<live::LiveTask>,
 }
 
 impl Application {
     /// Opens (and migrates) the store and binds the listener; requests are served from
     /// [`Application::run_until_stopped`] on.
     pub async fn build(settings: Settings) -> Result<Application, ServerError> {
+        Self::build_with(settings, LiveSettings::default()).await
+    }
+
+    /// [`Application::build`] with the live risk state configured.
+    pub async fn build_with(
+        settings: Settings,
+        live_settings: LiveSettings,
+    ) -> Result<Application, ServerError> {
         let store =
             fanzha_store::open(&settings.db)
                 .await
@@ -117,7 +155,9 @@ impl Application {
             addr: settings.listen,
             source,
         })?;
-        let router = router(Arc::clone(&store));
+        let task =
+            live::LiveTask::new(Arc::clone(&store), live_settings).map_err(ServerError::Rules)?;
+        let router = router(Arc::clone(&store), task.shared());
         // Installed now, not when serving starts: whoever reads the printed URL may signal
         // at once, and a signal before installation would kill us uncleanly.
         let stop = StopSignals::install().map_err(ServerError::Signals)?;
@@ -127,6 +167,7 @@ impl Application {
             store,
             router,
             stop,
+            live: Some(task),
         })
     }
 
@@ -151,7 +192,7 @@ impl Application {
 
     /// Serves until `stop` completes, then finishes the requests in flight.
     pub async fn run_until(
-        self,
+        mut self,
         stop: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
         // Connection info gives handlers the client's address (login limits count by it).
@@ -159,11 +200,16 @@ impl Application {
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
         let detector = tokio::spawn(watch_insiders(Arc::clone(&self.store)));
+        // Warm-up runs beside serving: decisions answer from request signals meanwhile.
+        let live = self.live.take().map(|t| tokio::spawn(t.run()));
         let served = axum::serve(self.listener, service)
             .with_graceful_shutdown(stop)
             .await
             .map_err(ServerError::Serve);
         detector.abort();
+        if let Some(live) = live {
+            live.abort();
+        }
         served
     }
 }
@@ -239,7 +285,7 @@ impl StopSignals {
 }
 
 /// The routes and the layers every response passes through.
-fn router(store: Arc<dyn Store>) -> Router {
+fn router(store: Arc<dyn Store>, live: Arc<fanzha_risk::live::LiveRisk>) -> Router {
     let metrics = Arc::new(Metrics::default());
     let openapi = ApiDoc::openapi()
         .to_json()
@@ -252,6 +298,8 @@ fn router(store: Arc<dyn Store>) -> Router {
         logins: Arc::new(ratelimit::LoginLimiter::default()),
         handles: Arc::new(handle::Handles::new()),
         figures: Arc::new(cache::Refreshing::new(service::FIGURES_TTL)),
+        live,
+        keys: Arc::new(auth::KeyCache::default()),
     };
     let console = console::router(state.clone());
     let header = |name: HeaderName, value: &'static str| {
@@ -279,6 +327,13 @@ fn router(store: Arc<dyn Store>) -> Router {
         .route(
             "/api/v1/warnings/{handle}/feedback",
             post(api::warning_feedback),
+        )
+        .route("/api/v1/decisions/payment", post(api::decide_payment))
+        .route("/api/v1/decisions/call", post(api::decide_call))
+        .route("/api/v1/decisions/sms", post(api::decide_sms))
+        .route(
+            "/api/v1/checks/account-opening",
+            post(api::check_account_opening),
         )
         .route(
             "/api/v1/admin/users",

@@ -50,6 +50,9 @@ pub enum Action {
     ViewPrecision,
     /// Decide an appeal (申诉) against a warning's measure.
     DecideAppeal,
+    /// Ask for a real-time decision on a payment, call or SMS, or an account-opening check
+    /// (issue 5, section 6): what a bank's or carrier's systems do before they act.
+    Decide,
 }
 
 /// Whether `role` may do `action` at all (the scope then narrows what it sees).
@@ -86,6 +89,8 @@ pub fn allows(role: Role, action: Action) -> bool {
         // A review of a restriction is the approver's: independent of the analyst who
         // raised the case and of the commander who directs the operation.
         Action::DecideAppeal => role == Approver,
+        // Institutions' systems call these with their API keys, before they act.
+        Action::Decide => matches!(role, BankOperator | CarrierOperator),
     }
 }
 
