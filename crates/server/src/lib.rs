@@ -179,6 +179,11 @@ impl Application {
         self.addr
     }
 
+    /// The live risk state decisions read (benchmarks wait for it to be ready).
+    pub fn live(&self) -> Option<Arc<fanzha_risk::live::LiveRisk>> {
+        self.live.as_ref().map(live::LiveTask::shared)
+    }
+
     /// The store the server reads (tests seed it; the CLI audits through it).
     pub fn store(&self) -> Arc<dyn Store> {
         Arc::clone(&self.store)
