@@ -193,7 +193,7 @@ signal!(
 signal!(
     CALLER_INTL,
     "CALL-INTL-CALLER",
-    0.45,
+    0.5,
     "境外号码来电",
     "an international caller number"
 );

@@ -333,10 +333,10 @@ pub(crate) fn holdings(backend: Backend, person_id: &str) -> Option<Stmt> {
     Some(b.finish(
         format!(
             "SELECT 'account', a.account_id, a.bank_code, a.class, \
-             CASE WHEN a.status = 'closed' THEN 0 ELSE 1 END, a.opened_at \
+             CAST(CASE WHEN a.status = 'closed' THEN 0 ELSE 1 END AS BIGINT), a.opened_at \
              FROM accounts a WHERE a.holder_id = {p} \
              UNION ALL SELECT 'sim', s.msisdn, s.carrier, {NO_TEXT}, \
-             CASE WHEN s.deactivated_at IS NULL THEN 1 ELSE 0 END, s.activated_at \
+             CAST(CASE WHEN s.deactivated_at IS NULL THEN 1 ELSE 0 END AS BIGINT), s.activated_at \
              FROM sims s WHERE s.holder_id = {p} ORDER BY 1, 3, 2"
         ),
         &[T, T, T, T, I, I],

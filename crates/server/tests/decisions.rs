@@ -1,0 +1,416 @@
+//! Real-time decisions and account-opening checks over HTTP, on both stores: the live state
+//! warmed from a seeded store (stored warnings on person A's and B's cards), institutions'
+//! keys, request signals for unknown parties, 400s naming the field, 401/403.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use fanzha_core::schema::{Kind, Value};
+use fanzha_core::vocab::Role;
+use fanzha_server::{Application, LiveSettings, Settings};
+use fanzha_store::{RiskEntity, Store, WarningLevel};
+use reqwest::StatusCode;
+use serde_json::{json, Value as Json};
+
+/// Person C: a valid resident id holding five CMCC SIMs (the carrier's cap).
+const PERSON_C: &str = "500103198001011238";
+/// Person D: a valid resident id holding one ICBC account with a red warning.
+const PERSON_D: &str = "500103199102023451";
+const ACCOUNT_D: &str = "6222025555666677776";
+/// A valid resident id nobody in the store holds anything under.
+const PERSON_NEW: &str = "500103200003034564";
+const UNKNOWN_CARD: &str = "6222021234567890102";
+/// A card with an orange warning (the common district's other cards fail their check digit,
+/// which the decision API refuses).
+const ORANGE_CARD: &str = "6222025555666688880";
+
+struct Live {
+    base: String,
+    store: Arc<dyn Store>,
+    client: reqwest::Client,
+    key: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Live {
+    async fn post(&self, path: &str, auth: Option<&str>, body: &str) -> (StatusCode, Json) {
+        let mut req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body.to_owned());
+        if let Some(k) = auth {
+            req = req.bearer_auth(k);
+        }
+        read(req.send().await.unwrap()).await
+    }
+
+    async fn decide(&self, path: &str, body: Json) -> Json {
+        let (status, body) = self.post(path, Some(&self.key), &body.to_string()).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+
+    /// Waits until the live state has replayed the store.
+    async fn ready(&self) {
+        for _ in 0..300 {
+            let body = self
+                .decide(
+                    "/api/v1/decisions/call",
+                    json!({ "caller": PHONE_B, "callee": PHONE_A }),
+                )
+                .await;
+            if body["state"] == "ready" {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the live state never became ready");
+    }
+}
+
+/// A store seeded with the common district, its warnings and persons C and D, then the
+/// server started on it (so warm-up reads all of it), and a key for bank A.
+async fn start(db: Option<String>) -> Live {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db.unwrap_or_else(|| dir.path().join("fanzha.db").to_str().unwrap().to_owned());
+    let store = fanzha_store::open(&db).await.unwrap();
+    seed(&*store).await;
+    seed_warnings(&*store).await;
+    let t = |s: &str| Value::Text(s.to_owned());
+    let sims = (0..5)
+        .map(|i| {
+            vec![
+                t(&format!("1391234567{i}")),
+                Value::Int(T0 - 100 * 24 * HOUR),
+                t(CARRIER_A),
+                t(PERSON_C),
+                t("personal"),
+                Value::Null,
+            ]
+        })
+        .collect();
+    write(&*store, Kind::Sims, sims).await;
+    write(
+        &*store,
+        Kind::Accounts,
+        vec![vec![
+            t(ACCOUNT_D),
+            t(BANK_A),
+            t(PERSON_D),
+            Value::Int(T0 - 10 * 24 * HOUR),
+            t("II"),
+            t("active"),
+        ]],
+    )
+    .await;
+    let w = new_warning(
+        RiskEntity::Account,
+        ORANGE_CARD,
+        BANK_B,
+        70,
+        WarningLevel::Orange,
+        "runner",
+    );
+    store.warning_upsert(&w).await.unwrap();
+    let w = new_warning(
+        RiskEntity::Account,
+        ACCOUNT_D,
+        BANK_A,
+        90,
+        WarningLevel::Red,
+        "mule",
+    );
+    store.warning_upsert(&w).await.unwrap();
+    let (_, key) = fanzha_server::auth::add_api_key(&*store, BANK_A, Role::BankOperator, "t")
+        .await
+        .unwrap();
+    let app = Application::build_with(
+        Settings {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            db: db.clone(),
+        },
+        LiveSettings {
+            tail_every: Duration::from_millis(100),
+            ..LiveSettings::default()
+        },
+    )
+    .await
+    .unwrap();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let store = app.store();
+    tokio::spawn(app.run_until_stopped());
+    Live {
+        base,
+        store,
+        client: reqwest::Client::new(),
+        key,
+        _dir: dir,
+    }
+}
+
+fn codes(body: &Json) -> Vec<String> {
+    body["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn assert_masked(body: &Json) {
+    let text = body.to_string();
+    for s in SECRETS
+        .iter()
+        .chain(&[ACCOUNT_D, UNKNOWN_CARD, PERSON_C, PERSON_D])
+    {
+        assert!(!text.contains(s), "{s} leaked in {text}");
+    }
+}
+
+async fn decisions_from_the_live_state(live: &Live) {
+    live.ready().await;
+    // Money to person A's red mule account is blocked, with the stored warning's reasons.
+    let body = live
+        .decide(
+            "/api/v1/decisions/payment",
+            json!({ "payer_account": "CORP-0003", "payee_account": ACCOUNT_A, "amount_fen": 12_345,
+                    "ts": "2026-03-10T10:00:00+08:00" }),
+        )
+        .await;
+    assert_eq!(body["decision"], "block", "{body}");
+    assert!(codes(&body).contains(&"acct_pass_through_fast".to_owned()));
+    let payee = &body["entities"][1];
+    assert_eq!(payee["role"], "payee");
+    assert_eq!(payee["level"], "red");
+    assert_eq!(payee["known"], true);
+    assert!(payee["id"].as_str().unwrap().ends_with("0128"));
+    assert!(body["rules_version"].as_str().unwrap().contains("sha256:"));
+    assert_masked(&body);
+
+    // An orange payer is held.
+    let body = live
+        .decide(
+            "/api/v1/decisions/payment",
+            json!({ "payer_account": ORANGE_CARD, "payee_account": "CORP-0002", "amount_fen": 100,
+                    "ts": "2026-03-10T11:00:00+08:00" }),
+        )
+        .await;
+    assert_eq!(body["decision"], "hold", "{body}");
+    assert!(codes(&body).contains(&"PAY-PAYEE-UNSEEN".to_owned()));
+    assert_eq!(body["entities"][1]["known"], false);
+
+    // A call from person B's yellow SIM warns; the red callee does not count.
+    let body = live
+        .decide(
+            "/api/v1/decisions/call",
+            json!({ "caller": PHONE_B, "callee": PHONE_A }),
+        )
+        .await;
+    assert_eq!(body["decision"], "warn", "{body}");
+    assert_eq!(body["entities"][1]["counted"], false);
+    assert_masked(&body);
+
+    // Unknown parties still get a decision, from the request's own signals.
+    let body = live
+        .decide(
+            "/api/v1/decisions/payment",
+            json!({ "payer_account": "CORP-0001", "payee_account": UNKNOWN_CARD,
+                    "amount_fen": 20_000_00, "ts": "2026-03-10T03:00:00+08:00" }),
+        )
+        .await;
+    assert_eq!(
+        body["decision"], "warn",
+        "new payee, round, at night: {body}"
+    );
+    let c = codes(&body);
+    for code in ["PAY-PAYEE-UNSEEN", "PAY-ROUND-LARGE", "PAY-NIGHT"] {
+        assert!(c.contains(&code.to_owned()), "{code} in {body}");
+    }
+    let body = live
+        .decide(
+            "/api/v1/decisions/call",
+            json!({ "caller": "+63 917 555 0101", "callee": PHONE_A }),
+        )
+        .await;
+    assert_eq!(body["decision"], "warn", "{body}");
+    assert!(codes(&body).contains(&"CALL-INTL-CALLER".to_owned()));
+    let body = live
+        .decide(
+            "/api/v1/decisions/sms",
+            json!({ "sender": "13700001111", "recipient": PHONE_A, "text": "您好，明天见" }),
+        )
+        .await;
+    assert_eq!(body["decision"], "allow", "{body}");
+    assert_eq!(body["score"], 0);
+
+    // Every decision is counted.
+    let res = live
+        .client
+        .get(format!("{}/metrics", live.base))
+        .send()
+        .await
+        .unwrap();
+    let text = res.text().await.unwrap();
+    assert!(
+        text.contains("fanzha_decisions_total{kind=\"payment\",decision=\"block\"} 1"),
+        "{text}"
+    );
+    assert!(text.contains("fanzha_decisions_total{kind=\"sms\",decision=\"allow\"} 1"));
+
+    // Account opening: five CMCC SIMs are the cap; a red card held refuses a bank card.
+    let (status, body) = live
+        .post(
+            "/api/v1/checks/account-opening",
+            Some(&live.key),
+            &json!({ "resident_id": PERSON_D, "institution": BANK_A, "kind": "bank_card" })
+                .to_string(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["decision"], "refuse", "{body}");
+    assert!(codes(&body).contains(&"OPEN-LINK-RED".to_owned()));
+    assert_eq!(body["flagged"][0]["level"], "red");
+    assert_masked(&body);
+    let (status, body) = live
+        .post(
+            "/api/v1/checks/account-opening",
+            Some(&live.key),
+            &json!({ "resident_id": PERSON_NEW, "institution": BANK_A, "kind": "bank_card" })
+                .to_string(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["decision"], "allow", "{body}");
+    let (_, carrier_key) =
+        fanzha_server::auth::add_api_key(&*live.store, CARRIER_A, Role::CarrierOperator, "t")
+            .await
+            .unwrap();
+    let (status, body) = live
+        .post(
+            "/api/v1/checks/account-opening",
+            Some(&carrier_key),
+            &json!({ "resident_id": PERSON_C, "institution": CARRIER_A, "kind": "sim" })
+                .to_string(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["decision"], "refuse", "{body}");
+    assert!(codes(&body).contains(&"OPEN-SIM-CAP".to_owned()));
+    assert_eq!(body["holdings"]["sims_here"], 5);
+    // The check is audited.
+    let trail = live.store.audit_list().await.unwrap();
+    assert!(trail.iter().any(|e| e.action == "check.account_opening"));
+}
+
+#[tokio::test]
+async fn decisions_on_sqlite() {
+    let live = start(None).await;
+    decisions_from_the_live_state(&live).await;
+}
+
+#[tokio::test]
+async fn decisions_on_postgres() {
+    let live = start(Some(pg_target())).await;
+    decisions_from_the_live_state(&live).await;
+}
+
+#[tokio::test]
+async fn malformed_bodies_are_400_with_the_field_named() {
+    let live = start(None).await;
+    let pay = "/api/v1/decisions/payment";
+    let cases: &[(&str, &str, Option<&str>)] = &[
+        (pay, "{not json", None),
+        (
+            pay,
+            r#"{"payer_account":"6222021234567890128","amount_fen":100}"#,
+            Some("payee_account"),
+        ),
+        (
+            pay,
+            r#"{"payer_account":"6222021234567890128","payee_account":"6222021234567890102","amount_fen":"lots"}"#,
+            Some("amount_fen"),
+        ),
+        (
+            pay,
+            r#"{"payer_account":"6222021234567890128","payee_account":"6222021234567890102","amount_fen":-5}"#,
+            Some("amount_fen"),
+        ),
+        (
+            pay,
+            r#"{"payer_account":"6222021234567890129","payee_account":"6222021234567890102","amount_fen":5}"#,
+            Some("payer_account"),
+        ),
+        (
+            pay,
+            r#"{"payer_account":"6222021234567890128","payee_account":"6222021234567890102","amount_fen":5,"ts":"yesterday"}"#,
+            Some("ts"),
+        ),
+        (
+            pay,
+            r#"{"payer_account":"6222021234567890128","payee_account":"6222021234567890102","amount_fen":5,"ip":"10.0.0.999"}"#,
+            Some("ip"),
+        ),
+        (
+            "/api/v1/decisions/call",
+            r#"{"caller":"   ","callee":"13812345678"}"#,
+            Some("caller"),
+        ),
+        (
+            "/api/v1/decisions/sms",
+            r#"{"sender":"13812345678"}"#,
+            Some("recipient"),
+        ),
+        (
+            "/api/v1/checks/account-opening",
+            r#"{"resident_id":"500103199001011234","institution":"ICBC","kind":"bank_card"}"#,
+            Some("resident_id"),
+        ),
+        (
+            "/api/v1/checks/account-opening",
+            r#"{"resident_id":"500103198001011238","institution":"ICBC","kind":"car"}"#,
+            Some("kind"),
+        ),
+    ];
+    for (path, body, field) in cases {
+        let (status, answer) = live.post(path, Some(&live.key), body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path} {body}: {answer}");
+        assert_eq!(answer["code"], "malformed_body", "{answer}");
+        if let Some(f) = field {
+            assert_eq!(answer["field"], *f, "{path} {body}: {answer}");
+        }
+        // The refused card number is not echoed in full.
+        assert!(!answer.to_string().contains("6222021234567890129"));
+    }
+}
+
+#[tokio::test]
+async fn decisions_need_an_institutions_key() {
+    let live = start(None).await;
+    let body = json!({ "caller": PHONE_B, "callee": PHONE_A }).to_string();
+    let call = "/api/v1/decisions/call";
+    let (status, _) = live.post(call, None, &body).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = live
+        .post(call, Some(&format!("fzk_{}", "0".repeat(64))), &body)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (_, analyst) = fanzha_server::auth::add_api_key(&*live.store, BANK_A, Role::Analyst, "t")
+        .await
+        .unwrap();
+    let (status, answer) = live.post(call, Some(&analyst), &body).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
+    // A bank checks applications to itself only.
+    let (status, answer) = live
+        .post(
+            "/api/v1/checks/account-opening",
+            Some(&live.key),
+            &json!({ "resident_id": PERSON_C, "institution": BANK_B, "kind": "bank_card" })
+                .to_string(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
+}
