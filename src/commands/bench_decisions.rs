@@ -155,6 +155,26 @@ pub async fn run(ctx: &Context, args: DecisionArgs) -> anyhow::Result<Outcome> {
     if accounts.len() < 2 || numbers.len() < 2 {
         bail!("the district has too few accounts or SIMs");
     }
+    // Warned accounts and SIMs join the mix now and then, so hold and block answers (and
+    // their reasons) are measured too.
+    let warned = store
+        .warning_list(
+            &fanzha_store::Scope::All,
+            &fanzha_store::WarningFilter::default(),
+            500,
+            0,
+        )
+        .await?;
+    let flagged_accounts: Vec<String> = warned
+        .iter()
+        .filter(|w| w.entity.kind == fanzha_store::RiskEntity::Account)
+        .map(|w| w.entity.id.clone())
+        .collect();
+    let flagged_numbers: Vec<String> = warned
+        .iter()
+        .filter(|w| w.entity.kind != fanzha_store::RiskEntity::Account)
+        .map(|w| w.entity.id.clone())
+        .collect();
     let (_, key) =
         fanzha_server::auth::add_api_key(&*store, &bank, Role::BankOperator, "bench decisions")
             .await?;
@@ -184,7 +204,12 @@ pub async fn run(ctx: &Context, args: DecisionArgs) -> anyhow::Result<Outcome> {
         live.events()
     );
 
-    let requests = decision_requests(&key, &accounts, &numbers, args.payment_share);
+    let requests = decision_requests(
+        &key,
+        [&accounts, &flagged_accounts],
+        [&numbers, &flagged_numbers],
+        args.payment_share,
+    );
     let healthz = vec![(
         false,
         b"GET /healthz HTTP/1.1\r\nHost: bench\r\n\r\n".to_vec(),
@@ -273,11 +298,12 @@ fn column(path: &Path, name: &str, n: usize) -> anyhow::Result<Vec<String>> {
 
 /// Prebuilt decision requests, (is a decision, bytes): payments between district accounts
 /// with amounts from small to large and round, at all hours; calls from district SIMs and
-/// now and then an international or virtual number.
+/// now and then an international or virtual number; one in sixteen to or from a warned
+/// account or SIM (`[all, warned]`).
 fn decision_requests(
     key: &str,
-    accounts: &[String],
-    numbers: &[String],
+    [all_accounts, flagged_accounts]: [&[String]; 2],
+    [all_numbers, flagged_numbers]: [&[String]; 2],
     payment_share: f64,
 ) -> Vec<(bool, Vec<u8>)> {
     let n = 1_024;
@@ -286,8 +312,19 @@ fn decision_requests(
     // A fixed multiplicative walk: varied, and the same on every run.
     let pick = |i: usize, salt: usize, len: usize| (i.wrapping_mul(2_654_435_761) ^ salt) % len;
     for i in 0..n {
+        let flagged = i % 16 == 5;
+        let accounts = if flagged && !flagged_accounts.is_empty() {
+            flagged_accounts
+        } else {
+            all_accounts
+        };
+        let numbers = if flagged && !flagged_numbers.is_empty() {
+            flagged_numbers
+        } else {
+            all_numbers
+        };
         let (path, body) = if i < payments {
-            let payer = &accounts[pick(i, 17, accounts.len())];
+            let payer = &all_accounts[pick(i, 17, all_accounts.len())];
             let payee = &accounts[pick(i, 91, accounts.len())];
             let amount: i64 = match i % 5 {
                 0 => 12_345,
@@ -310,7 +347,7 @@ fn decision_requests(
                 1 => "17012345678".to_owned(),
                 _ => numbers[pick(i, 33, numbers.len())].clone(),
             };
-            let callee = &numbers[pick(i, 57, numbers.len())];
+            let callee = &all_numbers[pick(i, 57, all_numbers.len())];
             (
                 "/api/v1/decisions/call",
                 format!("{{\"caller\":\"{caller}\",\"callee\":\"{callee}\"}}"),

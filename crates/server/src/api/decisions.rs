@@ -15,11 +15,12 @@
 use std::sync::Arc;
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::Json;
 use fanzha_core::{mask, AccountNumber, CardNumber, Instant, PartyNumber, ResidentId};
 use fanzha_risk::decide::{self, Decision, DecisionReason, Party};
-use fanzha_risk::live::{EntityRisk, RiskSource, Space};
+use fanzha_risk::live::{EntityRisk, LiveRisk, RiskSource, Space};
 use fanzha_risk::opening::{self, OpeningCheck, OpeningKind};
 use fanzha_store::{RiskEntity, Scope, WarnedEntity, WarningLevel, WarningStatus};
 use serde::{Deserialize, Serialize};
@@ -36,8 +37,8 @@ const MAX_AMOUNT_FEN: i64 = 1_000_000_000_000;
 /// A payment about to be made.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct PaymentRequest {
-    /// The paying account: a bank card (12–19 digits with its check digit) or another
-    /// account number.
+    /// The paying account: a bank card (16–19 digits starting 4, 5 or 6, with a valid
+    /// check digit) or another account number (up to 64 characters).
     pub payer_account: String,
     pub payee_account: String,
     /// Positive, in fen (分).
@@ -176,16 +177,39 @@ pub struct OpeningView {
     pub state: &'static str,
 }
 
+/// What a decision handler needs: an institution's caller allowed to decide, and the live
+/// state. An extractor of its own rather than `State<AppState>`, which would clone the
+/// whole state once more per call.
+pub struct Decider {
+    live: Arc<LiveRisk>,
+    metrics: Arc<crate::metrics::Metrics>,
+}
+
+impl FromRequestParts<AppState> for Decider {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let user = CurrentUser::from_request_parts(parts, state).await?;
+        user.allow(Action::Decide)?;
+        Ok(Decider {
+            live: Arc::clone(&state.live),
+            metrics: Arc::clone(&state.metrics),
+        })
+    }
+}
+
 fn bad(field: &str, message: impl Into<String>) -> ApiError {
     ApiError::new(Code::MalformedBody, message).with_field(field)
 }
 
-/// An account number: all digits of a card's length must be a valid card (a typo in a
-/// card number is far likelier than a digits-only account number failing Luhn); anything
-/// else is kept as the bank's own identifier.
+/// An account number. One shaped like a bank card — 16 to 19 digits in the UnionPay, Visa
+/// or Mastercard ranges (starting 4, 5 or 6) — must pass its check digit: a typo in a card
+/// number must not be judged as a different, unknown account. Anything else (a corporate
+/// or payment account's digits, a platform's identifier) is kept as the bank gives it.
 fn account(field: &str, s: &str) -> Result<String, ApiError> {
     let digits = !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if digits && (12..=19).contains(&s.len()) {
+    let card_range = matches!(s.as_bytes().first(), Some(b'4' | b'5' | b'6'));
+    if digits && card_range && (16..=19).contains(&s.len()) {
         return CardNumber::parse(s)
             .map(|c| c.as_str().to_owned())
             .map_err(|e| bad(field, format!("not a valid card number: {e}")));
@@ -239,8 +263,8 @@ fn score_of(r: &EntityRisk) -> u8 {
     r.score.round().clamp(0.0, 100.0) as u8
 }
 
-fn state_word(state: &AppState) -> &'static str {
-    if state.live.is_ready() {
+fn state_word(live: &LiveRisk) -> &'static str {
+    if live.is_ready() {
         "ready"
     } else {
         "warming"
@@ -248,7 +272,7 @@ fn state_word(state: &AppState) -> &'static str {
 }
 
 fn answer(
-    state: &AppState,
+    state: &Decider,
     kind: DecisionKind,
     d: Decision,
     parties: &[Party],
@@ -265,14 +289,14 @@ fn answer(
         score: d.score,
         reasons: d.reasons,
         entities,
-        state: state_word(state),
+        state: state_word(&state.live),
         rules_version: state.live.rules_version(),
     })
 }
 
 /// Whether the live state should be trusted to say a party was never seen.
-fn seen(state: &AppState, risk: &Option<Arc<EntityRisk>>) -> Option<bool> {
-    state.live.is_ready().then_some(risk.is_some())
+fn seen(live: &LiveRisk, risk: &Option<Arc<EntityRisk>>) -> Option<bool> {
+    live.is_ready().then_some(risk.is_some())
 }
 
 /// Allow, warn, hold or block a payment, from the live risk of both accounts and the
@@ -293,11 +317,9 @@ fn seen(state: &AppState, risk: &Option<Arc<EntityRisk>>) -> Option<bool> {
     )
 )]
 pub async fn payment(
-    State(state): State<AppState>,
-    user: CurrentUser,
+    state: Decider,
     body: Result<Json<PaymentRequest>, JsonRejection>,
 ) -> Result<Json<DecisionView>, ApiError> {
-    user.allow(Action::Decide)?;
     let Json(req) = body?;
     let payer = account("payer_account", &req.payer_account)?;
     let payee = account("payee_account", &req.payee_account)?;
@@ -333,7 +355,7 @@ pub async fn payment(
         req.amount_fen,
         ts,
         req.channel.as_deref(),
-        seen(&state, &parties[1].risk),
+        seen(&state.live, &parties[1].risk),
         &mut signals,
     );
     let d = decide::decide(&parties, &signals);
@@ -364,11 +386,9 @@ pub async fn payment(
     )
 )]
 pub async fn call(
-    State(state): State<AppState>,
-    user: CurrentUser,
+    state: Decider,
     body: Result<Json<CallRequest>, JsonRejection>,
 ) -> Result<Json<DecisionView>, ApiError> {
-    user.allow(Action::Decide)?;
     let Json(req) = body?;
     let caller = number("caller", &req.caller)?;
     let callee = number("callee", &req.callee)?;
@@ -387,7 +407,11 @@ pub async fn call(
         },
     ];
     let mut signals = Vec::new();
-    decide::call_signals(caller.class(), seen(&state, &parties[0].risk), &mut signals);
+    decide::call_signals(
+        caller.class(),
+        seen(&state.live, &parties[0].risk),
+        &mut signals,
+    );
     let d = decide::decide(&parties, &signals);
     Ok(answer(
         &state,
@@ -415,11 +439,9 @@ pub async fn call(
     )
 )]
 pub async fn sms(
-    State(state): State<AppState>,
-    user: CurrentUser,
+    state: Decider,
     body: Result<Json<SmsRequest>, JsonRejection>,
 ) -> Result<Json<DecisionView>, ApiError> {
-    user.allow(Action::Decide)?;
     let Json(req) = body?;
     let sender = number("sender", &req.sender)?;
     let recipient = number("recipient", &req.recipient)?;
@@ -575,6 +597,6 @@ pub async fn account_opening(
             .collect(),
         holdings: check.counts,
         flagged,
-        state: state_word(&state),
+        state: state_word(&state.live),
     }))
 }
