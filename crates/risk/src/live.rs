@@ -30,7 +30,7 @@
 //! earlier event time than that position is not applied until the next start. This crate
 //! has no runtime: the server's task decides how often to call [`LiveWriter::catch_up`].
 
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
@@ -115,6 +115,8 @@ impl EntityRisk {
 }
 
 type Shard = RwLock<FxHashMap<Box<str>, Arc<EntityRisk>>>;
+/// A rule's code and texts (zh, en), shared by every assessment that cites it.
+type Texts = FxHashMap<Box<str>, (Arc<str>, Arc<str>, Arc<str>)>;
 
 /// A map split into shards by the identifier's hash.
 struct Shards {
@@ -131,10 +133,8 @@ impl Shards {
     }
 
     fn shard(&self, id: &str) -> &Shard {
-        let mut h = FxBuildHasher.build_hasher();
-        id.hash(&mut h);
         // The high bits: FxHash's low bits are weak for short keys.
-        &self.shards[(h.finish() >> 58) as usize % SHARDS]
+        &self.shards[(FxBuildHasher.hash_one(id) >> 58) as usize % SHARDS]
     }
 
     fn get(&self, id: &str) -> Option<Arc<EntityRisk>> {
@@ -243,7 +243,7 @@ pub struct LiveWriter {
     stored_accounts: FxHashMap<Box<str>, Arc<EntityRisk>>,
     stored_numbers: FxHashMap<Box<str>, Arc<EntityRisk>>,
     /// Reason texts by rule code, shared by every assessment (cleared on reload).
-    texts: FxHashMap<Box<str>, (Arc<str>, Arc<str>, Arc<str>)>,
+    texts: Texts,
     clean: Arc<EntityRisk>,
     chunk: Vec<Event>,
     touched: FxHashSet<Entity>,
@@ -525,11 +525,7 @@ impl LiveWriter {
 }
 
 /// A pattern score as published: rounded reasons, texts shared.
-fn assessment(
-    texts: &mut FxHashMap<Box<str>, (Arc<str>, Arc<str>, Arc<str>)>,
-    top: &PatternScore,
-    at: i64,
-) -> EntityRisk {
+fn assessment(texts: &mut Texts, top: &PatternScore, at: i64) -> EntityRisk {
     let reasons = top
         .reasons
         .iter()

@@ -1,6 +1,9 @@
 //! The live state over a real (SQLite) store: replay, then a tail that picks up events stored
 //! later and republishes the touched accounts; and rule reloads that refuse a broken file.
 
+// Amounts are written as yuan_fen (`1_000_00` is 1,000 yuan).
+#![allow(clippy::inconsistent_digit_grouping)]
+
 use std::sync::Arc;
 
 use fanzha_core::schema::{Kind, Row, Value};

@@ -176,13 +176,15 @@ pub const KEY_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5)
 /// Keys remembered at most; past it the cache starts over (institutions hold a handful).
 const KEY_CACHE_MAX: usize = 4_096;
 
-/// Institutions' API keys found active in the last [`KEY_CACHE_TTL`], by hash.
+/// Institutions' API keys found active in the last [`KEY_CACHE_TTL`], by hash, for the
+/// decision endpoints ([`CurrentUser::from_parts_cached`]).
 ///
 /// Why: a bank's systems call the decision API tens of thousands of times a second with
 /// the same few keys, and a store query per call would cost more than the decision. The
-/// price is that a key revoked by another process (`fanzha key revoke`) keeps working for
-/// up to the TTL; a revocation through this server's API clears the cache at once. Unknown
-/// keys are not remembered, so a caller guessing keys cannot fill it.
+/// price is that a key revoked by another process (`fanzha key revoke`, the store directly)
+/// keeps deciding for up to the TTL; a revocation through this server's API or console
+/// clears the cache at once. Unknown keys are not remembered, so a caller guessing keys
+/// cannot fill it.
 #[derive(Default)]
 pub struct KeyCache {
     keys: std::sync::RwLock<
@@ -347,6 +349,20 @@ impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        CurrentUser::resolve(parts, state, false).await
+    }
+}
+
+impl CurrentUser {
+    /// As the extractor, but an API key found active within [`KEY_CACHE_TTL`] is not looked
+    /// up again: for the real-time decision endpoints only, whose answers are masked and
+    /// unaudited, where a store query per call would cost more than the decision. Every
+    /// other endpoint sees a revocation at once.
+    pub async fn from_parts_cached(parts: &Parts, state: &AppState) -> Result<Self, ApiError> {
+        CurrentUser::resolve(parts, state, true).await
+    }
+
+    async fn resolve(parts: &Parts, state: &AppState, cached: bool) -> Result<Self, ApiError> {
         // A request that names a key is judged by the key alone, never by a cookie beside it.
         if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
             let refused = || ApiError::new(Code::Unauthenticated, "unknown or revoked API key");
@@ -360,7 +376,7 @@ impl FromRequestParts<AppState> for CurrentUser {
                 })
                 .ok_or_else(refused)?;
             let hash = token_hash(key);
-            let row = match state.keys.get(&hash) {
+            let row = match state.keys.get(&hash).filter(|_| cached) {
                 Some(row) => row,
                 None => {
                     let row = state
@@ -368,7 +384,9 @@ impl FromRequestParts<AppState> for CurrentUser {
                         .api_key_active(&hash)
                         .await?
                         .ok_or_else(refused)?;
-                    state.keys.put(hash, row.clone());
+                    if cached {
+                        state.keys.put(hash, row.clone());
+                    }
                     row
                 }
             };

@@ -90,15 +90,16 @@ impl LiveTask {
         );
         let mut every = tokio::time::interval(self.every);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut round: u32 = 0;
+        let mut until_warnings = WARNINGS_EVERY;
         loop {
             every.tick().await;
-            round = round.wrapping_add(1);
             self.poll_rules();
             if let Err(e) = self.writer.catch_up(&*store, TAIL_MAX).await {
                 tracing::error!(error = %e, "live risk: tailing the store failed; retrying");
             }
-            if round % WARNINGS_EVERY == 0 {
+            until_warnings -= 1;
+            if until_warnings == 0 {
+                until_warnings = WARNINGS_EVERY;
                 if let Err(e) = self.writer.load_warnings(&*store).await {
                     tracing::error!(error = %e, "live risk: reading the stored warnings failed");
                 }

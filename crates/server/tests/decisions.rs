@@ -219,7 +219,7 @@ async fn decisions_from_the_live_state(live: &Live) {
         .decide(
             "/api/v1/decisions/payment",
             json!({ "payer_account": "CORP-0001", "payee_account": UNKNOWN_CARD,
-                    "amount_fen": 20_000_00, "ts": "2026-03-10T03:00:00+08:00" }),
+                    "amount_fen": 2_000_000, "ts": "2026-03-10T03:00:00+08:00" }),
         )
         .await;
     assert_eq!(

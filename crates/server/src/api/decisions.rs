@@ -189,7 +189,7 @@ impl FromRequestParts<AppState> for Decider {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let user = CurrentUser::from_request_parts(parts, state).await?;
+        let user = CurrentUser::from_parts_cached(parts, state).await?;
         user.allow(Action::Decide)?;
         Ok(Decider {
             live: Arc::clone(&state.live),
