@@ -414,3 +414,38 @@ async fn decisions_need_an_institutions_key() {
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
 }
+
+#[tokio::test]
+async fn the_openapi_document_lists_the_decision_endpoints() {
+    let live = start(None).await;
+    let doc: Json = live
+        .client
+        .get(format!("{}/api/openapi.json", live.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for p in [
+        "/api/v1/decisions/payment",
+        "/api/v1/decisions/call",
+        "/api/v1/decisions/sms",
+        "/api/v1/checks/account-opening",
+    ] {
+        let op = &doc["paths"][p]["post"];
+        assert!(op.is_object(), "missing {p}");
+        for status in ["200", "400", "401", "403"] {
+            assert!(op["responses"][status].is_object(), "{p} {status}");
+        }
+    }
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    for s in [
+        "PaymentRequest",
+        "DecisionView",
+        "OpeningRequest",
+        "OpeningView",
+    ] {
+        assert!(schemas.contains_key(s), "missing schema {s}");
+    }
+}
