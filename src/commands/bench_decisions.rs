@@ -31,8 +31,9 @@ pub struct DecisionArgs {
     scale: fanzha_sim::Scale,
     #[arg(long, default_value_t = 20_260_301)]
     seed: u64,
-    /// Concurrent closed-loop workers, one keep-alive connection each.
-    #[arg(long, default_value_t = 64)]
+    /// Concurrent closed-loop workers, one keep-alive connection each (16 keep two cores
+    /// busy; more only queue).
+    #[arg(long, default_value_t = 16)]
     workers: usize,
     /// Seconds of decisions (the baseline phase runs a third as long).
     #[arg(long, default_value_t = 20)]
