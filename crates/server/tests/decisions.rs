@@ -75,6 +75,10 @@ impl Live {
 /// A store seeded with the common district, its warnings and persons C and D, then the
 /// server started on it (so warm-up reads all of it), and a key for bank A.
 async fn start(db: Option<String>) -> Live {
+    start_with(db, None).await
+}
+
+async fn start_with(db: Option<String>, rules_dir: Option<std::path::PathBuf>) -> Live {
     let dir = tempfile::tempdir().unwrap();
     let db = db.unwrap_or_else(|| dir.path().join("fanzha.db").to_str().unwrap().to_owned());
     let store = fanzha_store::open(&db).await.unwrap();
@@ -134,6 +138,7 @@ async fn start(db: Option<String>) -> Live {
             db: db.clone(),
         },
         LiveSettings {
+            rules_dir,
             tail_every: Duration::from_millis(100),
             ..LiveSettings::default()
         },
@@ -448,4 +453,57 @@ async fn the_openapi_document_lists_the_decision_endpoints() {
     ] {
         assert!(schemas.contains_key(s), "missing schema {s}");
     }
+}
+
+#[tokio::test]
+async fn serve_reloads_rules_without_a_restart_and_keeps_them_on_an_error() {
+    let rules = tempfile::tempdir().unwrap();
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules");
+    for f in ["accounts.toml", "numbers.toml"] {
+        std::fs::copy(repo.join(f), rules.path().join(f)).unwrap();
+    }
+    let live = start_with(None, Some(rules.path().to_owned())).await;
+    live.ready().await;
+    let version = |body: &Json| body["rules_version"].as_str().unwrap().to_owned();
+    let call = json!({ "caller": PHONE_B, "callee": PHONE_A });
+    let first = version(&live.decide("/api/v1/decisions/call", call.clone()).await);
+    assert!(first.contains("accounts.toml@2026"), "{first}");
+
+    // Asks up to `tries` times, 50 ms apart, until the rules version differs from `from`.
+    let changed = |from: String, tries: u32| {
+        let live = &live;
+        let call = call.clone();
+        async move {
+            for _ in 0..tries {
+                let v = version(&live.decide("/api/v1/decisions/call", call.clone()).await);
+                if v != from {
+                    return Some(v);
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            None
+        }
+    };
+    let accounts = std::fs::read_to_string(rules.path().join("accounts.toml")).unwrap();
+    // A broken file: refused, the previous set still decides. A good edit after it is
+    // taken, so the broken one was seen and refused rather than not yet read.
+    std::fs::write(
+        rules.path().join("accounts.toml"),
+        accounts.replacen("expr = \"", "expr = \"payers_24h >= && ", 1),
+    )
+    .unwrap();
+    assert_eq!(
+        changed(first.clone(), 20).await,
+        None,
+        "a broken set is never active"
+    );
+    std::fs::write(
+        rules.path().join("accounts.toml"),
+        accounts.replacen("version = \"", "version = \"7-", 1),
+    )
+    .unwrap();
+    let now = changed(first, 200)
+        .await
+        .expect("the fixed set is taken without a restart");
+    assert!(now.contains("accounts.toml@7-"), "{now}");
 }
