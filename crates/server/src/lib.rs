@@ -47,7 +47,7 @@ pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
 #[derive(Debug, Clone)]
 pub struct LiveSettings {
     /// A directory of rule files (`*.toml`) polled for changes; `None` scores with the
-    /// built-in rules (the repository's `rules/`) and never reloads.
+    /// built-in rules (the repository's `rules/`) and never reloads. It must load at start.
     pub rules_dir: Option<std::path::PathBuf>,
     /// How often new events are read from the store and the rule directory checked.
     pub tail_every: std::time::Duration,
@@ -88,7 +88,7 @@ pub enum ServerError {
         #[source]
         source: std::io::Error,
     },
-    #[error("the built-in rule set does not load")]
+    #[error("the risk rules do not load: {0}")]
     Rules(#[source] fanzha_risk::rules::LoadError),
     #[error("cannot install the Ctrl-C/SIGTERM handlers")]
     Signals(#[source] std::io::Error),

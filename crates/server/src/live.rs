@@ -22,8 +22,9 @@ use fanzha_store::Store;
 
 use crate::LiveSettings;
 
-/// Events applied between two yields to the runtime during warm-up.
-const WARM_STEP: usize = 65_536;
+/// Events applied between two yields to the runtime during warm-up: one engine chunk, a
+/// few milliseconds, so requests on the same worker wait no longer than that.
+const WARM_STEP: usize = 4_096;
 /// Events applied at most per tail round.
 const TAIL_MAX: usize = 1 << 20;
 /// Tail rounds between two reads of the stored warnings.
@@ -34,23 +35,28 @@ pub struct LiveTask {
     writer: LiveWriter,
     store: Arc<dyn Store>,
     every: Duration,
+    /// The last rule-load error logged, so a directory that stays broken is logged once.
+    last_error: Option<String>,
 }
 
 impl LiveTask {
-    /// A writer scoring with the built-in rules, or watching `rules_dir` when one is set
-    /// (its first load happens in the first round; until then the built-in rules score).
+    /// A writer scoring with the built-in rules, or with `rules_dir`'s when one is set. A
+    /// directory that does not load at start is an error (there is no previous set of its
+    /// to keep, and starting on other rules than asked would mislead); later changes that
+    /// do not load are refused and logged.
     pub fn new(
         store: Arc<dyn Store>,
         settings: LiveSettings,
     ) -> Result<LiveTask, fanzha_risk::rules::LoadError> {
         let mut writer = LiveWriter::new(Arc::new(RuleSet::builtin()?), settings.features);
         if let Some(dir) = settings.rules_dir {
-            writer = writer.watching(Reloader::with_initial(dir, RuleSet::builtin()?));
+            writer = writer.watching(Reloader::open(dir)?);
         }
         Ok(LiveTask {
             writer,
             store,
             every: settings.tail_every.max(Duration::from_millis(50)),
+            last_error: None,
         })
     }
 
@@ -114,10 +120,17 @@ impl LiveTask {
                 "live risk: new rule set active, every known entity rescored"
             ),
             Ok(false) => {}
-            // The error names file:line:column; the previous set stays active.
+            // The error names file:line:column; the previous set stays active. A directory
+            // that stays broken is logged once, not every round.
             Err(e) => {
-                tracing::error!(error = %e, "live risk: rule files refused; previous set stays active")
+                let text = e.to_string();
+                if self.last_error.as_deref() != Some(text.as_str()) {
+                    tracing::error!(error = %text, "live risk: rule files refused; previous set stays active");
+                    self.last_error = Some(text);
+                }
+                return;
             }
         }
+        self.last_error = None;
     }
 }

@@ -507,3 +507,30 @@ async fn serve_reloads_rules_without_a_restart_and_keeps_them_on_an_error() {
         .expect("the fixed set is taken without a restart");
     assert!(now.contains("accounts.toml@7-"), "{now}");
 }
+
+#[tokio::test]
+async fn a_rules_directory_that_does_not_load_stops_the_start() {
+    let rules = tempfile::tempdir().unwrap();
+    std::fs::write(
+        rules.path().join("bad.toml"),
+        "version = \"1\"\n[[rule]]\ncode = \"X\"\nentity = \"account\"\nexpr = \"nope >= 1.0\"\ntext_zh = \"x\"\ntext_en = \"x\"\n",
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let built = Application::build_with(
+        Settings {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            db: dir.path().join("f.db").to_str().unwrap().to_owned(),
+        },
+        LiveSettings {
+            rules_dir: Some(rules.path().to_owned()),
+            ..LiveSettings::default()
+        },
+    )
+    .await;
+    let Err(e) = built else {
+        panic!("a broken rules directory was accepted")
+    };
+    let text = format!("{e}");
+    assert!(text.contains("bad.toml:5:"), "{text}");
+}
