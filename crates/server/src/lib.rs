@@ -207,7 +207,15 @@ impl Application {
         let detector = tokio::spawn(watch_insiders(Arc::clone(&self.store)));
         // Warm-up runs beside serving: decisions answer from request signals meanwhile.
         let live = self.live.take().map(|t| tokio::spawn(t.run()));
-        let served = axum::serve(self.listener, service)
+        // Answers are small and written whole: send them at once rather than let Nagle's
+        // algorithm wait for an acknowledgement (which costs a keep-alive client a delayed
+        // ACK's worth of latency now and then).
+        let listener = axum::serve::ListenerExt::tap_io(self.listener, |tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+            }
+        });
+        let served = axum::serve(listener, service)
             .with_graceful_shutdown(stop)
             .await
             .map_err(ServerError::Serve);
