@@ -145,6 +145,16 @@ impl Shards {
         shard.get(id).cloned()
     }
 
+    fn remove(&self, id: &str) {
+        let mut shard = self
+            .shard(id)
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        if shard.remove(id).is_some() {
+            self.len.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
     fn put(&self, id: &str, risk: Arc<EntityRisk>) {
         let mut shard = self
             .shard(id)
@@ -442,8 +452,8 @@ impl LiveWriter {
                 break;
             }
         }
-        self.stored_accounts.clear();
-        self.stored_numbers.clear();
+        let before_accounts = std::mem::take(&mut self.stored_accounts);
+        let before_numbers = std::mem::take(&mut self.stored_numbers);
         let mut read = 0;
         for w in &all {
             if !matches!(
@@ -463,8 +473,7 @@ impl LiveWriter {
             map.insert(w.entity.id.as_str().into(), Arc::new(stored(w)));
             read += 1;
         }
-        // Publish every entity a warning names (known to the engine or not yet), and
-        // re-publish those whose warning went away.
+        // Publish every entity a warning names (known to the engine or not yet).
         for (id, risk) in &self.stored_accounts {
             let best = self.best_with_live(Space::Account, id, risk);
             self.shared.accounts.put(id, best);
@@ -472,6 +481,25 @@ impl LiveWriter {
         for (id, risk) in &self.stored_numbers {
             let best = self.best_with_live(Space::Number, id, risk);
             self.shared.numbers.put(id, best);
+        }
+        // A warning that no longer stands (a false alarm, lifted, withdrawn) stops counting:
+        // the entity falls back to its live assessment, or is forgotten if the engine never
+        // saw it.
+        for id in before_accounts.keys() {
+            if !self.stored_accounts.contains_key(id) {
+                match self.names.accounts.lookup(id) {
+                    Some(k) => self.publish(Entity::Account(AccountKey(k))),
+                    None => self.shared.accounts.remove(id),
+                }
+            }
+        }
+        for id in before_numbers.keys() {
+            if !self.stored_numbers.contains_key(id) {
+                match self.names.numbers.lookup(id) {
+                    Some(k) => self.publish(Entity::Number(NumberKey(k))),
+                    None => self.shared.numbers.remove(id),
+                }
+            }
         }
         Ok(read)
     }

@@ -170,3 +170,55 @@ async fn a_rule_file_with_an_error_keeps_the_previous_set() {
     assert_ne!(live.rules_version(), before);
     assert!(live.rules_version().contains("accounts.toml@9-"));
 }
+
+#[tokio::test]
+async fn stored_warnings_count_while_they_stand() {
+    use fanzha_store::{
+        Measure, NewWarning, ReasonSource, RiskEntity, Score, WarnedEntity, WarningLevel,
+        WarningReason,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_in(&dir).await;
+    write(&*store, Kind::Accounts, vec![account("BOSS", "p-boss")]).await;
+    let mut writer = LiveWriter::new(
+        Arc::new(RuleSet::builtin().unwrap()),
+        FeatureConfig::default(),
+    );
+    let live = writer.shared();
+    writer.catch_up(&*store, usize::MAX).await.unwrap();
+    let warning = |id: &str| NewWarning {
+        entity: WarnedEntity::new(RiskEntity::Account, id),
+        institution_code: "ICBC".to_owned(),
+        score: Score::new(91).unwrap(),
+        level: WarningLevel::Red,
+        pattern: "mule".to_owned(),
+        reasons: vec![WarningReason {
+            code: "ACC-PASS-24H".to_owned(),
+            source: ReasonSource::Rule,
+            text_zh: "过账".to_owned(),
+            text_en: "pass-through".to_owned(),
+            contribution: 91.0,
+        }],
+        measure: Measure::LimitNonCounter,
+        model_version: None,
+        rules_version: None,
+        at: T0,
+        first_warned_at: Some(T0),
+    };
+    for id in ["BOSS", "GHOST"] {
+        store.warning_upsert(&warning(id)).await.unwrap();
+    }
+    assert_eq!(writer.load_warnings(&*store).await.unwrap(), 2);
+    for id in ["BOSS", "GHOST"] {
+        let r = live.get(Space::Account, id).unwrap();
+        assert_eq!(r.score, 91.0);
+        assert_eq!(r.reasons[0].code.as_ref(), "ACC-PASS-24H");
+    }
+    for id in ["BOSS", "GHOST"] {
+        let entity = WarnedEntity::new(RiskEntity::Account, id);
+        store.warning_withdraw(&entity, T0 + DAY).await.unwrap();
+    }
+    assert_eq!(writer.load_warnings(&*store).await.unwrap(), 0);
+    assert_eq!(live.get(Space::Account, "BOSS").unwrap().score, 0.0);
+    assert!(live.get(Space::Account, "GHOST").is_none());
+}
