@@ -26,9 +26,12 @@
 //! peaks restart under the new rules; stored warnings stay), a refused file leaves the
 //! active set as it was.
 //!
-//! Limits: a tail reads rows after each table's last (time, id); a row stored later with an
-//! earlier event time than that position is not applied until the next start. This crate
-//! has no runtime: the server's task decides how often to call [`LiveWriter::catch_up`].
+//! Late rows: a tail reads rows after each table's last (time, id), so a row stored later
+//! with an earlier event time (a late file of older events) is never read by it.
+//! [`LiveWriter::missed_rows`] tells from the tables' row counts that this happened, and the
+//! caller replays the store into a fresh writer beside the serving one and hands over with
+//! [`LiveWriter::replace_with`]. This crate has no runtime: the server's task decides how
+//! often to call [`LiveWriter::catch_up`] and when to check.
 
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -307,6 +310,66 @@ impl LiveWriter {
             .rules_version
             .write()
             .unwrap_or_else(PoisonError::into_inner) = self.rules.version().into();
+    }
+
+    /// Whether rows were stored behind the tail's position, given row counts per table
+    /// (`Store::counts`) taken *before* the last draining [`LiveWriter::catch_up`]: every
+    /// row counted then and stored after the position has been read since, so a table with
+    /// more rows counted than read holds rows the tail will never see. The server then
+    /// rebuilds ([`LiveWriter::replace_with`]).
+    pub fn missed_rows(&self, counts: &std::collections::BTreeMap<String, u64>) -> u64 {
+        let Some(position) = &self.position else {
+            return 0;
+        };
+        position
+            .rows_read()
+            .map(|(kind, read)| {
+                counts
+                    .get(kind.kind().as_str())
+                    .map_or(0, |&n| n.saturating_sub(read))
+            })
+            .sum()
+    }
+
+    /// Takes over `fresh`'s state (a writer that replayed the store from the start beside
+    /// this one) while keeping this writer's published read side, its rule reloader and its
+    /// readiness: `fresh`'s assessments are published into it, entities it does not know
+    /// are dropped from it. Readers see each entity switch from old to new, never a gap.
+    pub fn replace_with(&mut self, mut fresh: LiveWriter) {
+        let shared = Arc::clone(&self.shared);
+        for (from, to) in [
+            (&fresh.shared.accounts, &shared.accounts),
+            (&fresh.shared.numbers, &shared.numbers),
+        ] {
+            let mut keep: FxHashSet<Box<str>> = FxHashSet::default();
+            for shard in from.shards.iter() {
+                let shard = shard.read().unwrap_or_else(PoisonError::into_inner);
+                for (id, risk) in shard.iter() {
+                    to.put(id, Arc::clone(risk));
+                    keep.insert(id.clone());
+                }
+            }
+            let mut gone = Vec::new();
+            for shard in to.shards.iter() {
+                let shard = shard.read().unwrap_or_else(PoisonError::into_inner);
+                gone.extend(shard.keys().filter(|id| !keep.contains(*id)).cloned());
+            }
+            for id in gone {
+                to.remove(&id);
+            }
+        }
+        shared
+            .events
+            .store(fresh.shared.events(), Ordering::Relaxed);
+        shared.watermark.store(
+            fresh.shared.watermark.load(Ordering::Relaxed),
+            Ordering::Relaxed,
+        );
+        fresh.reloader = self.reloader.take();
+        fresh.rules = Arc::clone(&self.rules);
+        fresh.shared = shared;
+        fresh.set_version();
+        *self = fresh;
     }
 
     /// The read side, for request handlers.

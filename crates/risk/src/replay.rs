@@ -30,6 +30,8 @@ struct Feed {
     done: bool,
     time_col: usize,
     rank: u8,
+    /// Rows taken from this table so far (whether or not they made an event).
+    read: u64,
 }
 
 impl Feed {
@@ -46,6 +48,7 @@ impl Feed {
                 ScanKind::Sims => 1,
                 _ => 2,
             },
+            read: 0,
         }
     }
 
@@ -135,6 +138,7 @@ impl<'a> Replay<'a> {
             let Some(row) = feed.rows.pop_front() else {
                 continue;
             };
+            feed.read += 1;
             if let Some(event) = self.convert.event(names, feed.kind.kind(), &row)? {
                 out.push(event);
                 n += 1;
@@ -176,5 +180,11 @@ impl ReplayPosition {
     /// Events produced so far.
     pub fn events(&self) -> u64 {
         self.events
+    }
+
+    /// Rows taken from each table so far: compared with the table's row count, it tells
+    /// whether rows were stored behind the position (which a tail never reads).
+    pub fn rows_read(&self) -> impl Iterator<Item = (ScanKind, u64)> + '_ {
+        self.feeds.iter().map(|f| (f.kind, f.read))
     }
 }

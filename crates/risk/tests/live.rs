@@ -222,3 +222,64 @@ async fn stored_warnings_count_while_they_stand() {
     assert_eq!(live.get(Space::Account, "BOSS").unwrap().score, 0.0);
     assert!(live.get(Space::Account, "GHOST").is_none());
 }
+
+#[tokio::test]
+async fn rows_stored_behind_the_tail_are_found_and_a_rebuild_takes_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_in(&dir).await;
+    write(
+        &*store,
+        Kind::Accounts,
+        vec![account("A", "p-a"), account("B", "p-b")],
+    )
+    .await;
+    write(
+        &*store,
+        Kind::Transactions,
+        vec![transfer("T1", T0 + 60 * MIN, "A", "B", 100_00)],
+    )
+    .await;
+    let new_writer = || {
+        LiveWriter::new(
+            Arc::new(RuleSet::builtin().unwrap()),
+            FeatureConfig::default(),
+        )
+    };
+    let mut writer = new_writer();
+    let live = writer.shared();
+    writer.catch_up(&*store, usize::MAX).await.unwrap();
+    writer.mark_ready();
+    let counts = store.counts().await.unwrap();
+    assert_eq!(writer.missed_rows(&counts), 0);
+
+    // A late file: a transfer an hour before the tail's position, from an unseen account.
+    write(
+        &*store,
+        Kind::Transactions,
+        vec![transfer("T0", T0, "LATE", "A", 50_00)],
+    )
+    .await;
+    let counts = store.counts().await.unwrap();
+    assert_eq!(writer.catch_up(&*store, usize::MAX).await.unwrap(), 0);
+    assert_eq!(writer.missed_rows(&counts), 1);
+    assert!(live.get(Space::Account, "LATE").is_none());
+
+    let mut fresh = new_writer();
+    fresh.catch_up(&*store, usize::MAX).await.unwrap();
+    writer.replace_with(fresh);
+    // The handlers' read side is the same one, now with the late row, still ready.
+    assert!(live.get(Space::Account, "LATE").is_some());
+    assert!(live.is_ready());
+    assert_eq!(live.events(), 4);
+    let counts = store.counts().await.unwrap();
+    assert_eq!(writer.missed_rows(&counts), 0);
+    // And the tail goes on from the fresh position.
+    write(
+        &*store,
+        Kind::Transactions,
+        vec![transfer("T2", T0 + 90 * MIN, "B", "NEWCOMER", 10_00)],
+    )
+    .await;
+    assert_eq!(writer.catch_up(&*store, usize::MAX).await.unwrap(), 1);
+    assert!(live.get(Space::Account, "NEWCOMER").is_some());
+}

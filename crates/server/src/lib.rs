@@ -53,6 +53,9 @@ pub struct LiveSettings {
     pub tail_every: std::time::Duration,
     /// The feature thresholds (the batch run's defaults unless configured).
     pub features: fanzha_risk::FeatureConfig,
+    /// How often the store's row counts are compared with what the tail has read; rows
+    /// stored behind its position (a late file of older events) trigger a rebuild.
+    pub late_check_every: std::time::Duration,
 }
 
 impl Default for LiveSettings {
@@ -61,6 +64,7 @@ impl Default for LiveSettings {
             rules_dir: None,
             tail_every: std::time::Duration::from_secs(2),
             features: fanzha_risk::FeatureConfig::default(),
+            late_check_every: std::time::Duration::from_secs(300),
         }
     }
 }

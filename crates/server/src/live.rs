@@ -8,6 +8,11 @@
 //! again every [`WARNINGS_EVERY`] rounds, so a batch run's new warnings reach decisions
 //! without a restart.
 //!
+//! Every [`crate::LiveSettings::late_check_every`] (5 minutes by default) the store's row
+//! counts are taken before a round and compared with what the tail has read: rows stored
+//! behind the tail (a late file of older events) make the task replay the store into a fresh
+//! writer, decisions reading the old state meanwhile, and hand the new state over.
+//!
 //! A rule directory, when configured, is checked every round; a file with an error is
 //! logged with its file, line and column and the active set stays. A failed round (the
 //! store unreachable) is logged and retried next round: the live state must never take the
@@ -35,6 +40,8 @@ pub struct LiveTask {
     writer: LiveWriter,
     store: Arc<dyn Store>,
     every: Duration,
+    /// Tail rounds between two checks for rows stored behind the tail.
+    late_every: u32,
     /// The last rule-load error logged, so a directory that stays broken is logged once.
     last_error: Option<String>,
 }
@@ -52,10 +59,13 @@ impl LiveTask {
         if let Some(dir) = settings.rules_dir {
             writer = writer.watching(Reloader::open(dir)?);
         }
+        let every = settings.tail_every.max(Duration::from_millis(50));
+        let late_every = (settings.late_check_every.as_millis() / every.as_millis()).max(1);
         Ok(LiveTask {
             writer,
             store,
-            every: settings.tail_every.max(Duration::from_millis(50)),
+            every,
+            late_every: u32::try_from(late_every).unwrap_or(u32::MAX),
             last_error: None,
         })
     }
@@ -73,15 +83,8 @@ impl LiveTask {
         if let Err(e) = self.writer.load_warnings(&*store).await {
             tracing::error!(error = %e, "live risk: reading the stored warnings failed");
         }
-        loop {
-            match self.writer.catch_up(&*store, WARM_STEP).await {
-                Ok(n) if n < WARM_STEP => break,
-                Ok(_) => tokio::task::yield_now().await,
-                Err(e) => {
-                    tracing::error!(error = %e, "live risk: replaying the store failed; retrying");
-                    tokio::time::sleep(self.every).await;
-                }
-            }
+        while !replay(&mut self.writer, &*store).await {
+            tokio::time::sleep(self.every).await;
         }
         self.writer.mark_ready();
         let live = self.writer.shared();
@@ -97,11 +100,38 @@ impl LiveTask {
         let mut every = tokio::time::interval(self.every);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut until_warnings = WARNINGS_EVERY;
+        let mut until_late = self.late_every;
         loop {
             every.tick().await;
             self.poll_rules();
-            if let Err(e) = self.writer.catch_up(&*store, TAIL_MAX).await {
-                tracing::error!(error = %e, "live risk: tailing the store failed; retrying");
+            until_late -= 1;
+            // Counted before the tail, so every row counted is one the tail has read unless
+            // it lies behind the tail's position (see `LiveWriter::missed_rows`).
+            let counts = if until_late == 0 {
+                until_late = self.late_every;
+                match store.counts().await {
+                    Ok(c) => Some(c),
+                    Err(e) => {
+                        tracing::error!(error = %e, "live risk: counting the store's rows failed");
+                        None
+                    }
+                }
+            } else {
+                None
+            };
+            match self.writer.catch_up(&*store, TAIL_MAX).await {
+                Err(e) => {
+                    tracing::error!(error = %e, "live risk: tailing the store failed; retrying");
+                }
+                Ok(n) if n < TAIL_MAX => {
+                    if let Some(counts) = counts {
+                        let missed = self.writer.missed_rows(&counts);
+                        if missed > 0 {
+                            self.rebuild(&*store, missed).await;
+                        }
+                    }
+                }
+                Ok(_) => {}
             }
             until_warnings -= 1;
             if until_warnings == 0 {
@@ -111,6 +141,32 @@ impl LiveTask {
                 }
             }
         }
+    }
+
+    /// Replays the whole store into a fresh writer beside the serving one, then hands its
+    /// state over: rows stored behind the tail (a late file of older events) count from
+    /// then on. Decisions keep reading the old state until the hand-over.
+    async fn rebuild(&mut self, store: &dyn Store, missed: u64) {
+        tracing::warn!(
+            rows = missed,
+            "live risk: rows were stored behind the tail; replaying the store again"
+        );
+        let started = Instant::now();
+        let live = self.writer.shared();
+        let mut fresh = LiveWriter::new(Arc::clone(self.writer.rules()), live.config().clone());
+        if let Err(e) = fresh.load_warnings(store).await {
+            tracing::error!(error = %e, "live risk: reading the stored warnings failed");
+        }
+        if !replay(&mut fresh, store).await {
+            // Tried again at the next check; the serving state stays as it was.
+            return;
+        }
+        self.writer.replace_with(fresh);
+        tracing::info!(
+            events = live.events(),
+            seconds = started.elapsed().as_secs_f64(),
+            "live risk: state rebuilt"
+        );
     }
 
     fn poll_rules(&mut self) {
@@ -132,5 +188,20 @@ impl LiveTask {
             }
         }
         self.last_error = None;
+    }
+}
+
+/// Applies everything the store holds beyond `writer`'s position, yielding to the runtime
+/// between engine chunks; `false` when the store failed (logged).
+async fn replay(writer: &mut LiveWriter, store: &dyn Store) -> bool {
+    loop {
+        match writer.catch_up(store, WARM_STEP).await {
+            Ok(n) if n < WARM_STEP => return true,
+            Ok(_) => tokio::task::yield_now().await,
+            Err(e) => {
+                tracing::error!(error = %e, "live risk: replaying the store failed");
+                return false;
+            }
+        }
     }
 }

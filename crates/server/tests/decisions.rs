@@ -75,10 +75,18 @@ impl Live {
 /// A store seeded with the common district, its warnings and persons C and D, then the
 /// server started on it (so warm-up reads all of it), and a key for bank A.
 async fn start(db: Option<String>) -> Live {
-    start_with(db, None).await
+    start_with(db, fast()).await
 }
 
-async fn start_with(db: Option<String>, rules_dir: Option<std::path::PathBuf>) -> Live {
+/// The live state tailing every 100 ms.
+fn fast() -> LiveSettings {
+    LiveSettings {
+        tail_every: Duration::from_millis(100),
+        ..LiveSettings::default()
+    }
+}
+
+async fn start_with(db: Option<String>, live: LiveSettings) -> Live {
     let dir = tempfile::tempdir().unwrap();
     let db = db.unwrap_or_else(|| dir.path().join("fanzha.db").to_str().unwrap().to_owned());
     let store = fanzha_store::open(&db).await.unwrap();
@@ -137,11 +145,7 @@ async fn start_with(db: Option<String>, rules_dir: Option<std::path::PathBuf>) -
             listen: "127.0.0.1:0".parse().unwrap(),
             db: db.clone(),
         },
-        LiveSettings {
-            rules_dir,
-            tail_every: Duration::from_millis(100),
-            ..LiveSettings::default()
-        },
+        live,
     )
     .await
     .unwrap();
@@ -462,7 +466,14 @@ async fn serve_reloads_rules_without_a_restart_and_keeps_them_on_an_error() {
     for f in ["accounts.toml", "numbers.toml"] {
         std::fs::copy(repo.join(f), rules.path().join(f)).unwrap();
     }
-    let live = start_with(None, Some(rules.path().to_owned())).await;
+    let live = start_with(
+        None,
+        LiveSettings {
+            rules_dir: Some(rules.path().to_owned()),
+            ..fast()
+        },
+    )
+    .await;
     live.ready().await;
     let version = |body: &Json| body["rules_version"].as_str().unwrap().to_owned();
     let call = json!({ "caller": PHONE_B, "callee": PHONE_A });
@@ -533,4 +544,54 @@ async fn a_rules_directory_that_does_not_load_stops_the_start() {
     };
     let text = format!("{e}");
     assert!(text.contains("bad.toml:5:"), "{text}");
+}
+
+#[tokio::test]
+async fn a_late_file_of_older_events_is_taken_by_a_rebuild() {
+    let live = start_with(
+        None,
+        LiveSettings {
+            late_check_every: Duration::from_millis(200),
+            ..fast()
+        },
+    )
+    .await;
+    live.ready().await;
+    let pay_to = |payee: &str| json!({ "payer_account": ACCOUNT_A, "payee_account": payee, "amount_fen": 100 });
+    let body = live
+        .decide("/api/v1/decisions/payment", pay_to(UNKNOWN_CARD))
+        .await;
+    assert_eq!(body["entities"][1]["known"], false);
+    // A transfer from the unknown card an hour before the district's first one, stored now.
+    let t = |s: &str| Value::Text(s.to_owned());
+    write(
+        &*live.store,
+        Kind::Transactions,
+        vec![vec![
+            t("TX-LATE"),
+            Value::Int(T0 - HOUR),
+            t(UNKNOWN_CARD),
+            t(ACCOUNT_A),
+            Value::Int(10_000),
+            t("mobile"),
+            Value::Null,
+            Value::Null,
+            Value::Null,
+            Value::Null,
+            t("card"),
+            t("card"),
+        ]],
+    )
+    .await;
+    for _ in 0..200 {
+        let body = live
+            .decide("/api/v1/decisions/payment", pay_to(UNKNOWN_CARD))
+            .await;
+        if body["entities"][1]["known"] == true {
+            assert_eq!(body["state"], "ready");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the late transfer never reached the live state");
 }
