@@ -795,6 +795,21 @@ fn the_demo_serves_with_an_account_per_role() {
         );
         assert!(answer.starts_with("HTTP/1.1 200"), "{name}: {answer}");
     }
+    // The first bank's key asks for a real-time decision.
+    let key = v["decision_key"]["key"].as_str().unwrap();
+    let body =
+        r#"{"payer_account":"CORP-1","payee_account":"6222021234567890102","amount_fen":100}"#;
+    let answer = http(
+        addr,
+        &format!(
+            "POST /api/v1/decisions/payment HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\
+             Authorization: Bearer {key}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("\"decision\":\"allow\""), "{answer}");
     assert!(sigterm(child).success());
 
     // Each scoped account works in a real part of the loaded district, so its scope matches

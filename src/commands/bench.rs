@@ -26,6 +26,9 @@ pub enum Cmd {
     /// The server under load: dashboard and profile pages at N concurrent users, M idle
     /// connections held, against a `/healthz` baseline in the same run.
     Serve(super::bench_serve::ServeArgs),
+    /// The decision API under load: payment and call decisions from N closed-loop
+    /// keep-alive connections, against a `/healthz` baseline in the same run.
+    Decisions(super::bench_decisions::DecisionArgs),
 }
 
 #[derive(clap::Args)]
@@ -86,6 +89,7 @@ pub async fn run(ctx: &Context, cmd: Cmd) -> anyhow::Result<Outcome> {
         Cmd::Ingest(args) => ingest_bench(ctx, args).await,
         Cmd::Sim(args) => sim_bench(ctx, args).await,
         Cmd::Serve(args) => super::bench_serve::run(ctx, args).await,
+        Cmd::Decisions(args) => super::bench_decisions::run(ctx, args).await,
     }
 }
 

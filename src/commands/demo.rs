@@ -340,6 +340,20 @@ async fn serve(
     })
     .await?;
     let url = format!("http://{}", app.local_addr());
+    // The first bank's systems ask for real-time decisions with a key of their own.
+    let (key_id, decision_key) = fanzha_server::auth::add_api_key(
+        &**store,
+        &remits.banks[0],
+        Role::BankOperator,
+        "demo: real-time decisions",
+    )
+    .await?;
+    super::audit(
+        store,
+        "cli.demo.key",
+        serde_json::json!({ "key_id": key_id, "institution": remits.banks[0] }),
+    )
+    .await?;
     if ctx.json {
         let accounts: Vec<serde_json::Value> = accounts
             .iter()
@@ -355,7 +369,8 @@ async fn serve(
             .collect();
         println!(
             "{}",
-            serde_json::json!({ "url": url, "console": format!("{url}/console/"), "accounts": accounts })
+            serde_json::json!({ "url": url, "console": format!("{url}/console/"), "accounts": accounts,
+                "decision_key": { "institution": remits.banks[0], "key": decision_key } })
         );
     } else {
         println!();
@@ -380,6 +395,16 @@ async fn serve(
         println!();
         println!("控制台 console: {url}/console/  (open it in a browser and log in with an account above)");
         println!("API: {url}/api/v1/…, document {url}/api/openapi.json; Ctrl-C stops");
+        println!();
+        println!(
+            "实时决策 real-time decisions, with {}'s API key (new on every run; decisions say \"warming\" until the district is replayed):",
+            remits.banks[0]
+        );
+        println!(
+            "  curl -s -H 'Authorization: Bearer {decision_key}' -H 'Content-Type: application/json' \\\n    \
+             -d '{{\"payer_account\":\"CORP-1\",\"payee_account\":\"6222021234567890102\",\"amount_fen\":2000000,\"ts\":\"2026-03-05T03:00:00+08:00\"}}' \\\n    \
+             {url}/api/v1/decisions/payment"
+        );
     }
     // Whoever started us (a script, a test) reads the URL before the first request.
     std::io::stdout().flush().context("writing the URL")?;

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod bench;
+mod bench_decisions;
 mod bench_serve;
 pub mod convert;
 pub mod db;

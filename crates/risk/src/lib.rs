@@ -8,12 +8,15 @@
 //! state's storage trait in [`store`] (vectors indexed by interned id by default). The
 //! [`rules`] score the vectors into patterns with reasons; [`run`] drives a batch over the
 //! store and stores one warning per entity; [`eval`] scores warnings against labels;
-//! [`model`] trains and scores the gradient-boosted model over the same features.
+//! [`model`] trains and scores the gradient-boosted model over the same features; [`live`]
+//! keeps the state `serve` decides from and [`decide`] turns it and a request's own signals
+//! into allow, warn, hold or block.
 //!
 //! Architecture invariant: this crate knows nothing of HTTP, SQL or the console (the batch
 //! run reads and writes through the `Store` trait), and the engine's step reads neither a
 //! clock nor a store.
 
+pub mod decide;
 pub mod distinct;
 pub mod engine;
 pub mod eval;
@@ -21,7 +24,9 @@ pub mod event;
 pub mod features;
 pub mod governance;
 pub mod intern;
+pub mod live;
 pub mod model;
+pub mod opening;
 pub mod replay;
 pub mod rows;
 pub mod rules;

@@ -30,6 +30,8 @@ struct Feed {
     done: bool,
     time_col: usize,
     rank: u8,
+    /// Rows taken from this table so far (whether or not they made an event).
+    read: u64,
 }
 
 impl Feed {
@@ -46,6 +48,7 @@ impl Feed {
                 ScanKind::Sims => 1,
                 _ => 2,
             },
+            read: 0,
         }
     }
 
@@ -97,6 +100,17 @@ impl<'a> Replay<'a> {
         })
     }
 
+    /// Keeps the position in every table without the borrow of the store, so a live
+    /// tail can hold it between rounds and [`ReplayPosition::resume`] later.
+    pub fn detach(self) -> ReplayPosition {
+        ReplayPosition {
+            feeds: self.feeds,
+            convert: self.convert,
+            page: self.page,
+            events: self.events,
+        }
+    }
+
     /// Appends up to `max` next events to `out`, interning their identifiers in `names`.
     /// Returns how many were appended: fewer than `max` only at the end of the store.
     pub async fn next_chunk(
@@ -124,6 +138,7 @@ impl<'a> Replay<'a> {
             let Some(row) = feed.rows.pop_front() else {
                 continue;
             };
+            feed.read += 1;
             if let Some(event) = self.convert.event(names, feed.kind.kind(), &row)? {
                 out.push(event);
                 n += 1;
@@ -131,5 +146,45 @@ impl<'a> Replay<'a> {
             }
         }
         Ok(n)
+    }
+}
+
+/// Where a [`Replay`] stood in each table, without its store: a live tail keeps this
+/// between rounds and resumes from it on the store, which may have grown meanwhile.
+pub struct ReplayPosition {
+    feeds: Vec<Feed>,
+    convert: RowEvents,
+    page: u32,
+    events: u64,
+}
+
+impl ReplayPosition {
+    /// Resumes on `store`. A table that had ended is asked again from after its last row,
+    /// so rows stored since are read; rows stored with an earlier (time, id) than a
+    /// table's position are not (a scan never goes back).
+    pub fn resume(mut self, store: &dyn Store) -> Replay<'_> {
+        for f in &mut self.feeds {
+            if f.rows.is_empty() {
+                f.done = false;
+            }
+        }
+        Replay {
+            store,
+            feeds: self.feeds,
+            convert: self.convert,
+            page: self.page,
+            events: self.events,
+        }
+    }
+
+    /// Events produced so far.
+    pub fn events(&self) -> u64 {
+        self.events
+    }
+
+    /// Rows taken from each table so far: compared with the table's row count, it tells
+    /// whether rows were stored behind the position (which a tail never reads).
+    pub fn rows_read(&self) -> impl Iterator<Item = (ScanKind, u64)> + '_ {
+        self.feeds.iter().map(|f| (f.kind, f.read))
     }
 }

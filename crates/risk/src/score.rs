@@ -99,9 +99,7 @@ impl<'r> Scorer<'r> {
                 )
             }
         };
-        // Links carry risk only from warnings sure enough to act on: a yellow is a watch,
-        // and passing it on would spread one false alarm along everyone its card paid.
-        if level.is_some_and(|l| l >= Level::Orange) {
+        if marks(level) {
             engine.mark(entity);
         }
         Ok(Some(Verdict {
@@ -114,6 +112,14 @@ impl<'r> Scorer<'r> {
             values: &self.values,
         }))
     }
+}
+
+/// Whether an entity assessed at `level` is marked in the engine (see
+/// [`Engine::mark`]): at orange and red. Links carry risk only from warnings sure enough to
+/// act on: a yellow is a watch, and passing it on would spread one false alarm along
+/// everyone its card paid.
+pub fn marks(level: Option<Level>) -> bool {
+    level.is_some_and(|l| l >= Level::Orange)
 }
 
 fn model_pattern(kind: ModelKind) -> PatternName {

@@ -18,12 +18,17 @@ use crate::AppState;
 
 mod admin;
 mod audit;
+mod decisions;
 mod entities;
 mod governance;
 mod warnings;
 
 pub use admin::{add_key, add_user, disable_user, enable_user, list_keys, list_users, revoke_key};
 pub use audit::{flags as audit_flags, page as audit_page, review_flag, verify as audit_verify};
+pub use decisions::{
+    account_opening as check_account_opening, call as decide_call, payment as decide_payment,
+    sms as decide_sms,
+};
 pub use entities::{dashboard, profile, reveal, search};
 pub use governance::{
     decide as decide_appeal, drift, file as file_appeal, institutions as institution_feedback,
@@ -67,6 +72,10 @@ pub use warnings::{
         governance::institutions,
         governance::operations,
         governance::resend_dead,
+        decisions::payment,
+        decisions::call,
+        decisions::sms,
+        decisions::account_opening,
         admin::list_users,
         admin::add_user,
         admin::disable_user,
@@ -88,6 +97,7 @@ pub use warnings::{
         (name = "warnings", description = "Two-card risk warnings (masked), institutions' answers and precision"),
         (name = "appeals", description = "Appeals (申诉, Art. 32) against warnings' measures and their review"),
         (name = "governance", description = "Threshold decisions, the rule set, model cards, drift and institutions' answers"),
+        (name = "decisions", description = "Real-time decisions on payments, calls and SMS, and account-opening checks, for institutions' keys"),
         (name = "admin", description = "Users, institutions' API keys and delivery operations"),
         (name = "audit", description = "The hash-chained audit trail and insider flags")
     )

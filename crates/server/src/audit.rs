@@ -37,7 +37,9 @@ type Reply = oneshot::Sender<Result<AuditEntry, AuditError>>;
 /// A handle on the writer task; cheap to clone.
 #[derive(Clone)]
 pub struct AuditWriter {
-    tx: mpsc::Sender<(NewAuditEntry, Reply)>,
+    /// Behind an `Arc`: the state holding this is cloned for every request, and a
+    /// channel sender's clone and drop cost more than a reference count.
+    tx: std::sync::Arc<mpsc::Sender<(NewAuditEntry, Reply)>>,
 }
 
 impl std::fmt::Debug for AuditWriter {
@@ -52,7 +54,9 @@ impl AuditWriter {
     pub fn spawn(store: Arc<dyn Store>) -> AuditWriter {
         let (tx, rx) = mpsc::channel(QUEUE);
         tokio::spawn(run(store, rx));
-        AuditWriter { tx }
+        AuditWriter {
+            tx: std::sync::Arc::new(tx),
+        }
     }
 
     /// Appends one entry and returns it once committed.

@@ -171,6 +171,58 @@ pub async fn add_api_key(
 }
 
 /// A new session token (hex) and the hash the store keeps of it.
+/// How long a key found active is trusted without asking the store again.
+pub const KEY_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+/// Keys remembered at most; past it the cache starts over (institutions hold a handful).
+const KEY_CACHE_MAX: usize = 4_096;
+
+/// Institutions' API keys found active in the last [`KEY_CACHE_TTL`], by hash, for the
+/// decision endpoints ([`CurrentUser::from_parts_cached`]).
+///
+/// Why: a bank's systems call the decision API tens of thousands of times a second with
+/// the same few keys, and a store query per call would cost more than the decision. The
+/// price is that a key revoked by another process (`fanzha key revoke`, the store directly)
+/// keeps deciding for up to the TTL; a revocation through this server's API or console
+/// clears the cache at once. Unknown keys are not remembered, so a caller guessing keys
+/// cannot fill it.
+#[derive(Default)]
+pub struct KeyCache {
+    keys: std::sync::RwLock<
+        std::collections::HashMap<String, (fanzha_store::ApiKeyRow, std::time::Instant)>,
+    >,
+}
+
+impl KeyCache {
+    fn get(&self, hash: &str) -> Option<fanzha_store::ApiKeyRow> {
+        let keys = self
+            .keys
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        keys.get(hash)
+            .filter(|(_, at)| at.elapsed() < KEY_CACHE_TTL)
+            .map(|(row, _)| row.clone())
+    }
+
+    fn put(&self, hash: String, row: fanzha_store::ApiKeyRow) {
+        let mut keys = self
+            .keys
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if keys.len() >= KEY_CACHE_MAX {
+            keys.clear();
+        }
+        keys.insert(hash, (row, std::time::Instant::now()));
+    }
+
+    /// Forgets every key: after a revocation.
+    pub fn clear(&self) {
+        self.keys
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+    }
+}
+
 pub(crate) fn new_token() -> (String, String) {
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
@@ -297,6 +349,20 @@ impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        CurrentUser::resolve(parts, state, false).await
+    }
+}
+
+impl CurrentUser {
+    /// As the extractor, but an API key found active within [`KEY_CACHE_TTL`] is not looked
+    /// up again: for the real-time decision endpoints only, whose answers are masked and
+    /// unaudited, where a store query per call would cost more than the decision. Every
+    /// other endpoint sees a revocation at once.
+    pub async fn from_parts_cached(parts: &Parts, state: &AppState) -> Result<Self, ApiError> {
+        CurrentUser::resolve(parts, state, true).await
+    }
+
+    async fn resolve(parts: &Parts, state: &AppState, cached: bool) -> Result<Self, ApiError> {
         // A request that names a key is judged by the key alone, never by a cookie beside it.
         if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
             let refused = || ApiError::new(Code::Unauthenticated, "unknown or revoked API key");
@@ -309,11 +375,21 @@ impl FromRequestParts<AppState> for CurrentUser {
                         .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
                 })
                 .ok_or_else(refused)?;
-            let row = state
-                .store
-                .api_key_active(&token_hash(key))
-                .await?
-                .ok_or_else(refused)?;
+            let hash = token_hash(key);
+            let row = match state.keys.get(&hash).filter(|_| cached) {
+                Some(row) => row,
+                None => {
+                    let row = state
+                        .store
+                        .api_key_active(&hash)
+                        .await?
+                        .ok_or_else(refused)?;
+                    if cached {
+                        state.keys.put(hash, row.clone());
+                    }
+                    row
+                }
+            };
             return Ok(CurrentUser {
                 actor: format!("key:{}:{}", row.id, row.institution_code),
                 role: row.role,

@@ -169,10 +169,17 @@ impl From<axum::extract::rejection::JsonRejection> for ApiError {
             R::MissingJsonContentType(_) => Code::UnsupportedMediaType,
             _ => Code::from_status(rejection.status()),
         };
-        let field = text
+        let named = text
             .split_once("field `")
             .and_then(|(_, rest)| rest.split_once('`'))
             .map(|(f, _)| f.to_owned());
+        // Otherwise the extractor prefixes serde's message with the path to the value it
+        // refused (`amount_fen: invalid type…`, `reasons[0].code: …`).
+        let field = named.or_else(|| {
+            let (_, rest) = text.split_once("target type: ")?;
+            let (path, _) = rest.split_once(": ")?;
+            (!path.is_empty() && path != "." && !path.contains(' ')).then(|| path.to_owned())
+        });
         ApiError {
             code,
             message: echo_masked(&text),

@@ -13,6 +13,7 @@ pub mod cache;
 mod console;
 pub mod error;
 pub mod handle;
+pub mod live;
 pub mod metrics;
 pub mod policy;
 pub mod ratelimit;
@@ -42,6 +43,32 @@ pub use api::ApiDoc;
 /// through ingest, not HTTP.
 pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
 
+/// The live risk state behind `/api/v1/decisions/*` (see [`live`]).
+#[derive(Debug, Clone)]
+pub struct LiveSettings {
+    /// A directory of rule files (`*.toml`) polled for changes; `None` scores with the
+    /// built-in rules (the repository's `rules/`) and never reloads. It must load at start.
+    pub rules_dir: Option<std::path::PathBuf>,
+    /// How often new events are read from the store and the rule directory checked.
+    pub tail_every: std::time::Duration,
+    /// The feature thresholds (the batch run's defaults unless configured).
+    pub features: fanzha_risk::FeatureConfig,
+    /// How often the store's row counts are compared with what the tail has read; rows
+    /// stored behind its position (a late file of older events) trigger a rebuild.
+    pub late_check_every: std::time::Duration,
+}
+
+impl Default for LiveSettings {
+    fn default() -> Self {
+        LiveSettings {
+            rules_dir: None,
+            tail_every: std::time::Duration::from_secs(2),
+            features: fanzha_risk::FeatureConfig::default(),
+            late_check_every: std::time::Duration::from_secs(300),
+        }
+    }
+}
+
 /// What the server needs to start.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -65,6 +92,8 @@ pub enum ServerError {
         #[source]
         source: std::io::Error,
     },
+    #[error("the risk rules do not load: {0}")]
+    Rules(#[source] fanzha_risk::rules::LoadError),
     #[error("cannot install the Ctrl-C/SIGTERM handlers")]
     Signals(#[source] std::io::Error),
     #[error("the server stopped")]
@@ -85,6 +114,10 @@ pub struct AppState {
     pub audit: audit::AuditWriter,
     /// The dashboard's figures per (scope, window in days), shared by everyone in that scope.
     pub figures: Arc<cache::Refreshing<(fanzha_store::Scope, u32), service::DashboardView>>,
+    /// The live risk state real-time decisions read (its writer runs in [`live`]).
+    pub live: Arc<fanzha_risk::live::LiveRisk>,
+    /// Institutions' API keys recently checked against the store (see [`auth::KeyCache`]).
+    pub keys: Arc<auth::KeyCache>,
 }
 
 /// The server, bound and ready to run.
@@ -94,12 +127,21 @@ pub struct Application {
     store: Arc<dyn Store>,
     router: Router,
     stop: StopSignals,
+    live: Option<live::LiveTask>,
 }
 
 impl Application {
     /// Opens (and migrates) the store and binds the listener; requests are served from
     /// [`Application::run_until_stopped`] on.
     pub async fn build(settings: Settings) -> Result<Application, ServerError> {
+        Self::build_with(settings, LiveSettings::default()).await
+    }
+
+    /// [`Application::build`] with the live risk state configured.
+    pub async fn build_with(
+        settings: Settings,
+        live_settings: LiveSettings,
+    ) -> Result<Application, ServerError> {
         let store =
             fanzha_store::open(&settings.db)
                 .await
@@ -117,7 +159,9 @@ impl Application {
             addr: settings.listen,
             source,
         })?;
-        let router = router(Arc::clone(&store));
+        let task =
+            live::LiveTask::new(Arc::clone(&store), live_settings).map_err(ServerError::Rules)?;
+        let router = router(Arc::clone(&store), task.shared());
         // Installed now, not when serving starts: whoever reads the printed URL may signal
         // at once, and a signal before installation would kill us uncleanly.
         let stop = StopSignals::install().map_err(ServerError::Signals)?;
@@ -127,6 +171,7 @@ impl Application {
             store,
             router,
             stop,
+            live: Some(task),
         })
     }
 
@@ -136,6 +181,11 @@ impl Application {
 
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The live risk state decisions read (benchmarks wait for it to be ready).
+    pub fn live(&self) -> Option<Arc<fanzha_risk::live::LiveRisk>> {
+        self.live.as_ref().map(live::LiveTask::shared)
     }
 
     /// The store the server reads (tests seed it; the CLI audits through it).
@@ -151,7 +201,7 @@ impl Application {
 
     /// Serves until `stop` completes, then finishes the requests in flight.
     pub async fn run_until(
-        self,
+        mut self,
         stop: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
         // Connection info gives handlers the client's address (login limits count by it).
@@ -159,11 +209,24 @@ impl Application {
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
         let detector = tokio::spawn(watch_insiders(Arc::clone(&self.store)));
-        let served = axum::serve(self.listener, service)
+        // Warm-up runs beside serving: decisions answer from request signals meanwhile.
+        let live = self.live.take().map(|t| tokio::spawn(t.run()));
+        // Answers are small and written whole: send them at once rather than let Nagle's
+        // algorithm wait for an acknowledgement (which costs a keep-alive client a delayed
+        // ACK's worth of latency now and then).
+        let listener = axum::serve::ListenerExt::tap_io(self.listener, |tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+            }
+        });
+        let served = axum::serve(listener, service)
             .with_graceful_shutdown(stop)
             .await
             .map_err(ServerError::Serve);
         detector.abort();
+        if let Some(live) = live {
+            live.abort();
+        }
         served
     }
 }
@@ -239,7 +302,7 @@ impl StopSignals {
 }
 
 /// The routes and the layers every response passes through.
-fn router(store: Arc<dyn Store>) -> Router {
+fn router(store: Arc<dyn Store>, live: Arc<fanzha_risk::live::LiveRisk>) -> Router {
     let metrics = Arc::new(Metrics::default());
     let openapi = ApiDoc::openapi()
         .to_json()
@@ -252,6 +315,8 @@ fn router(store: Arc<dyn Store>) -> Router {
         logins: Arc::new(ratelimit::LoginLimiter::default()),
         handles: Arc::new(handle::Handles::new()),
         figures: Arc::new(cache::Refreshing::new(service::FIGURES_TTL)),
+        live,
+        keys: Arc::new(auth::KeyCache::default()),
     };
     let console = console::router(state.clone());
     let header = |name: HeaderName, value: &'static str| {
@@ -296,6 +361,13 @@ fn router(store: Arc<dyn Store>) -> Router {
         )
         .route("/api/v1/admin/operations", get(api::operations))
         .route("/api/v1/admin/outbox/resend-dead", post(api::resend_dead))
+        .route("/api/v1/decisions/payment", post(api::decide_payment))
+        .route("/api/v1/decisions/call", post(api::decide_call))
+        .route("/api/v1/decisions/sms", post(api::decide_sms))
+        .route(
+            "/api/v1/checks/account-opening",
+            post(api::check_account_opening),
+        )
         .route(
             "/api/v1/admin/users",
             get(api::list_users).post(api::add_user),

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -36,9 +37,54 @@ struct RouteStats {
 #[derive(Default)]
 pub struct Metrics {
     routes: Mutex<BTreeMap<String, RouteStats>>,
+    /// Real-time decisions by kind (payment, call, SMS, account opening) and answer:
+    /// counted, not audited one by one (see `api/decisions.rs`).
+    decisions: [[AtomicU64; 4]; 4],
+}
+
+/// What a counted decision was about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecisionKind {
+    Payment = 0,
+    Call = 1,
+    Sms = 2,
+    AccountOpening = 3,
+}
+
+impl DecisionKind {
+    const ALL: [DecisionKind; 4] = [
+        DecisionKind::Payment,
+        DecisionKind::Call,
+        DecisionKind::Sms,
+        DecisionKind::AccountOpening,
+    ];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            DecisionKind::Payment => "payment",
+            DecisionKind::Call => "call",
+            DecisionKind::Sms => "sms",
+            DecisionKind::AccountOpening => "account_opening",
+        }
+    }
+
+    /// The answers of this kind, by index.
+    fn answers(self) -> [&'static str; 4] {
+        match self {
+            DecisionKind::AccountOpening => ["allow", "review", "refuse", ""],
+            _ => ["allow", "warn", "hold", "block"],
+        }
+    }
 }
 
 impl Metrics {
+    /// Counts one decision; `answer` indexes [`DecisionKind::answers`].
+    pub fn decision(&self, kind: DecisionKind, answer: usize) {
+        if let Some(c) = self.decisions[kind as usize].get(answer) {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
     fn record(&self, route: &str, method: &'static str, status: u16, seconds: f64) {
         // A poisoned lock only means another request panicked mid-update; counts stay usable.
         let mut routes = self.routes.lock().unwrap_or_else(|p| p.into_inner());
@@ -97,6 +143,21 @@ impl Metrics {
                 stats.count
             );
         }
+        out.push_str("# HELP fanzha_decisions_total Real-time decisions by kind and answer.\n");
+        out.push_str("# TYPE fanzha_decisions_total counter\n");
+        for kind in DecisionKind::ALL {
+            for (i, answer) in kind.answers().iter().enumerate() {
+                if answer.is_empty() {
+                    continue;
+                }
+                let n = self.decisions[kind as usize][i].load(Ordering::Relaxed);
+                let _ = writeln!(
+                    out,
+                    "fanzha_decisions_total{{kind=\"{}\",decision=\"{answer}\"}} {n}",
+                    kind.as_str()
+                );
+            }
+        }
         out
     }
 }
@@ -125,15 +186,13 @@ fn method_label(m: &Method) -> &'static str {
 
 /// Middleware recording every request's route, status and latency.
 pub async fn track(State(metrics): State<Arc<Metrics>>, req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    // A clone of the matched path shares its text: no allocation per request.
+    let route = req.extensions().get::<MatchedPath>().cloned();
     let method = method_label(req.method());
     let start = Instant::now();
     let res = next.run(req).await;
     metrics.record(
-        &route,
+        route.as_ref().map_or("unmatched", MatchedPath::as_str),
         method,
         res.status().as_u16(),
         start.elapsed().as_secs_f64(),

@@ -60,6 +60,9 @@ pub enum Action {
     DecideThreshold,
     /// Delivery operations: counts of warnings and deliveries, re-queuing dead letters.
     Operate,
+    /// Ask for a real-time decision on a payment, call or SMS, or an account-opening check
+    /// (issue 5, section 6): what a bank's or carrier's systems do before they act.
+    Decide,
 }
 
 /// Whether `role` may do `action` at all (the scope then narrows what it sees).
@@ -108,6 +111,8 @@ pub fn allows(role: Role, action: Action) -> bool {
         // analysts' evaluation, recorded for the auditors.
         Action::DecideThreshold => role == Commander,
         Action::Operate => role == Admin,
+        // Institutions' systems call these with their API keys, before they act.
+        Action::Decide => matches!(role, BankOperator | CarrierOperator),
     }
 }
 

@@ -230,6 +230,24 @@ pub struct PersonRow {
     pub birth_date: Option<String>,
 }
 
+/// A bank account or SIM an identity holds, as the account-opening check counts them
+/// (issue 5, section 6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holding {
+    /// `account` or `sim`.
+    pub kind: &'static str,
+    /// The account number or MSISDN.
+    pub id: String,
+    /// The bank's or carrier's code.
+    pub institution_code: String,
+    /// An account's class (`I`, `II`, `III`, `corporate`, `payment`), when recorded.
+    pub class: Option<String>,
+    /// Whether it still counts: an account not `closed`, a SIM not deactivated.
+    pub active: bool,
+    /// Opening or activation time (UTC microseconds).
+    pub since: i64,
+}
+
 /// A user who logs in to the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRow {
@@ -419,6 +437,10 @@ pub trait Store: Send + Sync {
     /// number, MSISDN or device id, or a name prefix; at most `limit`, exact hits first.
     /// A query over 64 characters matches nothing.
     async fn search(&self, scope: &Scope, query: &str, limit: u32) -> Result<Vec<SearchHit>>;
+
+    /// Every bank account and SIM held by `person_id`, across all institutions (no scope:
+    /// the cross-institution count the law asks for, Arts. 10 and 16), accounts first.
+    async fn holdings(&self, person_id: &str) -> Result<Vec<Holding>>;
 
     /// Reports, cases and losses per Shanghai day with `from <= ts < to` (UTC micros),
     /// within `scope` (a report belongs to its `community_code`, else its victim's; at an

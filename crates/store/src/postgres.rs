@@ -27,8 +27,8 @@ use crate::risk::{
 };
 use crate::{
     ApiKeyRow, AuditEntry, AuditFilter, AuditHead, Backend, Batch, BatchOutcome, Dashboard,
-    EntityRef, InsiderFlag, Item, NewAuditEntry, NewUser, PersonRow, Profile, QuarantineEntry,
-    Rejection, Result, Scope, SearchHit, Store, StoreError, TransferCore, UserRow,
+    EntityRef, Holding, InsiderFlag, Item, NewAuditEntry, NewUser, PersonRow, Profile,
+    QuarantineEntry, Rejection, Result, Scope, SearchHit, Store, StoreError, TransferCore, UserRow,
 };
 
 /// Advisory-lock keys: one for migrations, one for the audit chain's tail.
@@ -979,6 +979,14 @@ impl Store for PgStore {
         let checks: Vec<&Stmt> = checks.iter().collect();
         let in_scope = exec_all(&mut conn, &checks).await?;
         Ok(plan.assemble(by_day, by_typology, cases, in_scope))
+    }
+
+    async fn holdings(&self, person_id: &str) -> Result<Vec<Holding>> {
+        let Some(st) = reads::holdings(Backend::Postgres, person_id) else {
+            return Ok(Vec::new());
+        };
+        let mut conn = self.pool.acquire().await?;
+        reads::holding_rows(exec(&mut conn, &st).await?)
     }
 
     async fn data_end(&self) -> Result<Option<i64>> {

@@ -30,8 +30,8 @@ use fanzha_core::time::Instant;
 
 use crate::{
     Attribute, AuditEntry, AuditFilter, Backend, Dashboard, DayFigures, EntityKind, EntityRef,
-    Event, Field, InsiderFlag, Link, PersonRow, Profile, Result, Scope, SearchHit, StoreError,
-    DASHBOARD_MAX_DAYS,
+    Event, Field, Holding, InsiderFlag, Link, PersonRow, Profile, Result, Scope, SearchHit,
+    StoreError, DASHBOARD_MAX_DAYS,
 };
 
 /// A bound parameter.
@@ -320,6 +320,55 @@ pub(crate) fn person_row(rows: Rows) -> Option<PersonRow> {
         tags: next(),
         birth_date: next(),
     })
+}
+
+// ---- holdings (account-opening checks) ----
+
+pub(crate) fn holdings(backend: Backend, person_id: &str) -> Option<Stmt> {
+    if unmatchable(person_id) {
+        return None;
+    }
+    let mut b = Builder::new(backend, &Scope::All);
+    let p = b.text(person_id);
+    Some(b.finish(
+        format!(
+            "SELECT 'account', a.account_id, a.bank_code, a.class, \
+             CAST(CASE WHEN a.status = 'closed' THEN 0 ELSE 1 END AS BIGINT), a.opened_at \
+             FROM accounts a WHERE a.holder_id = {p} \
+             UNION ALL SELECT 'sim', s.msisdn, s.carrier, {NO_TEXT}, \
+             CAST(CASE WHEN s.deactivated_at IS NULL THEN 1 ELSE 0 END AS BIGINT), s.activated_at \
+             FROM sims s WHERE s.holder_id = {p} ORDER BY 1, 3, 2"
+        ),
+        &[T, T, T, T, I, I],
+    ))
+}
+
+pub(crate) fn holding_rows(rows: Rows) -> Result<Vec<Holding>> {
+    rows.into_iter()
+        .map(|row| {
+            let mut c = row.into_iter();
+            let kind = match c.next().and_then(Cell::into_text).as_deref() {
+                Some("account") => "account",
+                Some("sim") => "sim",
+                other => {
+                    return Err(StoreError::Corrupt(format!("holding kind {other:?}")));
+                }
+            };
+            let id = c.next().and_then(Cell::into_text).unwrap_or_default();
+            let institution_code = c.next().and_then(Cell::into_text).unwrap_or_default();
+            let class = c.next().and_then(Cell::into_text);
+            let active = c.next().and_then(|x| x.int()).unwrap_or(1) != 0;
+            let since = c.next().and_then(|x| x.int()).unwrap_or(0);
+            Ok(Holding {
+                kind,
+                id,
+                institution_code,
+                class,
+                active,
+                since,
+            })
+        })
+        .collect()
 }
 
 // ---- profiles ----

@@ -31,8 +31,8 @@ use crate::risk::{
 };
 use crate::{
     ApiKeyRow, AuditEntry, AuditFilter, AuditHead, Backend, Batch, BatchOutcome, Dashboard,
-    EntityRef, InsiderFlag, NewAuditEntry, NewUser, PersonRow, Profile, QuarantineEntry, Rejection,
-    Result, Scope, SearchHit, Store, StoreError, TransferCore, UserRow,
+    EntityRef, Holding, InsiderFlag, NewAuditEntry, NewUser, PersonRow, Profile, QuarantineEntry,
+    Rejection, Result, Scope, SearchHit, Store, StoreError, TransferCore, UserRow,
 };
 
 const AUDIT_HEAD_UPSERT_SQLITE: &str =
@@ -1020,6 +1020,14 @@ impl Store for SqliteStore {
             })
         })
         .await
+    }
+
+    async fn holdings(&self, person_id: &str) -> Result<Vec<Holding>> {
+        let Some(st) = reads::holdings(Backend::Sqlite, person_id) else {
+            return Ok(Vec::new());
+        };
+        self.read(move |conn| reads::holding_rows(exec(conn, &st)?))
+            .await
     }
 
     async fn data_end(&self) -> Result<Option<i64>> {

@@ -1637,3 +1637,70 @@ both!(
         );
     }
 );
+
+both!(holdings_of_an_identity_across_institutions, |s: Arc<
+    dyn Store,
+>| async move {
+    s.write_batch(batch(
+        Kind::Accounts,
+        vec![
+            account("6222020000000001", "P1", "I", "active", 2),
+            account("6222020000000002", "P1", "II", "closed", 3),
+            account("6222020000000003", "P2", "I", "active", 4),
+        ],
+    ))
+    .await
+    .unwrap();
+    let sim = |msisdn: &str, carrier: &str, deactivated: Option<i64>, line: u64| Item {
+        row: Row {
+            values: vec![
+                text(msisdn),
+                Value::Int(1_772_000_000_000_000),
+                text(carrier),
+                text("P1"),
+                text("personal"),
+                deactivated.map_or(Value::Null, Value::Int),
+            ],
+            extra: None,
+        },
+        origin: Origin {
+            file: "sims.csv".into(),
+            line,
+            original: msisdn.as_bytes().to_vec(),
+        },
+    };
+    s.write_batch(batch(
+        Kind::Sims,
+        vec![
+            sim("13800000001", "CMCC", None, 2),
+            sim("13800000002", "CUCC", Some(1_772_100_000_000_000), 3),
+        ],
+    ))
+    .await
+    .unwrap();
+    let h = s.holdings("P1").await.unwrap();
+    let got: Vec<(&str, &str, &str, Option<&str>, bool)> = h
+        .iter()
+        .map(|h| {
+            (
+                h.kind,
+                h.id.as_str(),
+                h.institution_code.as_str(),
+                h.class.as_deref(),
+                h.active,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("account", "6222020000000001", "ICBC", Some("I"), true),
+            ("account", "6222020000000002", "ICBC", Some("II"), false),
+            ("sim", "13800000001", "CMCC", None, true),
+            ("sim", "13800000002", "CUCC", None, false),
+        ]
+    );
+    assert_eq!(h[0].since, 1_772_000_000_000_000);
+    assert!(s.holdings("NOBODY").await.unwrap().is_empty());
+    assert!(s.holdings("P1\0").await.unwrap().is_empty());
+});

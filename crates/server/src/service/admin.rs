@@ -222,6 +222,8 @@ pub async fn revoke_key(
     if !state.store.api_key_revoke(id).await? {
         return Err(ApiError::new(Code::KeyNotFound, "no such active key").with_field("id"));
     }
+    // A revoked key stops working at once here, not when its cache entry ages out.
+    state.keys.clear();
     record(state, user, "admin.key.revoke", json!({ "id": id })).await?;
     key_view(state, id).await
 }

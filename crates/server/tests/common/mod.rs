@@ -145,7 +145,7 @@ fn opt(s: Option<&str>) -> Value {
     s.map_or(Value::Null, text)
 }
 
-async fn write(store: &dyn Store, kind: Kind, rows: Vec<Vec<Value>>) {
+pub async fn write(store: &dyn Store, kind: Kind, rows: Vec<Vec<Value>>) {
     let mut batch = Batch::new(kind);
     for (i, values) in rows.into_iter().enumerate() {
         assert_eq!(values.len(), kind.schema().columns.len(), "{kind:?}");
@@ -165,7 +165,7 @@ async fn write(store: &dyn Store, kind: Kind, rows: Vec<Vec<Value>>) {
     assert_eq!(outcome.rejected, 0, "{kind:?}: {outcome:?}");
 }
 
-async fn seed(store: &dyn Store) {
+pub async fn seed(store: &dyn Store) {
     let j = |code: &str, name: &str, level: &str, parent: &str| {
         vec![
             text(code),
