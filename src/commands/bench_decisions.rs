@@ -15,9 +15,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
-use fanzha_core::schema::Kind;
 use fanzha_core::vocab::Role;
-use fanzha_ingest::IngestOptions;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
@@ -106,33 +104,11 @@ pub async fn run(ctx: &Context, args: DecisionArgs) -> anyhow::Result<Outcome> {
         bail!("--workers must be at least 1");
     }
     let store = ctx.store().await?;
-    let mut _scratch = None;
-    let data = match &args.data {
-        Some(dir) => dir.clone(),
-        None => {
-            let tmp =
-                tempfile::tempdir().context("creating a folder for the simulated district")?;
-            let cfg = fanzha_sim::Config::new(args.seed, args.scale, fanzha_sim::Profile::Default);
-            let out = tmp.path().to_path_buf();
-            let started = Instant::now();
-            let sim =
-                tokio::task::spawn_blocking(move || super::sim::generate(&cfg, &out)).await??;
-            eprintln!(
-                "simulated {} residents in {:.1} s",
-                sim.residents,
-                started.elapsed().as_secs_f64()
-            );
-            let path = tmp.path().to_path_buf();
-            _scratch = Some(tmp);
-            path
-        }
-    };
+    let (data, _scratch) =
+        super::bench_serve::district(args.data.as_deref(), args.seed, args.scale, None).await?;
     if !args.loaded {
         let started = Instant::now();
-        for kind in Kind::ALL {
-            let path = data.join(format!("{}.csv", kind.as_str()));
-            fanzha_ingest::ingest_file(&store, &path, &IngestOptions::default()).await?;
-        }
+        super::bench_serve::load(&store, &data).await?;
         let rules = fanzha_risk::RuleSet::builtin().context("the built-in rule set")?;
         let risk = fanzha_risk::run::run(
             &store,

@@ -92,37 +92,10 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<Outcome> {
     }
     let store = ctx.store().await?;
     // The temporary folder lives as long as the run when the bench simulates its own data.
-    let mut _scratch = None;
-    let data = match &args.data {
-        Some(dir) => dir.clone(),
-        None => {
-            let tmp =
-                tempfile::tempdir().context("creating a folder for the simulated district")?;
-            let mut cfg =
-                fanzha_sim::Config::new(args.seed, args.scale, fanzha_sim::Profile::Default);
-            if let Some(d) = args.days {
-                cfg.days = d;
-            }
-            let out = tmp.path().to_path_buf();
-            let started = Instant::now();
-            let sim =
-                tokio::task::spawn_blocking(move || super::sim::generate(&cfg, &out)).await??;
-            eprintln!(
-                "simulated {} residents in {:.1} s",
-                sim.residents,
-                started.elapsed().as_secs_f64()
-            );
-            let path = tmp.path().to_path_buf();
-            _scratch = Some(tmp);
-            path
-        }
-    };
+    let (data, _scratch) = district(args.data.as_deref(), args.seed, args.scale, args.days).await?;
     if !args.loaded {
         let started = Instant::now();
-        for kind in Kind::ALL {
-            let path = data.join(format!("{}.csv", kind.as_str()));
-            fanzha_ingest::ingest_file(&store, &path, &IngestOptions::default()).await?;
-        }
+        load(&store, &data).await?;
         eprintln!("loaded in {:.1} s", started.elapsed().as_secs_f64());
     }
     let persons_csv = data.join("persons.csv");
@@ -445,4 +418,43 @@ where
         }
     }
     all
+}
+
+/// The district a bench loads: `data` as given, or one simulated now into a scratch
+/// folder, returned with it (the folder lives as long as the guard).
+pub(super) async fn district(
+    data: Option<&std::path::Path>,
+    seed: u64,
+    scale: fanzha_sim::Scale,
+    days: Option<u32>,
+) -> anyhow::Result<(std::path::PathBuf, Option<tempfile::TempDir>)> {
+    if let Some(dir) = data {
+        return Ok((dir.to_path_buf(), None));
+    }
+    let tmp = tempfile::tempdir().context("creating a folder for the simulated district")?;
+    let mut cfg = fanzha_sim::Config::new(seed, scale, fanzha_sim::Profile::Default);
+    if let Some(d) = days {
+        cfg.days = d;
+    }
+    let out = tmp.path().to_path_buf();
+    let started = Instant::now();
+    let sim = tokio::task::spawn_blocking(move || super::sim::generate(&cfg, &out)).await??;
+    eprintln!(
+        "simulated {} residents in {:.1} s",
+        sim.residents,
+        started.elapsed().as_secs_f64()
+    );
+    Ok((tmp.path().to_path_buf(), Some(tmp)))
+}
+
+/// Ingests every data file of `data`, reference data first.
+pub(super) async fn load(
+    store: &std::sync::Arc<dyn fanzha_store::Store>,
+    data: &std::path::Path,
+) -> anyhow::Result<()> {
+    for kind in Kind::ALL {
+        let path = data.join(format!("{}.csv", kind.as_str()));
+        fanzha_ingest::ingest_file(store, &path, &IngestOptions::default()).await?;
+    }
+    Ok(())
 }

@@ -165,6 +165,12 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<Outcome> {
             by_level.get("orange").copied().unwrap_or(0),
             by_level.get("yellow").copied().unwrap_or(0),
         );
+        println!(
+            "  规则 rules {}; 模型 model {} (models/default.json, trained on another simulated district) set {} of the scores",
+            risk.rules_version,
+            risk.model_version.as_deref().unwrap_or("-"),
+            risk.by_model,
+        );
         println!();
         println!(
             "next: fanzha --db {0} db stats | fanzha --db {0} risk warnings | fanzha sim --out DIR (files + labels) | fanzha quarantine list",
