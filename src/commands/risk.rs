@@ -440,8 +440,7 @@ async fn training_rows(
 ) -> anyhow::Result<Snapshots> {
     Ok(model::collect(
         store,
-        &a.rules,
-        marks_with,
+        fanzha_risk::Scorer::new(&a.rules, marks_with),
         labels,
         FeatureConfig::default(),
         a.max_rows,
@@ -486,8 +485,7 @@ async fn train(
         let other_labels = read_labels(&dir.join("entities.csv"))?;
         let other_snap: Snapshots = model::collect(
             &*other,
-            &a.rules,
-            Some(&trained.model),
+            fanzha_risk::Scorer::new(&a.rules, Some(&trained.model)),
             &other_labels,
             FeatureConfig::default(),
             a.max_rows,

@@ -17,10 +17,10 @@ use std::collections::BTreeMap;
 use fanzha_store::Store;
 use rustc_hash::FxHashMap;
 
-use super::{Labels, Model, ModelKind, Truth};
+use super::{Labels, ModelKind, Truth};
 use crate::features::{Entity, FeatureConfig};
 use crate::replay::{Replay, ReplayError};
-use crate::rules::{EvalError, RuleSet};
+use crate::rules::EvalError;
 use crate::score::Scorer;
 use crate::window::{DAY, HOUR};
 use crate::{Engine, Names};
@@ -266,13 +266,13 @@ pub(crate) fn stable_hash(seed: u64, s: &str) -> u64 {
 }
 
 /// Replays `store` through a fresh engine and collects the labelled rows, marking warned
-/// entities as the run does with `rules` (and `marks_with`, a model, if given); each table keeps
+/// entities as the run does, with `scorer` (the rules, and a model if marks should come from
+/// one too); each table keeps
 /// at most about `cap` rows (targets beyond it are all kept). `seed` picks the sampled
 /// negatives.
 pub async fn collect(
     store: &dyn Store,
-    rules: &RuleSet,
-    marks_with: Option<&Model>,
+    mut scorer: Scorer<'_>,
     labels: &Labels,
     cfg: FeatureConfig,
     cap: usize,
@@ -283,7 +283,6 @@ pub async fn collect(
     let mut replay = Replay::new(store, page)?;
     let mut names = Names::default();
     let mut engine: Engine = Engine::new(cfg);
-    let mut scorer = Scorer::new(rules, marks_with);
     let mut out = Snapshots {
         account: Table::new(ModelKind::Account),
         sim: Table::new(ModelKind::Sim),
