@@ -2,9 +2,10 @@
 //!
 //! The store's events arrive in event-time order ([`crate::replay`]), so the engine sees
 //! the district's history as a live run would have. After each event the touched accounts
-//! and numbers are scored by the rule set ([`crate::score`], which also marks the warned
-//! ones in the engine for its link features); an entity keeps the strongest assessment it ever reached (a mule's features fade
-//! once it goes quiet, its warning must not) and the event time it first reached a level.
+//! and numbers are scored by the rule set, with the model if one is given ([`crate::score`],
+//! which also marks the warned ones in the engine for its link features); an entity keeps
+//! the strongest assessment it ever reached (a mule's features fade once it goes quiet, its
+//! warning must not) and the event time it first reached a level.
 //! At the end each warned entity's warning is stored, one per entity, a new version only
 //! when its evidence changed, and queued for its owner (the store does both in one
 //! transaction); an open warning the run no longer raises is withdrawn, its owner told.
