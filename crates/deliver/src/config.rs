@@ -19,9 +19,14 @@
 //! webhook = "http://10.0.0.7:8080/fanzha/warnings"
 //! secret_env = "FANZHA_SECRET_B0001"   # or: secret = "…" (at least 16 bytes)
 //! timeout_ms = 5000
+//!
+//! [institutions.upstream]     # the higher-level centre: warnings on cards of other
+//! webhook = "http://10.0.0.9/fanzha/warnings"   # districts (fanzha_risk::run::UPSTREAM)
+//! secret_env = "FANZHA_SECRET_UPSTREAM"
 //! ```
 //!
-//! Secrets are kept as [`Secret`], whose `Debug` prints no byte of them, and no error or log
+//! An institution without an entry keeps its warnings pending (logged once), so a missing
+//! entry loses nothing. Secrets are kept as [`Secret`], whose `Debug` prints no byte of them, and no error or log
 //! line quotes one.
 
 use std::collections::BTreeMap;
