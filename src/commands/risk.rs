@@ -160,18 +160,16 @@ pub(crate) async fn stored_model(
 ) -> anyhow::Result<Option<(String, fanzha_risk::model::Model)>> {
     let version = match which {
         "none" => return Ok(None),
-        "latest" => match store.model_list().await?.pop() {
-            Some(card) => card.version,
-            None => return Ok(None),
-        },
-        v => v.to_owned(),
+        "latest" => None,
+        v => Some(v),
     };
-    let stored = store.model_get(&version).await?.with_context(|| {
-        format!("--model: no stored model has version {version} (see `fanzha risk models`)")
-    })?;
-    let model = fanzha_risk::model::Model::load(&stored.artefact)
-        .with_context(|| format!("reading the stored model {version}"))?;
-    Ok(Some((version, model)))
+    let found = fanzha_risk::model::stored(store, version).await?;
+    if found.is_none() {
+        if let Some(v) = version {
+            anyhow::bail!("--model: no stored model has version {v} (see `fanzha risk models`)");
+        }
+    }
+    Ok(found)
 }
 
 /// The rule files in `dir`, or the built-in set.

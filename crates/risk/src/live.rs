@@ -45,8 +45,10 @@ use serde::Serialize;
 
 use crate::event::{AccountKey, Event, NumberKey};
 use crate::features::{Entity, FeatureConfig};
+use crate::model::{Model, ModelKind};
 use crate::replay::{Replay, ReplayError, ReplayPosition};
-use crate::rules::{Level, LoadError, PatternName, PatternScore, Reloader, RuleSet, Scores};
+use crate::rules::{Level, LoadError, PatternName, Reloader, RuleSet, Scores};
+use crate::score::Verdict;
 use crate::{Engine, Names};
 
 /// Events applied per chunk; touched entities are rescored once per chunk.
@@ -248,6 +250,8 @@ pub struct LiveWriter {
     shared: Arc<LiveRisk>,
     reloader: Option<Reloader>,
     rules: Arc<RuleSet>,
+    /// Combined with the rules as the batch run combines them, when set.
+    model: Option<Arc<Model>>,
     engine: Engine,
     names: Names,
     position: Option<ReplayPosition>,
@@ -280,6 +284,7 @@ impl LiveWriter {
             shared,
             reloader: None,
             rules,
+            model: None,
             engine: Engine::new(cfg),
             names: Names::default(),
             position: None,
@@ -367,6 +372,7 @@ impl LiveWriter {
         );
         fresh.reloader = self.reloader.take();
         fresh.rules = Arc::clone(&self.rules);
+        fresh.model = self.model.clone();
         fresh.shared = shared;
         fresh.set_version();
         *self = fresh;
@@ -380,6 +386,17 @@ impl LiveWriter {
     /// The rule set in use.
     pub fn rules(&self) -> &Arc<RuleSet> {
         &self.rules
+    }
+
+    /// Combines `model` with the rules from the next scoring on (the server gives it the
+    /// newest stored model, as `fanzha risk run` takes by default).
+    pub fn set_model(&mut self, model: Option<Arc<Model>>) {
+        self.model = model;
+    }
+
+    /// The model combined with the rules, if any.
+    pub fn model(&self) -> Option<&Arc<Model>> {
+        self.model.as_ref()
     }
 
     /// Marks the replay finished (see [`LiveRisk::is_ready`]).
@@ -458,15 +475,25 @@ impl LiveWriter {
             );
             return;
         }
-        if let Some(top) = self.scores.top() {
-            // Marked as the batch run marks, for the link features of what comes next.
-            if crate::score::marks(top.level) {
-                self.engine.mark(entity);
-            }
+        let Some(kind) = ModelKind::of(entity) else {
+            return;
+        };
+        let v = crate::score::verdict(
+            &self.rules,
+            self.model.as_deref(),
+            kind,
+            &self.values,
+            &self.scores,
+        );
+        // Marked as the batch run marks, for the link features of what comes next.
+        if crate::score::marks(v.level) {
+            self.engine.mark(entity);
+        }
+        if v.rules.is_some() || v.level.is_some() {
             let at = self.engine.now().unwrap_or(0);
             let kept = self.peaks.get(&entity).map_or(-1.0, |p| p.score);
-            if top.score > kept {
-                let risk = Arc::new(assessment(&mut self.texts, top, at));
+            if v.score > kept {
+                let risk = Arc::new(assessment(&mut self.texts, &v, at));
                 self.peaks.insert(entity, risk);
             }
         }
@@ -619,10 +646,11 @@ impl LiveWriter {
     }
 }
 
-/// A pattern score as published: rounded reasons, texts shared.
-fn assessment(texts: &mut Texts, top: &PatternScore, at: i64) -> EntityRisk {
-    let reasons = top
-        .reasons
+/// A verdict as published: rounded reasons, texts shared; when the model set the score, a
+/// reason that says so, with its probability.
+fn assessment(texts: &mut Texts, v: &Verdict<'_>, at: i64) -> EntityRisk {
+    let rule_reasons = v.rules.map_or(&[][..], |r| &r.reasons[..]);
+    let mut reasons: Vec<LiveReason> = rule_reasons
         .iter()
         .take(TOP_REASONS)
         .map(|r| {
@@ -638,10 +666,23 @@ fn assessment(texts: &mut Texts, top: &PatternScore, at: i64) -> EntityRisk {
             }
         })
         .collect();
+    if let Some(p) = v.model_p.filter(|_| v.by_model()) {
+        let rule_score = v.rules.map_or(0.0, |r| r.score);
+        reasons.insert(
+            0,
+            LiveReason {
+                code: "MODEL".into(),
+                text_zh: format!("模型判定风险概率 {p:.2}").into(),
+                text_en: format!("the model's risk probability is {p:.2}").into(),
+                contribution: ((v.score - rule_score) * 10.0).round() / 10.0,
+            },
+        );
+        reasons.truncate(TOP_REASONS);
+    }
     EntityRisk {
-        score: top.score,
-        level: top.level,
-        pattern: Some(top.pattern),
+        score: v.score,
+        level: v.level,
+        pattern: Some(v.pattern),
         reasons,
         at,
         source: RiskSource::Live,

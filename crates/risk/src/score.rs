@@ -76,41 +76,62 @@ impl<'r> Scorer<'r> {
         }
         self.rules
             .evaluate_into(entity, &self.values, &mut self.scores)?;
-        let top = self.scores.top();
-        let model_p = self
-            .model
-            .filter(|_| model_kind.scores(&self.values))
-            .and_then(|m| m.score(model_kind, &self.values));
-        let rule_score = top.map_or(0.0, |t| t.score);
-        let score = combine(rule_score, model_p.unwrap_or(0.0));
-        let (pattern, level, measure) = match top {
-            Some(t) if score <= t.score => (t.pattern, t.level, t.measure),
-            _ => {
-                let pattern = top.map_or(model_pattern(model_kind), |t| t.pattern);
-                let kind = EntityKind::from(entity);
-                let found = self
-                    .rules
-                    .patterns()
-                    .find(|p| p.name() == pattern && p.entity() == kind);
-                (
-                    pattern,
-                    found.and_then(|p| p.levels().level(score)),
-                    found.map(|p| p.measure()),
-                )
-            }
-        };
-        if marks(level) {
+        let v = verdict(
+            self.rules,
+            self.model,
+            model_kind,
+            &self.values,
+            &self.scores,
+        );
+        if marks(v.level) {
             engine.mark(entity);
         }
-        Ok(Some(Verdict {
-            score,
-            level,
-            pattern,
-            measure: level.and(measure),
-            rules: top,
-            model_p,
-            values: &self.values,
-        }))
+        Ok(Some(v))
+    }
+}
+
+/// The verdict on an entity of `kind` with these features, whose rule scores `scores` are
+/// (from [`RuleSet::evaluate_into`]): the rules' strongest pattern combined with the model.
+/// Pure; [`Scorer::score`] and the live state both reach their verdicts here.
+pub fn verdict<'a>(
+    rules: &RuleSet,
+    model: Option<&Model>,
+    kind: ModelKind,
+    values: &'a [f64],
+    scores: &'a Scores,
+) -> Verdict<'a> {
+    let top = scores.top();
+    let model_p = model
+        .filter(|_| kind.scores(values))
+        .and_then(|m| m.score(kind, values));
+    let rule_score = top.map_or(0.0, |t| t.score);
+    let score = combine(rule_score, model_p.unwrap_or(0.0));
+    let (pattern, level, measure) = match top {
+        Some(t) if score <= t.score => (t.pattern, t.level, t.measure),
+        _ => {
+            let pattern = top.map_or(model_pattern(kind), |t| t.pattern);
+            let entity = match kind {
+                ModelKind::Account => EntityKind::Account,
+                ModelKind::Sim => EntityKind::Number,
+            };
+            let found = rules
+                .patterns()
+                .find(|p| p.name() == pattern && p.entity() == entity);
+            (
+                pattern,
+                found.and_then(|p| p.levels().level(score)),
+                found.map(|p| p.measure()),
+            )
+        }
+    };
+    Verdict {
+        score,
+        level,
+        pattern,
+        measure: level.and(measure),
+        rules: top,
+        model_p,
+        values,
     }
 }
 

@@ -212,3 +212,75 @@ fn a_kind_without_targets_is_left_untrained() {
         Err(model::TrainError::NothingToLearn)
     ));
 }
+
+#[test]
+fn the_verdict_takes_the_model_where_the_rules_are_silent_and_only_on_cards_in_use() {
+    use fanzha_risk::rules::{Level, PatternName, Scores};
+    use fanzha_risk::score::{marks, verdict};
+    let t = model::train(
+        &snapshots(2),
+        &Labels::default(),
+        &options(),
+        Source::default(),
+        CREATED,
+    )
+    .unwrap();
+    let rules = fanzha_risk::RuleSet::builtin().unwrap();
+    let kind = ModelKind::Account;
+    // A card of the district's (holder known), in use, that no rule hits: the features
+    // are "middling" everywhere, as in training, and every rule-read feature is quiet.
+    let mut v = vec![50.0; kind.schema().len()];
+    for name in kind.schema() {
+        if name.contains("24h")
+            || name.contains("7d")
+            || name.contains("_1h")
+            || name.starts_with("holder_")
+            || name.contains("other_holders")
+            || name.starts_with("den_")
+            || name.starts_with("in_from")
+            || name.starts_with("out_to")
+            || name.starts_with("age")
+            || name.starts_with("dwell")
+        {
+            v[index(kind, name)] = 0.0;
+        }
+    }
+    v[index(kind, "holder_known")] = 1.0;
+    v[index(kind, "in_count_30d")] = 3.0;
+    v[index(kind, "pass_through_24h")] = 30.0;
+    let mut scores = Scores::default();
+    rules.evaluate_into(kind_entity(), &v, &mut scores).unwrap();
+    assert!(scores.top().is_none(), "no rule hits: {:?}", scores.top());
+
+    let p = t.model.score(kind, &v).unwrap();
+    assert!(p > 0.6, "{p}");
+    let with_model = verdict(&rules, Some(&t.model), kind, &v, &scores);
+    assert!(with_model.by_model());
+    assert_eq!(with_model.pattern, PatternName::Mule);
+    assert_eq!(with_model.score, 100.0 * p);
+    assert!(with_model.level >= Some(Level::Yellow), "{with_model:?}");
+    assert_eq!(
+        marks(with_model.level),
+        with_model.level >= Some(Level::Orange)
+    );
+
+    let rules_only = verdict(&rules, None, kind, &v, &scores);
+    assert_eq!((rules_only.score, rules_only.level), (0.0, None));
+
+    // An outside account (no holder in the data) and an unused card: the model says nothing.
+    for zeroed in [
+        &["holder_known"][..],
+        &["in_count_30d", "out_count_30d"][..],
+    ] {
+        let mut w = v.clone();
+        for name in zeroed {
+            w[index(kind, name)] = 0.0;
+        }
+        let out = verdict(&rules, Some(&t.model), kind, &w, &scores);
+        assert_eq!((out.model_p, out.level), (None, None), "{zeroed:?} = 0");
+    }
+}
+
+fn kind_entity() -> fanzha_risk::rules::EntityKind {
+    fanzha_risk::rules::EntityKind::Account
+}

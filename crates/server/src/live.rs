@@ -13,7 +13,8 @@
 //! behind the tail (a late file of older events) make the task replay the store into a fresh
 //! writer, decisions reading the old state meanwhile, and hand the new state over.
 //!
-//! A rule directory, when configured, is checked every round; a file with an error is
+//! The newest stored model is combined with the rules, as `fanzha risk run` does. A rule
+//! directory, when configured, is checked every round; a file with an error is
 //! logged with its file, line and column and the active set stays. A failed round (the
 //! store unreachable) is logged and retried next round: the live state must never take the
 //! server down.
@@ -80,6 +81,18 @@ impl LiveTask {
         let store = Arc::clone(&self.store);
         let started = Instant::now();
         self.poll_rules();
+        // The newest stored model, as `fanzha risk run` takes by default; a model trained
+        // later is taken at the next start.
+        match fanzha_risk::model::stored(&*store, None).await {
+            Ok(Some((version, model))) => {
+                tracing::info!(%version, "live risk: the newest stored model is combined with the rules");
+                self.writer.set_model(Some(Arc::new(model)));
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "live risk: the stored model could not be read; rules alone");
+            }
+        }
         if let Err(e) = self.writer.load_warnings(&*store).await {
             tracing::error!(error = %e, "live risk: reading the stored warnings failed");
         }
@@ -154,6 +167,7 @@ impl LiveTask {
         let started = Instant::now();
         let live = self.writer.shared();
         let mut fresh = LiveWriter::new(Arc::clone(self.writer.rules()), live.config().clone());
+        fresh.set_model(self.writer.model().cloned());
         if let Err(e) = fresh.load_warnings(store).await {
             tracing::error!(error = %e, "live risk: reading the stored warnings failed");
         }

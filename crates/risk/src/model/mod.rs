@@ -246,6 +246,42 @@ pub enum ModelError {
     },
 }
 
+/// Why a stored model could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum StoredModelError {
+    #[error("reading the stored models")]
+    Store(#[from] fanzha_store::StoreError),
+    #[error("the stored model {version}")]
+    Model {
+        version: String,
+        #[source]
+        source: ModelError,
+    },
+}
+
+/// A stored model, loaded, with its version: `version`'s, or the newest when `None`.
+/// `Ok(None)` when the store holds no such model.
+pub async fn stored(
+    store: &dyn fanzha_store::Store,
+    version: Option<&str>,
+) -> Result<Option<(String, Model)>, StoredModelError> {
+    let version = match version {
+        Some(v) => v.to_owned(),
+        None => match store.model_list().await?.pop() {
+            Some(card) => card.version,
+            None => return Ok(None),
+        },
+    };
+    let Some(record) = store.model_get(&version).await? else {
+        return Ok(None);
+    };
+    let model = Model::load(&record.artefact).map_err(|source| StoredModelError::Model {
+        version: version.clone(),
+        source,
+    })?;
+    Ok(Some((version, model)))
+}
+
 /// One kind's booster and the feature names it was trained on.
 #[derive(Clone, Serialize, Deserialize)]
 struct Part {
