@@ -475,7 +475,7 @@ async fn train(
     let Some(mut trained) = trained else {
         anyhow::bail!("no training pass ran");
     };
-    let a_passes = a.opts.passes.max(1);
+    let passes = a.opts.passes.max(1);
     if let Some((db, dir, note)) = &a.eval {
         let other = fanzha_store::open(db)
             .await
@@ -519,7 +519,7 @@ async fn train(
         trained.card.version,
         if stored { "stored" } else { "already stored" },
         trained.card.training.events,
-        a_passes,
+        passes,
         secs - replayed
     );
     print_card(&trained.card);

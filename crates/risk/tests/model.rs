@@ -249,7 +249,9 @@ fn the_verdict_takes_the_model_where_the_rules_are_silent_and_only_on_cards_in_u
     v[index(kind, "in_count_30d")] = 3.0;
     v[index(kind, "pass_through_24h")] = 30.0;
     let mut scores = Scores::default();
-    rules.evaluate_into(kind_entity(), &v, &mut scores).unwrap();
+    rules
+        .evaluate_into(fanzha_risk::rules::EntityKind::Account, &v, &mut scores)
+        .unwrap();
     assert!(scores.top().is_none(), "no rule hits: {:?}", scores.top());
 
     let p = t.model.score(kind, &v).unwrap();
@@ -279,8 +281,4 @@ fn the_verdict_takes_the_model_where_the_rules_are_silent_and_only_on_cards_in_u
         let out = verdict(&rules, Some(&t.model), kind, &w, &scores);
         assert_eq!((out.model_p, out.level), (None, None), "{zeroed:?} = 0");
     }
-}
-
-fn kind_entity() -> fanzha_risk::rules::EntityKind {
-    fanzha_risk::rules::EntityKind::Account
 }
