@@ -63,6 +63,12 @@ enum Command {
     /// Two-card risk: run the feature engine and the rules, list the warnings.
     #[command(subcommand)]
     Risk(commands::risk::Cmd),
+    /// Follow a victim report's money forward: holdings to stop, exits, and the
+    /// transactions that carried every fen, under a declared tracing rule.
+    Trace(commands::trace::Args),
+    /// Returns of frozen money to victims.
+    #[command(subcommand)]
+    Returns(commands::trace::ReturnsCmd),
     /// Score an engine's output against ground-truth labels.
     #[command(subcommand)]
     Eval(commands::eval::Cmd),
@@ -152,6 +158,8 @@ async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Convert(cmd) => commands::convert::run(&ctx, cmd).await,
         Command::Bench(cmd) => commands::bench::run(&ctx, cmd).await,
         Command::Risk(cmd) => commands::risk::run(&ctx, cmd).await,
+        Command::Trace(args) => commands::trace::run(&ctx, args).await,
+        Command::Returns(cmd) => commands::trace::returns(&ctx, cmd).await,
         Command::Eval(cmd) => commands::eval::run(&ctx, cmd).await,
         Command::Deliver(args) => commands::deliver::run(&ctx, args).await,
     }

@@ -53,3 +53,14 @@ impl fanzha_ingest::Progress for Bar {
         }
     }
 }
+
+/// A counter of items done, for work whose total is not known up front.
+pub fn counter(msg: &'static str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{msg} {pos} {per_sec}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.set_message(msg);
+    bar
+}

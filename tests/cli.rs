@@ -1775,3 +1775,151 @@ fn risk_run_applies_the_threshold_decisions_in_effect() {
     assert_ne!(code(&out), 0);
     assert!(said.contains("#3"), "{said}");
 }
+
+/// The simulator's labelled FIFO holdings on district accounts: (account, report, fen).
+fn inside_holdings(district: &Path) -> Vec<(String, String, i64)> {
+    let accounts: std::collections::HashSet<String> =
+        csv::Reader::from_path(district.join("accounts.csv"))
+            .unwrap()
+            .records()
+            .map(|r| r.unwrap()[0].to_owned())
+            .collect();
+    csv::Reader::from_path(district.join("labels/holdings.csv"))
+        .unwrap()
+        .deserialize::<(String, String, i64)>()
+        .map(|r| r.unwrap())
+        .filter(|(a, r, _)| accounts.contains(a) && r.starts_with('R'))
+        .collect()
+}
+
+#[test]
+fn trace_follows_a_report_and_returns_plan_allocates_what_reached_an_account() {
+    let db = sqlite();
+    let dir = db.dir.path().join("district");
+    let dir_arg = dir.display().to_string();
+    let out = db.run(&["sim", "--seed", "21", "--scale", "small", "--out", &dir_arg]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(ingest_json(&db, &[&dir_arg]).0, 0);
+    let labelled = inside_holdings(&dir);
+    let (account, report, fen) = labelled.first().expect("a labelled holding").clone();
+
+    let json = |args: &[&str]| -> Value {
+        let out = db.run(args);
+        assert_eq!(
+            code(&out),
+            0,
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let fifo = json(&["--json", "trace", "--report", &report, "--rule", "fifo"]);
+    assert_eq!(fifo["report"], report.as_str());
+    assert_eq!(fifo["rule"], "fifo");
+    let held: Vec<(&str, i64)> = fifo["holdings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["account"].as_str().unwrap(),
+                h["amount_fen"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        held.contains(&(account.as_str(), fen)),
+        "{held:?} lacks the label's holding"
+    );
+    let sum = |v: &Value, k: &str| -> i64 {
+        v[k].as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["amount_fen"].as_i64().unwrap())
+            .sum()
+    };
+    assert_eq!(
+        sum(&fifo, "holdings") + sum(&fifo, "exits"),
+        fifo["paid_fen"].as_i64().unwrap(),
+        "money is conserved"
+    );
+    let first_path = &fifo["holdings"][0]["paths"][0];
+    assert!(
+        first_path.as_array().is_some_and(|p| !p.is_empty()),
+        "{fifo}"
+    );
+    // Poison reaches at least every account a conserving rule leaves money on.
+    let poison = json(&["--json", "trace", "--report", &report, "--rule", "poison"]);
+    let reached: Vec<&str> = poison["holdings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["account"].as_str().unwrap())
+        .collect();
+    for rule in ["lifo", "pro-rata", "libr", "fifo"] {
+        let t = json(&["--json", "trace", "--report", &report, "--rule", rule]);
+        for h in t["holdings"].as_array().unwrap() {
+            assert!(
+                reached.contains(&h["account"].as_str().unwrap()),
+                "{rule}: {h}"
+            );
+        }
+    }
+    // Before the first payment there is nothing to follow.
+    let early = json(&[
+        "--json",
+        "trace",
+        "--report",
+        &report,
+        "--as-of",
+        "2026-02-01T00:00:00+08:00",
+    ]);
+    assert_eq!(early["paid_fen"], 0);
+
+    let plan = json(&["--json", "returns", "plan", "--account", &account]);
+    let allocated: i64 = plan["allocations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["amount_fen"].as_i64().unwrap())
+        .sum();
+    assert!(allocated <= plan["frozen_fen"].as_i64().unwrap(), "{plan}");
+    assert!(
+        plan["allocations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["report"] == report.as_str()),
+        "{report}'s money is on {account}: {plan}"
+    );
+
+    for (args, says) in [
+        (
+            vec!["trace", "--report", "R-NOPE"],
+            "R-NOPE\" is not in the store",
+        ),
+        (
+            vec!["trace", "--report", &report, "--rule", "haircut"],
+            "pro-rata",
+        ),
+        (
+            vec!["trace", "--report", &report, "--as-of", "yesterday"],
+            "--as-of",
+        ),
+        (
+            vec!["returns", "plan", "--account", "NOPE"],
+            "not one of the district's accounts",
+        ),
+    ] {
+        let out = db.run(&args);
+        assert_eq!(code(&out), 2, "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    let audit = json(&["--json", "audit", "list", "--action", "cli.trace"]);
+    assert!(
+        audit["total"].as_u64().unwrap() >= 6,
+        "every trace is on record: {audit}"
+    );
+}

@@ -29,6 +29,9 @@ pub enum Cmd {
     /// The decision API under load: payment and call decisions from N closed-loop
     /// keep-alive connections, against a `/healthz` baseline in the same run.
     Decisions(super::bench_decisions::DecisionArgs),
+    /// Fund tracing: building the ledger (50 million generated transactions), tracing a
+    /// district's reports by every rule, and reach against a PostgreSQL recursive query.
+    Trace(super::bench_trace::TraceArgs),
 }
 
 #[derive(clap::Args)]
@@ -90,6 +93,7 @@ pub async fn run(ctx: &Context, cmd: Cmd) -> anyhow::Result<Outcome> {
         Cmd::Sim(args) => sim_bench(ctx, args).await,
         Cmd::Serve(args) => super::bench_serve::run(ctx, args).await,
         Cmd::Decisions(args) => super::bench_decisions::run(ctx, args).await,
+        Cmd::Trace(args) => super::bench_trace::run(ctx, args).await,
     }
 }
 
@@ -322,7 +326,7 @@ fn remove_db(path: &Path) {
     }
 }
 
-fn peak_rss_kb() -> Option<u64> {
+pub(super) fn peak_rss_kb() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     status
         .lines()
@@ -354,10 +358,10 @@ pub(super) fn machine() -> String {
 }
 
 /// splitmix64: a tiny deterministic generator, enough for benchmark data.
-struct Rng(u64);
+pub(super) struct Rng(pub(super) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(super) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -365,7 +369,7 @@ impl Rng {
         z ^ (z >> 31)
     }
 
-    fn below(&mut self, n: u64) -> u64 {
+    pub(super) fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
     }
 }

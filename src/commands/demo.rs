@@ -114,6 +114,8 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<Outcome> {
             .len();
         by_level.insert(level.as_str(), n);
     }
+    // Fund tracing: the report with the most money still held, followed forward by FIFO.
+    let traced = super::trace::most_held_report(&*store).await?;
     super::audit(
         &store,
         "cli.demo",
@@ -171,9 +173,29 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<Outcome> {
             risk.model_version.as_deref().unwrap_or("-"),
             risk.by_model,
         );
+        if let Some(t) = &traced {
+            println!();
+            println!(
+                "资金查控 fund tracing (FIFO), report {}: paid {}; still held {} on {} accounts (to stop and freeze); left {} ({})",
+                t.report,
+                Money::from_fen(t.paid_fen),
+                Money::from_fen(t.held_fen),
+                t.holdings.len(),
+                Money::from_fen(t.exited_fen),
+                super::trace::exits_by_kind(t),
+            );
+            if let Some(h) = t.holdings.first() {
+                println!(
+                    "  largest holding {} on {}, via {}",
+                    Money::from_fen(h.amount_fen),
+                    h.account,
+                    h.paths.first().map(|p| p.join(" → ")).unwrap_or_default()
+                );
+            }
+        }
         println!();
         println!(
-            "next: fanzha --db {0} db stats | fanzha --db {0} risk warnings | fanzha sim --out DIR (files + labels) | fanzha quarantine list",
+            "next: fanzha --db {0} db stats | fanzha --db {0} risk warnings | fanzha --db {0} trace --report REPORT_ID --rule fifo|lifo|pro-rata|libr|poison | fanzha --db {0} returns plan --account ACCOUNT | fanzha sim --out DIR (files + labels) | fanzha quarantine list",
             ctx.db
         );
     }

@@ -24,10 +24,20 @@ pub enum Cmd {
         #[arg(long, value_name = "DIR")]
         data: Option<PathBuf>,
     },
+    /// Trace every stored report by FIFO and compare the holdings with
+    /// labels/holdings.csv (the simulator's FIFO replay), to the fen.
+    Trace {
+        /// The labels directory (holdings.csv).
+        #[arg(long, value_name = "DIR")]
+        labels: PathBuf,
+    },
 }
 
 pub async fn run(ctx: &Context, cmd: Cmd) -> anyhow::Result<Outcome> {
-    let Cmd::Risk { labels, data } = cmd;
+    let (labels, data) = match cmd {
+        Cmd::Risk { labels, data } => (labels, data),
+        Cmd::Trace { labels } => return super::trace::eval(ctx, &labels).await,
+    };
     let data = match data {
         Some(d) => d,
         None => labels

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod bench;
 mod bench_decisions;
 mod bench_serve;
+mod bench_trace;
 pub mod convert;
 pub mod db;
 pub mod deliver;
@@ -15,6 +16,7 @@ pub mod quarantine;
 pub mod risk;
 pub mod serve;
 pub mod sim;
+pub mod trace;
 pub mod user;
 
 use std::sync::Arc;

@@ -215,6 +215,18 @@ pub struct TransferCore {
     pub extra: Option<String>,
 }
 
+/// A victim's report with the payments it names (fund tracing follows them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportPayments {
+    pub report_id: String,
+    pub ts: i64,
+    pub victim_id: String,
+    pub loss_fen: i64,
+    pub typology: String,
+    /// Each payment's transaction id, with its time when the transaction is stored.
+    pub payments: Vec<(String, Option<i64>)>,
+}
+
 /// A stored person as the store holds it, unmasked: masking is the caller's duty at the edge
 /// where someone other than the database's operator will see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -390,6 +402,24 @@ pub trait Store: Send + Sync {
         lo: i64,
         hi: i64,
     ) -> Result<Vec<TransferCore>>;
+
+    // ---- Fund tracing (issue 6). ----
+
+    /// One report (or every report) in scope with its payments, in report-id order; an
+    /// unknown or out-of-scope report is simply absent.
+    async fn report_payments(
+        &self,
+        scope: &Scope,
+        report_id: Option<&str>,
+    ) -> Result<Vec<ReportPayments>>;
+
+    /// Every opening balance: (account, as_of, balance_fen).
+    async fn opening_balances(&self) -> Result<Vec<(String, i64, i64)>>;
+
+    /// The accounts a report's money can reach in at most `depth` transactions, each
+    /// later than the one before, up to `as_of`, by a recursive query: the reference the
+    /// tracing engine's reach is tested and measured against.
+    async fn reach_by_query(&self, report_id: &str, as_of: i64, depth: u32) -> Result<Vec<String>>;
 
     /// Appends to the audit trail, chaining the new entry's hash to the recorded head.
     async fn audit_append(&self, actor: &str, action: &str, detail: &str) -> Result<AuditEntry> {

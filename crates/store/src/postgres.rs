@@ -28,7 +28,8 @@ use crate::risk::{
 use crate::{
     ApiKeyRow, AuditEntry, AuditFilter, AuditHead, Backend, Batch, BatchOutcome, Dashboard,
     EntityRef, Holding, InsiderFlag, Item, NewAuditEntry, NewUser, PersonRow, Profile,
-    QuarantineEntry, Rejection, Result, Scope, SearchHit, Store, StoreError, TransferCore, UserRow,
+    QuarantineEntry, Rejection, ReportPayments, Result, Scope, SearchHit, Store, StoreError,
+    TransferCore, UserRow,
 };
 
 /// Advisory-lock keys: one for migrations, one for the audit chain's tail.
@@ -826,6 +827,28 @@ impl Store for PgStore {
         .iter()
         .map(transfer)
         .collect()
+    }
+
+    async fn report_payments(
+        &self,
+        scope: &Scope,
+        report_id: Option<&str>,
+    ) -> Result<Vec<ReportPayments>> {
+        let st = reads::trace::report_payments(Backend::Postgres, scope, report_id);
+        let mut conn = self.pool.acquire().await?;
+        reads::trace::assemble_reports(exec(&mut conn, &st).await?)
+    }
+
+    async fn opening_balances(&self) -> Result<Vec<(String, i64, i64)>> {
+        let st = reads::trace::balances(Backend::Postgres);
+        let mut conn = self.pool.acquire().await?;
+        Ok(reads::trace::assemble_balances(exec(&mut conn, &st).await?))
+    }
+
+    async fn reach_by_query(&self, report_id: &str, as_of: i64, depth: u32) -> Result<Vec<String>> {
+        let st = reads::trace::reach(Backend::Postgres, report_id, as_of, depth);
+        let mut conn = self.pool.acquire().await?;
+        Ok(reads::trace::assemble_accounts(exec(&mut conn, &st).await?))
     }
 
     async fn transfers_matching(

@@ -21,6 +21,7 @@
 //! in-scope account's own history); their profiles are still refused.
 
 pub(crate) mod risk;
+pub(crate) mod trace;
 
 use std::collections::HashSet;
 

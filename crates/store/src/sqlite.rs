@@ -32,7 +32,7 @@ use crate::risk::{
 use crate::{
     ApiKeyRow, AuditEntry, AuditFilter, AuditHead, Backend, Batch, BatchOutcome, Dashboard,
     EntityRef, Holding, InsiderFlag, NewAuditEntry, NewUser, PersonRow, Profile, QuarantineEntry,
-    Rejection, Result, Scope, SearchHit, Store, StoreError, TransferCore, UserRow,
+    Rejection, ReportPayments, Result, Scope, SearchHit, Store, StoreError, TransferCore, UserRow,
 };
 
 const AUDIT_HEAD_UPSERT_SQLITE: &str =
@@ -886,6 +886,28 @@ impl Store for SqliteStore {
             Ok(out)
         })
         .await
+    }
+
+    async fn report_payments(
+        &self,
+        scope: &Scope,
+        report_id: Option<&str>,
+    ) -> Result<Vec<ReportPayments>> {
+        let st = reads::trace::report_payments(Backend::Sqlite, scope, report_id);
+        self.read(move |conn| reads::trace::assemble_reports(exec(conn, &st)?))
+            .await
+    }
+
+    async fn opening_balances(&self) -> Result<Vec<(String, i64, i64)>> {
+        let st = reads::trace::balances(Backend::Sqlite);
+        self.read(move |conn| Ok(reads::trace::assemble_balances(exec(conn, &st)?)))
+            .await
+    }
+
+    async fn reach_by_query(&self, report_id: &str, as_of: i64, depth: u32) -> Result<Vec<String>> {
+        let st = reads::trace::reach(Backend::Sqlite, report_id, as_of, depth);
+        self.read(move |conn| Ok(reads::trace::assemble_accounts(exec(conn, &st)?)))
+            .await
     }
 
     async fn transfers_matching(
