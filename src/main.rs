@@ -66,6 +66,14 @@ enum Command {
     /// Follow a victim report's money forward: holdings to stop, exits, and the
     /// transactions that carried every fen, under a declared tracing rule.
     Trace(commands::trace::Args),
+    /// Stop-payment planning: the accounts to stop for a report, each order sized to the
+    /// traced holding.
+    #[command(subcommand)]
+    Stop(commands::trace::StopCmd),
+    /// The freeze registry: every authority's measures on an account, queued requests,
+    /// overdue screenings and over-freezing.
+    #[command(subcommand)]
+    Freezes(commands::freezes::Cmd),
     /// Returns of frozen money to victims.
     #[command(subcommand)]
     Returns(commands::trace::ReturnsCmd),
@@ -160,6 +168,8 @@ async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Risk(cmd) => commands::risk::run(&ctx, cmd).await,
         Command::Trace(args) => commands::trace::run(&ctx, args).await,
         Command::Returns(cmd) => commands::trace::returns(&ctx, cmd).await,
+        Command::Stop(cmd) => commands::trace::stop(&ctx, cmd).await,
+        Command::Freezes(cmd) => commands::freezes::run(&ctx, cmd).await,
         Command::Eval(cmd) => commands::eval::run(&ctx, cmd).await,
         Command::Deliver(args) => commands::deliver::run(&ctx, args).await,
     }

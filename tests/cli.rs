@@ -1922,4 +1922,88 @@ fn trace_follows_a_report_and_returns_plan_allocates_what_reached_an_account() {
         audit["total"].as_u64().unwrap() >= 6,
         "every trace is on record: {audit}"
     );
+
+    // The stop plan sizes each order to the traced holding, most urgent first.
+    let plan = json(&["--json", "stop", "plan", "--report", &report]);
+    let orders = plan["orders"].as_array().unwrap();
+    let planned: i64 = orders
+        .iter()
+        .map(|o| o["amount_fen"].as_i64().unwrap())
+        .sum();
+    assert_eq!(planned, sum(&fifo, "holdings"), "{plan}");
+    assert!(orders.iter().all(|o| o["basis"] == "traced_holding"));
+    let first = orders[0]["account"].as_str().unwrap().to_owned();
+    let whole = json(&[
+        "--json",
+        "stop",
+        "plan",
+        "--report",
+        &report,
+        "--whole-account",
+        &first,
+        "--reason",
+        "the holder is the ring's card dealer, arrested today",
+    ]);
+    assert_eq!(whole["orders"][0]["basis"], "whole_account");
+    assert_eq!(
+        whole["orders"][0]["amount_fen"],
+        whole["orders"][0]["balance_fen"]
+    );
+    for (args, says) in [
+        (
+            vec!["stop", "plan", "--report", &report, "--rule", "poison"],
+            "reach, not amounts",
+        ),
+        (
+            vec![
+                "stop",
+                "plan",
+                "--report",
+                &report,
+                "--whole-account",
+                &first,
+            ],
+            "--reason",
+        ),
+        (
+            vec![
+                "stop",
+                "plan",
+                "--report",
+                &report,
+                "--whole-account",
+                &first,
+                "--reason",
+                "short",
+            ],
+            "10 to 500 characters",
+        ),
+    ] {
+        let out = db.run(&args);
+        assert_eq!(code(&out), 2, "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+
+    // The freeze registry of an account other authorities froze: what is held never
+    // exceeds the balance; the rest of their requests queues.
+    let frozen = csv::Reader::from_path(dir.join("external_freezes.csv"))
+        .unwrap()
+        .records()
+        .map(|r| r.unwrap()[0].to_owned())
+        .next()
+        .expect("the district has external freezes");
+    let reg = json(&["--json", "freezes", "show", "--account", &frozen]);
+    assert!(
+        reg["active_fen"].as_i64().unwrap() <= reg["balance_fen"].as_i64().unwrap(),
+        "{reg}"
+    );
+    assert!(!reg["measures"].as_array().unwrap().is_empty(), "{reg}");
+    for m in reg["measures"].as_array().unwrap() {
+        assert_eq!(
+            m["active_fen"].as_i64().unwrap() + m["queued_fen"].as_i64().unwrap(),
+            m["requested_fen"].as_i64().unwrap(),
+            "{m}"
+        );
+    }
 }

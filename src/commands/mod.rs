@@ -10,6 +10,7 @@ pub mod db;
 pub mod deliver;
 pub mod demo;
 pub mod eval;
+pub mod freezes;
 pub mod ingest;
 pub mod key;
 pub mod quarantine;

@@ -45,7 +45,7 @@ pub enum ReturnsCmd {
 
 /// `--as-of`, read before the ledger is loaded so a mistyped time fails at once; `None`
 /// means the latest loaded transaction.
-fn cut_off(as_of: Option<&str>) -> anyhow::Result<Option<i64>> {
+pub(super) fn cut_off(as_of: Option<&str>) -> anyhow::Result<Option<i64>> {
     as_of
         .map(|s| {
             Ok(Instant::parse_rfc3339(s)
@@ -55,7 +55,7 @@ fn cut_off(as_of: Option<&str>) -> anyhow::Result<Option<i64>> {
         .transpose()
 }
 
-async fn ledger(store: &dyn Store) -> anyhow::Result<Graph> {
+pub(super) async fn ledger(store: &dyn Store) -> anyhow::Result<Graph> {
     let bar = crate::progress::counter("loading transactions");
     let started = Clock::now();
     let g = load::graph(store, PAGE, &mut |n| bar.set_position(n))
@@ -139,7 +139,7 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<Outcome> {
     Ok(Outcome::Clean)
 }
 
-fn yuan(fen: i64) -> String {
+pub(super) fn yuan(fen: i64) -> String {
     fanzha_core::Money::from_fen(fen).yuan_string()
 }
 
@@ -360,4 +360,152 @@ pub(super) fn exits_by_kind(doc: &TraceDoc) -> String {
         .map(|(k, v)| format!("{k} {}", fanzha_core::Money::from_fen(*v)))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[derive(clap::Subcommand)]
+pub enum StopCmd {
+    /// The accounts to stop for a report, most urgent first (money still moving, then the
+    /// larger holding), each order drafted for exactly the traced holding.
+    Plan {
+        #[arg(long, value_name = "REPORT_ID")]
+        report: String,
+        /// The rule that sizes the orders (poison is refused: it is a reach, not an amount).
+        #[arg(long, default_value = "fifo")]
+        rule: Rule,
+        /// The cut-off (RFC 3339); default: the latest loaded transaction.
+        #[arg(long, value_name = "TIME")]
+        as_of: Option<String>,
+        /// Stop this account whole rather than its traced holding; needs --reason.
+        #[arg(long, value_name = "ACCOUNT_ID", requires = "reason")]
+        whole_account: Option<String>,
+        /// Why the whole account (10 to 500 characters); recorded in the audit trail.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+}
+
+/// LEGAL.md: the victim's payment details are to be on the control platform within 30
+/// minutes of the report; the stop-payment drafts are due by then.
+const STOP_WINDOW_MINUTES: i64 = 30;
+
+#[derive(serde::Serialize)]
+struct StopOrder {
+    account: String,
+    amount_fen: i64,
+    basis: &'static str,
+    balance_fen: i64,
+    urgency: &'static str,
+    last_arrival: String,
+    outflows_since: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+}
+
+pub async fn stop(ctx: &Context, cmd: StopCmd) -> anyhow::Result<Outcome> {
+    let StopCmd::Plan {
+        report,
+        rule,
+        as_of,
+        whole_account,
+        reason,
+    } = cmd;
+    if rule == Rule::Poison {
+        bail!("--rule poison gives reach, not amounts: size stop orders with fifo, lifo, pro-rata or libr");
+    }
+    if let Some(r) = &reason {
+        let n = r.trim().chars().count();
+        if !(10..=500).contains(&n) {
+            bail!("--reason must be 10 to 500 characters (it has {n})");
+        }
+    }
+    let as_of = cut_off(as_of.as_deref())?;
+    let store = ctx.store().await?;
+    let Some(rep) = store
+        .report_payments(&Scope::All, Some(&report))
+        .await?
+        .into_iter()
+        .next()
+    else {
+        bail!("report {report:?} is not in the store");
+    };
+    let g = ledger(&*store).await?;
+    let as_of = as_of.unwrap_or(g.latest().unwrap_or(0));
+    let started = Clock::now();
+    let payments = load::payments(&g, &rep)?;
+    let t = trace(&g, &payments, rule, as_of);
+    let lines = fanzha_trace::stop::plan(&g, &t);
+    let plan_ms = started.elapsed().as_secs_f64() * 1e3;
+    if let Some(w) = &whole_account {
+        if !lines.iter().any(|l| g.name(l.account) == w) {
+            bail!("--whole-account {w}: the report's money is not traced to that account");
+        }
+    }
+    let orders: Vec<StopOrder> = lines
+        .iter()
+        .map(|l| {
+            let name = g.name(l.account);
+            let whole = whole_account.as_deref() == Some(name);
+            StopOrder {
+                account: name.to_owned(),
+                amount_fen: if whole { l.balance_fen } else { l.amount_fen },
+                basis: if whole {
+                    "whole_account"
+                } else {
+                    "traced_holding"
+                },
+                balance_fen: l.balance_fen,
+                urgency: l.urgency.as_str(),
+                last_arrival: shown_time(l.last_arrival),
+                outflows_since: l.outflows_since,
+                reason: whole.then(|| reason.clone()).flatten(),
+            }
+        })
+        .collect();
+    let due = rep.ts + STOP_WINDOW_MINUTES * 60_000_000;
+    audit(
+        &store,
+        "cli.stop.plan",
+        serde_json::json!({ "report": rep.report_id, "rule": rule.as_str(), "orders": orders.len(),
+            "whole_account": whole_account, "reason": reason }),
+    )
+    .await?;
+    let doc = serde_json::json!({
+        "report": rep.report_id,
+        "reported_at": shown_time(rep.ts),
+        "stop_due_by": shown_time(due),
+        "rule": rule.as_str(),
+        "as_of": shown_time(as_of),
+        "plan_ms": plan_ms,
+        "orders": orders,
+        "exited_fen": t.exited_fen(),
+    });
+    if ctx.json {
+        print_json(&doc)?;
+        return Ok(Outcome::Clean);
+    }
+    println!(
+        "止付预案 stop-payment plan, report {} (reported {}; drafts due by {}) · rule {} · as of {} · {:.1} ms",
+        rep.report_id,
+        shown_time(rep.ts),
+        shown_time(due),
+        rule,
+        shown_time(as_of),
+        plan_ms
+    );
+    for o in &orders {
+        println!(
+            "  {:<8} {:<24} {:>14} yuan ({}; balance {})  last in {}  {} out since",
+            o.urgency,
+            o.account,
+            yuan(o.amount_fen),
+            o.basis,
+            yuan(o.balance_fen),
+            o.last_arrival,
+            o.outflows_since
+        );
+    }
+    if orders.is_empty() {
+        println!("  nothing of the victim's money is still held: see `fanzha trace` for the exits");
+    }
+    Ok(Outcome::Clean)
 }

@@ -227,6 +227,19 @@ pub struct ReportPayments {
     pub payments: Vec<(String, Option<i64>)>,
 }
 
+/// Another authority's measure on an account (`external_freezes`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExternalFreeze {
+    pub account_id: String,
+    pub authority: String,
+    /// stop, freeze, renew, queued or release.
+    pub measure: String,
+    pub amount_fen: Option<i64>,
+    pub registered_at: i64,
+    pub expires_at: Option<i64>,
+    pub document_no: Option<String>,
+}
+
 /// A stored person as the store holds it, unmasked: masking is the caller's duty at the edge
 /// where someone other than the database's operator will see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -415,6 +428,9 @@ pub trait Store: Send + Sync {
 
     /// Every opening balance: (account, as_of, balance_fen).
     async fn opening_balances(&self) -> Result<Vec<(String, i64, i64)>>;
+
+    /// Other authorities' measures on one account (or all), in registration order.
+    async fn external_freezes(&self, account: Option<&str>) -> Result<Vec<ExternalFreeze>>;
 
     /// The accounts a report's money can reach in at most `depth` transactions, each
     /// later than the one before, up to `as_of`, by a recursive query: the reference the

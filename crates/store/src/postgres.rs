@@ -27,9 +27,9 @@ use crate::risk::{
 };
 use crate::{
     ApiKeyRow, AuditEntry, AuditFilter, AuditHead, Backend, Batch, BatchOutcome, Dashboard,
-    EntityRef, Holding, InsiderFlag, Item, NewAuditEntry, NewUser, PersonRow, Profile,
-    QuarantineEntry, Rejection, ReportPayments, Result, Scope, SearchHit, Store, StoreError,
-    TransferCore, UserRow,
+    EntityRef, ExternalFreeze, Holding, InsiderFlag, Item, NewAuditEntry, NewUser, PersonRow,
+    Profile, QuarantineEntry, Rejection, ReportPayments, Result, Scope, SearchHit, Store,
+    StoreError, TransferCore, UserRow,
 };
 
 /// Advisory-lock keys: one for migrations, one for the audit chain's tail.
@@ -843,6 +843,14 @@ impl Store for PgStore {
         let st = reads::trace::balances(Backend::Postgres);
         let mut conn = self.pool.acquire().await?;
         Ok(reads::trace::assemble_balances(exec(&mut conn, &st).await?))
+    }
+
+    async fn external_freezes(&self, account: Option<&str>) -> Result<Vec<ExternalFreeze>> {
+        let st = reads::trace::external_freezes(Backend::Postgres, account);
+        let mut conn = self.pool.acquire().await?;
+        Ok(reads::trace::assemble_external_freezes(
+            exec(&mut conn, &st).await?,
+        ))
     }
 
     async fn reach_by_query(&self, report_id: &str, as_of: i64, depth: u32) -> Result<Vec<String>> {

@@ -31,8 +31,9 @@ use crate::risk::{
 };
 use crate::{
     ApiKeyRow, AuditEntry, AuditFilter, AuditHead, Backend, Batch, BatchOutcome, Dashboard,
-    EntityRef, Holding, InsiderFlag, NewAuditEntry, NewUser, PersonRow, Profile, QuarantineEntry,
-    Rejection, ReportPayments, Result, Scope, SearchHit, Store, StoreError, TransferCore, UserRow,
+    EntityRef, ExternalFreeze, Holding, InsiderFlag, NewAuditEntry, NewUser, PersonRow, Profile,
+    QuarantineEntry, Rejection, ReportPayments, Result, Scope, SearchHit, Store, StoreError,
+    TransferCore, UserRow,
 };
 
 const AUDIT_HEAD_UPSERT_SQLITE: &str =
@@ -901,6 +902,12 @@ impl Store for SqliteStore {
     async fn opening_balances(&self) -> Result<Vec<(String, i64, i64)>> {
         let st = reads::trace::balances(Backend::Sqlite);
         self.read(move |conn| Ok(reads::trace::assemble_balances(exec(conn, &st)?)))
+            .await
+    }
+
+    async fn external_freezes(&self, account: Option<&str>) -> Result<Vec<ExternalFreeze>> {
+        let st = reads::trace::external_freezes(Backend::Sqlite, account);
+        self.read(move |conn| Ok(reads::trace::assemble_external_freezes(exec(conn, &st)?)))
             .await
     }
 

@@ -8,7 +8,8 @@
 //! the transactions that carried every fen; [`reach`] is the poison rule, an upper bound on
 //! where the money went. [`returns`] allocates an account's frozen money among the victims
 //! whose money reached it, by the order of the return rules in LEGAL.md. [`registry`] is the
-//! one freeze register per account across authorities, with the legal periods as rules.
+//! one freeze register per account across authorities, with the legal periods as rules;
+//! [`stop`] ranks a report's accounts to stop and sizes each order to the traced holding.
 //!
 //! Architecture invariant: tracing is pure. Nothing here reads a clock or a store except
 //! [`load`], which only reads; every result is a function of the graph, the payments, the
@@ -21,6 +22,7 @@ pub mod reach;
 pub mod registry;
 pub mod returns;
 pub mod rule;
+pub mod stop;
 pub mod trace;
 pub mod view;
 

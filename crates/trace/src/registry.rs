@@ -177,6 +177,83 @@ impl Measure {
     }
 }
 
+/// Other authorities' rows of one account (`external_freezes`, in registration order) as
+/// measures. `stop`, `freeze` and `queued` open a measure (a queued request is a freeze the
+/// registry queues itself); `renew` moves the expiry of the authority's latest live freeze;
+/// `release` lifts the authority's latest live measure, in part when it names less than
+/// that measure still asks for. A row's own expiry is kept; where it has none, the
+/// default term applies. Rows that match nothing are returned apart, not guessed at.
+pub fn from_external(
+    rows: &[fanzha_store::ExternalFreeze],
+    periods: &Periods,
+) -> (Vec<Measure>, Vec<usize>) {
+    let mut out: Vec<Measure> = Vec::new();
+    let mut unmatched = Vec::new();
+    for (n, r) in rows.iter().enumerate() {
+        let at = r.registered_at;
+        match r.measure.as_str() {
+            "stop" | "freeze" | "queued" => {
+                let kind = if r.measure == "stop" {
+                    Kind::Stop
+                } else {
+                    Kind::Freeze
+                };
+                out.push(Measure {
+                    id: r
+                        .document_no
+                        .clone()
+                        .unwrap_or_else(|| format!("{}@{at}", r.authority)),
+                    authority: r.authority.clone(),
+                    kind,
+                    amount_fen: r.amount_fen.unwrap_or(0),
+                    registered_at: at,
+                    expires_at: Some(
+                        r.expires_at
+                            .unwrap_or_else(|| periods.expiry(kind, at, false)),
+                    ),
+                    releases: Vec::new(),
+                    lifted_at: None,
+                    whole_account: false,
+                    disposed_at: None,
+                });
+            }
+            "renew" => match latest_live(&mut out, &r.authority, &[Kind::Freeze], at) {
+                Some(m) => {
+                    let from = m.expires_at.unwrap_or(at);
+                    m.expires_at = Some(
+                        r.expires_at
+                            .unwrap_or_else(|| periods.expiry(Kind::Freeze, from, false)),
+                    );
+                }
+                None => unmatched.push(n),
+            },
+            "release" => match latest_live(&mut out, &r.authority, &[Kind::Freeze, Kind::Stop], at)
+            {
+                Some(m) => match r.amount_fen {
+                    Some(a) if a < m.requested(at) => m.releases.push((at, a)),
+                    _ => m.lifted_at = Some(at),
+                },
+                None => unmatched.push(n),
+            },
+            _ => unmatched.push(n),
+        }
+    }
+    (out, unmatched)
+}
+
+/// The authority's most recent measure of these kinds in force at `at`.
+fn latest_live<'a>(
+    measures: &'a mut [Measure],
+    authority: &str,
+    kinds: &[Kind],
+    at: i64,
+) -> Option<&'a mut Measure> {
+    measures
+        .iter_mut()
+        .rev()
+        .find(|m| m.authority == authority && kinds.contains(&m.kind) && m.live(at))
+}
+
 /// One measure's standing at a moment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Standing {
@@ -433,6 +510,51 @@ mod tests {
             (1_800, t("2026-04-18T00:00:00+08:00"))
         );
         assert_eq!(over_freezing(3_000, 3_200, &p, at), None);
+    }
+
+    #[test]
+    fn other_authorities_rows_become_measures() {
+        let row = |measure: &str, amount: Option<i64>, at: i64, exp: Option<i64>| {
+            fanzha_store::ExternalFreeze {
+                account_id: "A".into(),
+                authority: "court".into(),
+                measure: measure.into(),
+                amount_fen: amount,
+                registered_at: at,
+                expires_at: exp,
+                document_no: None,
+            }
+        };
+        let p = Periods::default();
+        let from = t("2026-03-01T10:00:00+08:00");
+        let rows = [
+            row("stop", Some(500), from, None),
+            row("freeze", Some(900), from + HOUR, Some(from + 1_000 * HOUR)),
+            row("renew", None, from + 900 * HOUR, None),
+            row("release", Some(300), from + 950 * HOUR, None),
+            row("cancel", None, from + 960 * HOUR, None),
+        ];
+        let (ms, unmatched) = from_external(&rows, &p);
+        assert_eq!(ms.len(), 2);
+        // The stop lapses after its default 48 h; the renewal moves the freeze's expiry on
+        // by a term from its old one; the release names less than the freeze holds.
+        assert_eq!(ms[0].expires_at, Some(from + 48 * HOUR));
+        assert_eq!(
+            ms[1].expires_at,
+            Some(p.expiry(Kind::Freeze, from + 1_000 * HOUR, false))
+        );
+        assert_eq!(ms[1].releases, [(from + 950 * HOUR, 300)]);
+        assert_eq!(ms[1].requested(from + 960 * HOUR), 600);
+        assert_eq!(unmatched, [4], "an unknown word is set apart");
+        // A release with no amount lifts in full; one with nothing live to lift is set apart.
+        let rows = [
+            row("freeze", Some(900), from, None),
+            row("release", None, from + HOUR, None),
+            row("release", None, from + 2 * HOUR, None),
+        ];
+        let (ms, unmatched) = from_external(&rows, &p);
+        assert_eq!(ms[0].lifted_at, Some(from + HOUR));
+        assert_eq!(unmatched, [2]);
     }
 
     proptest! {

@@ -3,7 +3,7 @@
 
 use super::{Builder, Cell, Rows, Stmt};
 use crate::view::Scope;
-use crate::{Backend, ReportPayments, Result, StoreError};
+use crate::{Backend, ExternalFreeze, ReportPayments, Result, StoreError};
 use fanzha_core::schema::ColType::{Int as I, Text as T};
 
 /// Reports (one, or all in scope) with each payment and the payment's time.
@@ -101,5 +101,40 @@ pub(crate) fn reach(backend: Backend, report: &str, as_of: i64, depth: u32) -> S
 pub(crate) fn assemble_accounts(rows: Rows) -> Vec<String> {
     rows.into_iter()
         .filter_map(|row| row.into_iter().next()?.into_text())
+        .collect()
+}
+
+/// Other authorities' measures, on one account or all, in registration order.
+pub(crate) fn external_freezes(backend: Backend, account: Option<&str>) -> Stmt {
+    let mut b = Builder::new(backend, &Scope::All);
+    let one = match account {
+        Some(a) => format!("account_id = {}", b.text(a)),
+        None => "1 = 1".to_owned(),
+    };
+    let (acc, auth) = (b.bytewise("account_id"), b.bytewise("authority"));
+    b.finish(
+        format!(
+            "SELECT account_id, authority, measure, amount_fen, registered_at, expires_at, \
+             document_no FROM external_freezes WHERE {one} \
+             ORDER BY {acc}, registered_at, {auth}, measure"
+        ),
+        &[T, T, T, I, I, I, T],
+    )
+}
+
+pub(crate) fn assemble_external_freezes(rows: Rows) -> Vec<ExternalFreeze> {
+    rows.into_iter()
+        .filter_map(|row| {
+            let mut c = row.into_iter();
+            Some(ExternalFreeze {
+                account_id: c.next()?.into_text()?,
+                authority: c.next()?.into_text()?,
+                measure: c.next()?.into_text()?,
+                amount_fen: c.next()?.int(),
+                registered_at: c.next()?.int()?,
+                expires_at: c.next()?.int(),
+                document_no: c.next()?.into_text(),
+            })
+        })
         .collect()
 }
