@@ -1892,6 +1892,15 @@ fn trace_follows_a_report_and_returns_plan_allocates_what_reached_an_account() {
             .any(|a| a["report"] == report.as_str()),
         "{report}'s money is on {account}: {plan}"
     );
+    assert!(
+        plan["claims"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["report"] == report.as_str() && c["held_fen"] == fen),
+        "the claim shows the FIFO holding the allocation starts from: {plan}"
+    );
+    assert_eq!(plan["funds_from"], "balance");
 
     for (args, says) in [
         (

@@ -177,7 +177,9 @@ pub async fn returns(ctx: &Context, cmd: ReturnsCmd) -> anyhow::Result<Outcome> 
     let plan = ReturnPlan {
         account: account.clone(),
         frozen_fen: funds,
+        funds_from: "balance",
         allocations: allocate(funds, &claims),
+        claims: claims.iter().map(|c| c.doc(&g)).collect(),
     };
     audit(
         &store,
@@ -196,6 +198,20 @@ pub async fn returns(ctx: &Context, cmd: ReturnsCmd) -> anyhow::Result<Outcome> 
         shown_time(as_of),
         claims.len()
     );
+    println!("claims (FIFO): report, victim, loss, entered, still held, intact, first deposit");
+    for c in &plan.claims {
+        println!(
+            "  {:<20} {:<22} {:>14} {:>14} {:>14} {:>14}  {}",
+            c.report,
+            c.victim,
+            yuan(c.loss_fen),
+            yuan(c.entered_fen),
+            yuan(c.held_fen),
+            yuan(c.intact_fen),
+            c.first_deposit
+        );
+    }
+    println!("allocation:");
     for x in &plan.allocations {
         println!(
             "  {:<20} {:<22} {:>14}  {}",

@@ -116,7 +116,38 @@ pub struct Allocation {
 pub struct ReturnPlan {
     pub account: String,
     pub frozen_fen: i64,
+    /// Where `frozen_fen` comes from: `freeze` (the district's freezes on the account) or
+    /// `balance` (none registered: the balance, so an analyst can plan before freezing).
+    pub funds_from: &'static str,
     pub allocations: Vec<Allocation>,
+    /// The claims the allocation was made from, so every share can be checked.
+    pub claims: Vec<ClaimDoc>,
+}
+
+/// A claim as the plan shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClaimDoc {
+    pub report: String,
+    pub victim: String,
+    pub loss_fen: i64,
+    pub entered_fen: i64,
+    pub held_fen: i64,
+    pub intact_fen: i64,
+    pub first_deposit: String,
+}
+
+impl Claim {
+    pub fn doc(&self, g: &Graph) -> ClaimDoc {
+        ClaimDoc {
+            report: self.report.clone(),
+            victim: self.victim.clone(),
+            loss_fen: self.loss_fen,
+            entered_fen: self.entered_fen,
+            held_fen: self.held_fen,
+            intact_fen: self.intact_fen,
+            first_deposit: g.tx_id(self.first_deposit).to_owned(),
+        }
+    }
 }
 
 /// Splits `funds` among the claims by the three rules in order.

@@ -575,7 +575,9 @@ pub(crate) mod tests {
     fn each_rule_splits_commingled_money_its_own_way() {
         let g = commingled();
         let p = [g.find(10, "p1").unwrap()];
-        let expect: [(Rule, &[(&str, i64)], i64); 4] = [
+        /// A rule, the holdings it leaves and what it lets exit.
+        type Case<'a> = (Rule, &'a [(&'a str, i64)], i64);
+        let expect: [Case; 4] = [
             // FIFO: the 500 of own money leaves first, in the 600 to N.
             (Rule::Fifo, &[("M", 500), ("N", 100)], 400),
             // LIFO: the victim's 1,000 is newest: 600 to N, 400 to cash.
