@@ -184,13 +184,7 @@ pub async fn run(ctx: &Context, args: TraceArgs) -> anyhow::Result<Outcome> {
 }
 
 async fn load_kinds(store: &Arc<dyn Store>, dir: &std::path::Path) -> anyhow::Result<()> {
-    for kind in [
-        "accounts",
-        "balances",
-        "transactions",
-        "reports",
-        "report_payments",
-    ] {
+    for kind in load::KINDS {
         let path = dir.join(format!("{kind}.csv"));
         fanzha_ingest::ingest_file(store, &path, &IngestOptions::default())
             .await

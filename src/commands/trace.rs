@@ -15,18 +15,38 @@ use fanzha_trace::{trace, trace_with, Edge, Rule};
 use super::{audit, print_json, Context};
 use crate::Outcome;
 
+/// Which report to follow, by which rule, to when.
 #[derive(clap::Args)]
 pub struct Args {
     /// The report whose payments to follow.
     #[arg(long, value_name = "REPORT_ID")]
     report: String,
     /// The tracing rule: fifo, lifo, pro-rata, libr (lowest intermediate balance) or
-    /// poison (every account reached, whole balances; an upper bound, never for returns).
+    /// poison (every account reached, whole balances; an upper bound, never for amounts).
     #[arg(long, default_value = "fifo")]
     rule: Rule,
     /// The cut-off (RFC 3339); default: the latest loaded transaction.
     #[arg(long, value_name = "TIME")]
     as_of: Option<String>,
+}
+
+/// The report, with at least one payment to follow.
+async fn report(store: &dyn Store, id: &str) -> anyhow::Result<fanzha_store::ReportPayments> {
+    let Some(r) = store
+        .report_payments(&Scope::All, Some(id))
+        .await?
+        .into_iter()
+        .next()
+    else {
+        bail!("report {id:?} is not in the store");
+    };
+    if r.payments.is_empty() {
+        bail!(
+            "report {} names no payments (report_payments): there is nothing to trace",
+            r.report_id
+        );
+    }
+    Ok(r)
 }
 
 #[derive(clap::Subcommand)]
@@ -74,20 +94,7 @@ pub(super) async fn ledger(store: &dyn Store) -> anyhow::Result<Graph> {
 pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<Outcome> {
     let as_of = cut_off(args.as_of.as_deref())?;
     let store = ctx.store().await?;
-    let Some(report) = store
-        .report_payments(&Scope::All, Some(&args.report))
-        .await?
-        .into_iter()
-        .next()
-    else {
-        bail!("report {:?} is not in the store", args.report);
-    };
-    if report.payments.is_empty() {
-        bail!(
-            "report {} names no payments (report_payments): there is nothing to trace",
-            report.report_id
-        );
-    }
+    let report = report(&*store, &args.report).await?;
     let g = ledger(&*store).await?;
     let as_of = as_of.unwrap_or(g.latest().unwrap_or(0));
     let payments = load::payments(&g, &report)?;
@@ -383,14 +390,10 @@ pub enum StopCmd {
     /// The accounts to stop for a report, most urgent first (money still moving, then the
     /// larger holding), each order drafted for exactly the traced holding.
     Plan {
-        #[arg(long, value_name = "REPORT_ID")]
-        report: String,
-        /// The rule that sizes the orders (poison is refused: it is a reach, not an amount).
-        #[arg(long, default_value = "fifo")]
-        rule: Rule,
-        /// The cut-off (RFC 3339); default: the latest loaded transaction.
-        #[arg(long, value_name = "TIME")]
-        as_of: Option<String>,
+        /// The report, and the rule that sizes the orders (poison is refused: it is a
+        /// reach, not an amount).
+        #[command(flatten)]
+        which: Args,
         /// Stop this account whole rather than its traced holding; needs --reason.
         #[arg(long, value_name = "ACCOUNT_ID", requires = "reason")]
         whole_account: Option<String>,
@@ -419,9 +422,11 @@ struct StopOrder {
 
 pub async fn stop(ctx: &Context, cmd: StopCmd) -> anyhow::Result<Outcome> {
     let StopCmd::Plan {
-        report,
-        rule,
-        as_of,
+        which: Args {
+            report: report_id,
+            rule,
+            as_of,
+        },
         whole_account,
         reason,
     } = cmd;
@@ -436,14 +441,7 @@ pub async fn stop(ctx: &Context, cmd: StopCmd) -> anyhow::Result<Outcome> {
     }
     let as_of = cut_off(as_of.as_deref())?;
     let store = ctx.store().await?;
-    let Some(rep) = store
-        .report_payments(&Scope::All, Some(&report))
-        .await?
-        .into_iter()
-        .next()
-    else {
-        bail!("report {report:?} is not in the store");
-    };
+    let rep = report(&*store, &report_id).await?;
     let g = ledger(&*store).await?;
     let as_of = as_of.unwrap_or(g.latest().unwrap_or(0));
     let started = Clock::now();

@@ -282,6 +282,30 @@ pub struct NewTx<'a> {
     pub channel: &'a str,
 }
 
+/// The transactions, one column per field, in the builder's order until sorted and in
+/// ledger order in the graph; ids as one text with each id's end offset.
+#[derive(Debug, Default)]
+struct Columns {
+    ts: Vec<i64>,
+    from: Vec<AccountIx>,
+    to: Vec<AccountIx>,
+    amount: Vec<i64>,
+    exit: Vec<u8>,
+    id_end: Vec<u32>,
+    ids: String,
+}
+
+impl Columns {
+    fn id(&self, i: usize) -> &str {
+        let start = if i == 0 {
+            0
+        } else {
+            self.id_end[i - 1] as usize
+        };
+        &self.ids[start..self.id_end[i] as usize]
+    }
+}
+
 /// Collects accounts, opening balances and transactions in any order; [`finish`] sorts them
 /// into a [`Graph`].
 ///
@@ -293,13 +317,7 @@ pub struct GraphBuilder {
     inside: Vec<bool>,
     /// Per account: (as_of, balance) of the latest opening balance given.
     opening: Vec<(i64, i64)>,
-    ts: Vec<i64>,
-    from: Vec<AccountIx>,
-    to: Vec<AccountIx>,
-    amount: Vec<i64>,
-    exit: Vec<u8>,
-    id_end: Vec<u32>,
-    ids: String,
+    cols: Columns,
     sorted: bool,
     /// Names waiting to be interned: (row, payee side, name).
     pending: Vec<(u32, bool, Short)>,
@@ -321,12 +339,12 @@ impl GraphBuilder {
     /// Room for `n` transactions, so a load of known size does not reallocate.
     pub fn with_capacity(n: usize) -> GraphBuilder {
         let mut b = GraphBuilder::new();
-        b.ts.reserve_exact(n);
-        b.from.reserve_exact(n);
-        b.to.reserve_exact(n);
-        b.amount.reserve_exact(n);
-        b.exit.reserve_exact(n);
-        b.id_end.reserve_exact(n);
+        b.cols.ts.reserve_exact(n);
+        b.cols.from.reserve_exact(n);
+        b.cols.to.reserve_exact(n);
+        b.cols.amount.reserve_exact(n);
+        b.cols.exit.reserve_exact(n);
+        b.cols.id_end.reserve_exact(n);
         b
     }
 
@@ -375,7 +393,7 @@ impl GraphBuilder {
                 amount: t.amount_fen,
             });
         }
-        let row = self.ts.len();
+        let row = self.cols.ts.len();
         let from = self.party(t.from, row, false)?;
         let to = self.party(t.to, row, true)?;
         if from == NO_ACCOUNT && to == NO_ACCOUNT {
@@ -383,24 +401,26 @@ impl GraphBuilder {
                 tx_id: t.tx_id.to_owned(),
             });
         }
-        if self.ts.len() >= NO_ACCOUNT as usize {
+        if self.cols.ts.len() >= NO_ACCOUNT as usize {
             return Err(GraphError::Full("transactions"));
         }
         if self.sorted {
-            if let Some(&last) = self.ts.last() {
-                let n = self.ts.len();
+            if let Some(&last) = self.cols.ts.last() {
+                let n = self.cols.ts.len();
                 self.sorted = (last, self.id(n - 1)) < (t.ts, t.tx_id);
             }
         }
-        self.ids.push_str(t.tx_id);
-        let end = u32::try_from(self.ids.len()).map_err(|_| GraphError::Full("bytes of ids"))?;
-        self.ts.push(t.ts);
-        self.from.push(from);
-        self.to.push(to);
-        self.amount.push(t.amount_fen);
-        self.exit
+        self.cols.ids.push_str(t.tx_id);
+        let end =
+            u32::try_from(self.cols.ids.len()).map_err(|_| GraphError::Full("bytes of ids"))?;
+        self.cols.ts.push(t.ts);
+        self.cols.from.push(from);
+        self.cols.to.push(to);
+        self.cols.amount.push(t.amount_fen);
+        self.cols
+            .exit
             .push(ExitKind::code(ExitKind::of_channel(t.channel)));
-        self.id_end.push(end);
+        self.cols.id_end.push(end);
         if self.pending.len() >= PENDING {
             self.resolve()?;
         }
@@ -455,7 +475,11 @@ impl GraphBuilder {
             } else {
                 k
             };
-            let col = if to { &mut self.to } else { &mut self.from };
+            let col = if to {
+                &mut self.cols.to
+            } else {
+                &mut self.cols.from
+            };
             col[row as usize] = k;
         }
         pending.clear();
@@ -464,12 +488,7 @@ impl GraphBuilder {
     }
 
     fn id(&self, i: usize) -> &str {
-        let start = if i == 0 {
-            0
-        } else {
-            self.id_end[i - 1] as usize
-        };
-        &self.ids[start..self.id_end[i] as usize]
+        self.cols.id(i)
     }
 
     /// Sorts into ledger order (skipped when the input came sorted, as a store scan does),
@@ -481,31 +500,31 @@ impl GraphBuilder {
         }
         // A load of unknown size grew these by doubling; the graph lives long, so give the
         // slack back.
-        self.ts.shrink_to_fit();
-        self.from.shrink_to_fit();
-        self.to.shrink_to_fit();
-        self.amount.shrink_to_fit();
-        self.exit.shrink_to_fit();
-        self.id_end.shrink_to_fit();
-        self.ids.shrink_to_fit();
-        let n = self.ts.len();
+        self.cols.ts.shrink_to_fit();
+        self.cols.from.shrink_to_fit();
+        self.cols.to.shrink_to_fit();
+        self.cols.amount.shrink_to_fit();
+        self.cols.exit.shrink_to_fit();
+        self.cols.id_end.shrink_to_fit();
+        self.cols.ids.shrink_to_fit();
+        let n = self.cols.ts.len();
         let accounts = self.names.len();
         // A payment to an account the data does not hold leaves the district's view; the
         // channel's own exit kind, where there is one, says more and wins.
         // Money paid out with no payee on another channel word is cash all the same.
         for i in 0..n {
-            let to = self.to[i];
-            if self.exit[i] == 0 {
+            let to = self.cols.to[i];
+            if self.cols.exit[i] == 0 {
                 if to == NO_ACCOUNT {
-                    self.exit[i] = ExitKind::code(Some(ExitKind::Cash));
+                    self.cols.exit[i] = ExitKind::code(Some(ExitKind::Cash));
                 } else if !self.inside[to as usize] {
-                    self.exit[i] = ExitKind::code(Some(ExitKind::Outside));
+                    self.cols.exit[i] = ExitKind::code(Some(ExitKind::Outside));
                 }
             }
         }
         let mut adj_start = vec![0u32; accounts + 1];
         for i in 0..n {
-            let (f, t) = (self.from[i], self.to[i]);
+            let (f, t) = (self.cols.from[i], self.cols.to[i]);
             if f == t {
                 continue;
             }
@@ -528,7 +547,7 @@ impl GraphBuilder {
         let mut checkpoints = vec![0i64; adj.len().div_ceil(CHECKPOINT)];
         let mut balance: Vec<i64> = self.opening.iter().map(|&(_, b)| b).collect();
         for i in 0..n {
-            let (f, t) = (self.from[i], self.to[i]);
+            let (f, t) = (self.cols.from[i], self.cols.to[i]);
             if f == t {
                 continue;
             }
@@ -542,7 +561,7 @@ impl GraphBuilder {
                 if slot % CHECKPOINT == 0 {
                     checkpoints[slot / CHECKPOINT] = balance[a];
                 }
-                balance[a] = step_balance(balance[a], a == t as usize, self.amount[i]);
+                balance[a] = step_balance(balance[a], a == t as usize, self.cols.amount[i]);
                 fill[a] += 1;
             }
         }
@@ -552,13 +571,7 @@ impl GraphBuilder {
             names: self.names,
             inside: self.inside,
             opening,
-            ts: self.ts,
-            from: self.from,
-            to: self.to,
-            amount: self.amount,
-            exit: self.exit,
-            id_end: self.id_end,
-            ids: self.ids,
+            cols: self.cols,
             adj_start,
             adj,
             checkpoints,
@@ -567,25 +580,28 @@ impl GraphBuilder {
 
     /// Ids are unique (they are the store's key), so (time, id) is a total order.
     fn sort(&mut self) {
-        let n = self.ts.len();
+        let n = self.cols.ts.len();
         let mut order: Vec<u32> = (0..n as u32).collect();
         order.sort_unstable_by(|&a, &b| {
-            (self.ts[a as usize], self.id(a as usize))
-                .cmp(&(self.ts[b as usize], self.id(b as usize)))
+            (self.cols.ts[a as usize], self.id(a as usize))
+                .cmp(&(self.cols.ts[b as usize], self.id(b as usize)))
         });
-        let mut ids = String::with_capacity(self.ids.len());
+        let mut ids = String::with_capacity(self.cols.ids.len());
         let mut id_end = Vec::with_capacity(n);
         for &i in &order {
             ids.push_str(self.id(i as usize));
             id_end.push(ids.len() as u32);
         }
-        self.ids = ids;
-        self.id_end = id_end;
-        self.ts = order.iter().map(|&i| self.ts[i as usize]).collect();
-        self.from = order.iter().map(|&i| self.from[i as usize]).collect();
-        self.to = order.iter().map(|&i| self.to[i as usize]).collect();
-        self.amount = order.iter().map(|&i| self.amount[i as usize]).collect();
-        self.exit = order.iter().map(|&i| self.exit[i as usize]).collect();
+        self.cols.ids = ids;
+        self.cols.id_end = id_end;
+        self.cols.ts = order.iter().map(|&i| self.cols.ts[i as usize]).collect();
+        self.cols.from = order.iter().map(|&i| self.cols.from[i as usize]).collect();
+        self.cols.to = order.iter().map(|&i| self.cols.to[i as usize]).collect();
+        self.cols.amount = order
+            .iter()
+            .map(|&i| self.cols.amount[i as usize])
+            .collect();
+        self.cols.exit = order.iter().map(|&i| self.cols.exit[i as usize]).collect();
         self.sorted = true;
     }
 }
@@ -598,13 +614,7 @@ pub struct Graph {
     names: Vec<Box<str>>,
     inside: Vec<bool>,
     opening: Vec<i64>,
-    ts: Vec<i64>,
-    from: Vec<AccountIx>,
-    to: Vec<AccountIx>,
-    amount: Vec<i64>,
-    exit: Vec<u8>,
-    id_end: Vec<u32>,
-    ids: String,
+    cols: Columns,
     adj_start: Vec<u32>,
     adj: Vec<TxIx>,
     /// The balance of the account owning adjacency position `k * CHECKPOINT`, before it.
@@ -624,11 +634,11 @@ pub fn step_balance(balance: i64, inflow: bool, amount: i64) -> i64 {
 
 impl Graph {
     pub fn len(&self) -> usize {
-        self.ts.len()
+        self.cols.ts.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.ts.is_empty()
+        self.cols.ts.is_empty()
     }
 
     pub fn accounts(&self) -> usize {
@@ -649,40 +659,34 @@ impl Graph {
     }
 
     pub fn tx_id(&self, i: TxIx) -> &str {
-        let i = i as usize;
-        let start = if i == 0 {
-            0
-        } else {
-            self.id_end[i - 1] as usize
-        };
-        &self.ids[start..self.id_end[i] as usize]
+        self.cols.id(i as usize)
     }
 
     pub fn ts(&self, i: TxIx) -> i64 {
-        self.ts[i as usize]
+        self.cols.ts[i as usize]
     }
 
     pub fn from(&self, i: TxIx) -> AccountIx {
-        self.from[i as usize]
+        self.cols.from[i as usize]
     }
 
     pub fn to(&self, i: TxIx) -> AccountIx {
-        self.to[i as usize]
+        self.cols.to[i as usize]
     }
 
     pub fn amount(&self, i: TxIx) -> i64 {
-        self.amount[i as usize]
+        self.cols.amount[i as usize]
     }
 
     /// Where money on this transaction leaves the traced system, if it does.
     pub fn exit(&self, i: TxIx) -> Option<ExitKind> {
-        ExitKind::from_code(self.exit[i as usize])
+        ExitKind::from_code(self.cols.exit[i as usize])
     }
 
     /// The transaction with this id and time (ledger order is by time, then id).
     pub fn find(&self, ts: i64, tx_id: &str) -> Option<TxIx> {
-        let lo = self.ts.partition_point(|&t| t < ts);
-        let hi = self.ts.partition_point(|&t| t <= ts);
+        let lo = self.cols.ts.partition_point(|&t| t < ts);
+        let hi = self.cols.ts.partition_point(|&t| t <= ts);
         (lo..hi)
             .find(|&i| self.tx_id(i as TxIx) == tx_id)
             .map(|i| i as TxIx)
@@ -690,7 +694,8 @@ impl Graph {
 
     /// The last position at or before `as_of` (`None` when every transaction is later).
     pub fn last_at(&self, as_of: i64) -> Option<TxIx> {
-        self.ts
+        self.cols
+            .ts
             .partition_point(|&t| t <= as_of)
             .checked_sub(1)
             .map(|i| i as TxIx)
@@ -698,7 +703,7 @@ impl Graph {
 
     /// The time of the last transaction, the default cut-off of a trace.
     pub fn latest(&self) -> Option<i64> {
-        self.ts.last().copied()
+        self.cols.ts.last().copied()
     }
 
     /// The account's history: the positions of the transactions that touch it, in order.
@@ -734,7 +739,7 @@ impl Graph {
         };
         while p < target {
             let i = self.adj[p] as usize;
-            b = step_balance(b, self.to[i] == a, self.amount[i]);
+            b = step_balance(b, self.cols.to[i] == a, self.cols.amount[i]);
             p += 1;
         }
         b
@@ -753,13 +758,13 @@ impl Graph {
     pub fn heap_bytes(&self) -> usize {
         use std::mem::size_of;
         let names: usize = self.names.iter().map(|n| n.len()).sum();
-        self.ts.capacity() * size_of::<i64>()
-            + self.amount.capacity() * size_of::<i64>()
-            + self.from.capacity() * size_of::<u32>()
-            + self.to.capacity() * size_of::<u32>()
-            + self.exit.capacity()
-            + self.id_end.capacity() * size_of::<u32>()
-            + self.ids.capacity()
+        self.cols.ts.capacity() * size_of::<i64>()
+            + self.cols.amount.capacity() * size_of::<i64>()
+            + self.cols.from.capacity() * size_of::<u32>()
+            + self.cols.to.capacity() * size_of::<u32>()
+            + self.cols.exit.capacity()
+            + self.cols.id_end.capacity() * size_of::<u32>()
+            + self.cols.ids.capacity()
             + self.adj.capacity() * size_of::<u32>()
             + self.adj_start.capacity() * size_of::<u32>()
             + self.checkpoints.capacity() * size_of::<i64>()
@@ -772,7 +777,7 @@ impl Graph {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn tx<'a>(

@@ -9,7 +9,8 @@
 //! where the money went. [`returns`] allocates an account's frozen money among the victims
 //! whose money reached it, by the order of the return rules in LEGAL.md. [`registry`] is the
 //! one freeze register per account across authorities, with the legal periods as rules;
-//! [`stop`] ranks a report's accounts to stop and sizes each order to the traced holding.
+//! [`stop`] ranks a report's accounts to stop and sizes each order to the traced holding;
+//! [`orders`] holds the workflow's rules (who approves, who is told, which step follows).
 //!
 //! Architecture invariant: tracing is pure. Nothing here reads a clock or a store except
 //! [`load`], which only reads; every result is a function of the graph, the payments, the
@@ -18,6 +19,7 @@
 pub mod eval;
 pub mod graph;
 pub mod load;
+pub mod orders;
 pub mod reach;
 pub mod registry;
 pub mod returns;

@@ -19,6 +19,16 @@ pub enum LoadError {
     Payment { report: String, tx_id: String },
 }
 
+/// The data kinds tracing reads (DATA.md's file stems): a store loaded with these alone can
+/// be traced.
+pub const KINDS: [&str; 5] = [
+    "accounts",
+    "balances",
+    "transactions",
+    "reports",
+    "report_payments",
+];
+
 /// Rows per page of the scans.
 pub const PAGE: u32 = 50_000;
 

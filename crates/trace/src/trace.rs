@@ -512,7 +512,8 @@ impl Run<'_> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::graph::{GraphBuilder, NewTx};
+    use crate::graph::tests::tx;
+    use crate::graph::GraphBuilder;
 
     /// A ledger from `(id, ts, from, to, amount, channel)` rows; accounts named in `inside`
     /// are the district's, `opening` gives balances at time 0.
@@ -529,15 +530,7 @@ pub(crate) mod tests {
             b.opening(a, 0, bal).unwrap();
         }
         for &(id, ts, from, to, amount, channel) in rows {
-            b.tx(NewTx {
-                tx_id: id,
-                ts,
-                from: Some(from),
-                to: Some(to),
-                amount_fen: amount,
-                channel,
-            })
-            .unwrap();
+            b.tx(tx(id, ts, from, to, amount, channel)).unwrap();
         }
         b.finish().unwrap()
     }

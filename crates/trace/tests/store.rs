@@ -26,13 +26,7 @@ fn district() -> &'static Path {
 }
 
 async fn load_district(store: &Arc<dyn Store>) {
-    for kind in [
-        "accounts",
-        "balances",
-        "transactions",
-        "reports",
-        "report_payments",
-    ] {
+    for kind in load::KINDS {
         let path = district().join(format!("{kind}.csv"));
         let r = fanzha_ingest::ingest_file(store, &path, &IngestOptions::default())
             .await
