@@ -74,6 +74,13 @@ enum Command {
     /// overdue screenings and over-freezing.
     #[command(subcommand)]
     Freezes(commands::freezes::Cmd),
+    /// Cases filed here (立案): freezes are made under one.
+    #[command(subcommand)]
+    Case(commands::orders::CaseCmd),
+    /// Stop-payment, freeze, renewal, release and return orders: draft, approve, send,
+    /// record the bank's answer, lift.
+    #[command(subcommand)]
+    Order(commands::orders::OrderCmd),
     /// Returns of frozen money to victims.
     #[command(subcommand)]
     Returns(commands::trace::ReturnsCmd),
@@ -169,6 +176,8 @@ async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Trace(args) => commands::trace::run(&ctx, args).await,
         Command::Returns(cmd) => commands::trace::returns(&ctx, cmd).await,
         Command::Stop(cmd) => commands::trace::stop(&ctx, cmd).await,
+        Command::Case(cmd) => commands::orders::case(&ctx, cmd).await,
+        Command::Order(cmd) => commands::orders::order(&ctx, cmd).await,
         Command::Freezes(cmd) => commands::freezes::run(&ctx, cmd).await,
         Command::Eval(cmd) => commands::eval::run(&ctx, cmd).await,
         Command::Deliver(args) => commands::deliver::run(&ctx, args).await,

@@ -2015,4 +2015,111 @@ fn trace_follows_a_report_and_returns_plan_allocates_what_reached_an_account() {
             "{m}"
         );
     }
+
+    // Orders: no freeze before the case is filed; then a freeze for the traced holding moves
+    // draft → pending → approved (numbered) → sent → executed, and joins the registry.
+    let fen_arg = fen.to_string();
+    let draft = [
+        "--json",
+        "order",
+        "draft",
+        "--kind",
+        "freeze",
+        "--account",
+        &account,
+        "--amount-fen",
+        &fen_arg,
+        "--report",
+        &report,
+    ];
+    let early = db.run(&draft);
+    assert_eq!(code(&early), 2);
+    assert!(String::from_utf8_lossy(&early.stderr).contains("filed case"));
+    json(&[
+        "--json",
+        "case",
+        "file",
+        "--case",
+        "C-T1",
+        "--filing-no",
+        "立〔2026〕9号",
+        "--reports",
+        &report,
+    ]);
+    let again = db.run(&[
+        "case",
+        "file",
+        "--case",
+        "C-T1",
+        "--filing-no",
+        "x",
+        "--reports",
+        &report,
+    ]);
+    assert_eq!(code(&again), 2, "a case is filed once");
+    let mut with_case = draft.to_vec();
+    with_case.extend(["--case", "C-T1"]);
+    let o = json(&with_case);
+    assert_eq!(
+        (o["status"].as_str(), o["level"].as_str()),
+        (Some("draft"), Some("county"))
+    );
+    let id = o["id"].as_i64().unwrap().to_string();
+    for (step, status) in [
+        (vec!["submit", &id], "pending"),
+        (vec!["approve", &id, "--level", "county"], "approved"),
+        (vec!["send", &id], "sent"),
+        (vec!["answer", &id, "--executed", &fen_arg], "executed"),
+    ] {
+        let mut args = vec!["--json", "order"];
+        args.extend(step);
+        let o = json(&args);
+        assert_eq!(o["status"], status, "{o}");
+    }
+    let o = json(&["--json", "order", "list", "--account", &account]);
+    let o = &o[0];
+    assert!(
+        o["document_no"].as_str().unwrap().starts_with("冻结〔"),
+        "{o}"
+    );
+    assert_eq!(o["document"], "协助冻结财产通知书");
+    assert!(o["expires_at"].is_string());
+    let resend = db.run(&["order", "send", &id]);
+    assert_eq!(code(&resend), 2);
+    assert!(String::from_utf8_lossy(&resend.stderr).contains("cannot be sent"));
+    // At most two stop-payments on one account.
+    let stop = [
+        "--json",
+        "order",
+        "draft",
+        "--kind",
+        "stop",
+        "--account",
+        &account,
+        "--amount-fen",
+        "100",
+    ];
+    json(&stop);
+    json(&stop);
+    let third = db.run(&stop);
+    assert_eq!(code(&third), 2);
+    assert!(String::from_utf8_lossy(&third.stderr).contains("2 stop-payments"));
+    // The executed freeze holds the account's money in the registry from now on.
+    let soon = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let reg = json(&[
+        "--json",
+        "freezes",
+        "show",
+        "--account",
+        &account,
+        "--as-of",
+        &soon,
+    ]);
+    let ours = reg["measures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["authority"] == "本辖区 (this district)")
+        .unwrap_or_else(|| panic!("{reg}"));
+    assert_eq!(ours["requested_fen"].as_i64(), Some(fen), "{reg}");
 }

@@ -40,6 +40,10 @@ pub async fn run(ctx: &Context, cmd: Cmd) -> anyhow::Result<Outcome> {
         .external_freezes(Some(&account))
         .await
         .context("reading external_freezes")?;
+    let own = store.orders(None, Some(&account)).await?;
+    let mut rows = rows;
+    rows.extend(registry::own_rows(&own));
+    rows.sort_by_key(|r| r.registered_at);
     let (measures, unmatched) = registry::from_external(&rows, &periods);
     let standing = registry::standing(&measures, balance, at);
     // The balance over time, for "since when": after each of the account's transactions.
@@ -62,7 +66,14 @@ pub async fn run(ctx: &Context, cmd: Cmd) -> anyhow::Result<Outcome> {
         }
     }
     let active: i64 = standing.iter().map(|s| s.active_fen).sum();
-    let over = registry::over_freezing(active, traced, &periods, at);
+    // Over-freezing is ours to answer for our own measures: other authorities' victims are
+    // not in this district's reports.
+    let own_active: i64 = standing
+        .iter()
+        .filter(|s| measures[s.measure].authority == registry::OWN)
+        .map(|s| s.active_fen)
+        .sum();
+    let over = registry::over_freezing(own_active, traced, &periods, at);
     let doc = serde_json::json!({
         "account": account,
         "as_of": shown_time(at),
@@ -134,10 +145,8 @@ pub async fn run(ctx: &Context, cmd: Cmd) -> anyhow::Result<Outcome> {
         );
     }
     if let Some(o) = &over {
-        // Other authorities' victims are not in this district's reports, so for their
-        // measures this is a question to put to them; for ours it is a release due.
         println!(
-            "  held beyond the money this district's reports trace here: {} yuan (for our own measures a release, due {})",
+            "  over-frozen: our measures hold {} yuan beyond the victims' money traced here; release due {}",
             yuan(o.release_fen),
             shown_time(o.due)
         );

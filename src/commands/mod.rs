@@ -13,6 +13,7 @@ pub mod eval;
 pub mod freezes;
 pub mod ingest;
 pub mod key;
+pub mod orders;
 pub mod quarantine;
 pub mod risk;
 pub mod serve;

@@ -14,6 +14,7 @@ pub mod baseline;
 mod compare;
 mod error;
 mod migrate;
+pub mod orders;
 pub mod postgres;
 mod reads;
 pub mod risk;
@@ -30,6 +31,7 @@ use fanzha_core::vocab::Role;
 
 pub use error::StoreError;
 pub use migrate::MIGRATIONS;
+pub use orders::{Case, NewCase, NewOrder, Order, OrderChange};
 pub use risk::{
     Appeal, AppealDecision, AppealStatus, InstitutionFeedback, Measure, NewFeedback,
     NewThresholdDecision, NewWarning, OutboxItem, OutboxState, PrecisionBy, PrecisionRow,
@@ -431,6 +433,21 @@ pub trait Store: Send + Sync {
 
     /// Other authorities' measures on one account (or all), in registration order.
     async fn external_freezes(&self, account: Option<&str>) -> Result<Vec<ExternalFreeze>>;
+
+    /// Files a case; `false` when a case with that id is already filed (nothing changes).
+    async fn case_file(&self, case: &NewCase) -> Result<bool>;
+
+    async fn case_get(&self, case_id: &str) -> Result<Option<Case>>;
+
+    /// Stores a draft order; its id.
+    async fn order_add(&self, order: &NewOrder) -> Result<i64>;
+
+    /// One order (`id`), the orders on one account, or all; oldest first.
+    async fn orders(&self, id: Option<i64>, account: Option<&str>) -> Result<Vec<Order>>;
+
+    /// Moves an order that is still in status `from`; `false` when it is not (someone else
+    /// moved it first, or it does not exist), and nothing changes.
+    async fn order_change(&self, id: i64, from: &str, change: &OrderChange) -> Result<bool>;
 
     /// The accounts a report's money can reach in at most `depth` transactions, each
     /// later than the one before, up to `as_of`, by a recursive query: the reference the

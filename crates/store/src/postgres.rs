@@ -26,10 +26,10 @@ use crate::risk::{
     AppealStatus, InstitutionFeedback, ScoreBin, ScoredAnswer, WarningStatus, WarningVersion,
 };
 use crate::{
-    ApiKeyRow, AuditEntry, AuditFilter, AuditHead, Backend, Batch, BatchOutcome, Dashboard,
-    EntityRef, ExternalFreeze, Holding, InsiderFlag, Item, NewAuditEntry, NewUser, PersonRow,
-    Profile, QuarantineEntry, Rejection, ReportPayments, Result, Scope, SearchHit, Store,
-    StoreError, TransferCore, UserRow,
+    ApiKeyRow, AuditEntry, AuditFilter, AuditHead, Backend, Batch, BatchOutcome, Case, Dashboard,
+    EntityRef, ExternalFreeze, Holding, InsiderFlag, Item, NewAuditEntry, NewCase, NewOrder,
+    NewUser, Order, OrderChange, PersonRow, Profile, QuarantineEntry, Rejection, ReportPayments,
+    Result, Scope, SearchHit, Store, StoreError, TransferCore, UserRow,
 };
 
 /// Advisory-lock keys: one for migrations, one for the audit chain's tail.
@@ -851,6 +851,37 @@ impl Store for PgStore {
         Ok(reads::trace::assemble_external_freezes(
             exec(&mut conn, &st).await?,
         ))
+    }
+
+    async fn case_file(&self, case: &NewCase) -> Result<bool> {
+        let st = reads::trace::case_add(Backend::Postgres, case)?;
+        let mut conn = self.pool.acquire().await?;
+        Ok(!exec(&mut conn, &st).await?.is_empty())
+    }
+
+    async fn case_get(&self, case_id: &str) -> Result<Option<Case>> {
+        let st = reads::trace::case_get(Backend::Postgres, case_id);
+        let mut conn = self.pool.acquire().await?;
+        Ok(reads::trace::assemble_case(exec(&mut conn, &st).await?))
+    }
+
+    async fn order_add(&self, order: &NewOrder) -> Result<i64> {
+        let st = reads::trace::order_add(Backend::Postgres, order)?;
+        let mut conn = self.pool.acquire().await?;
+        reads::single_int(exec(&mut conn, &st).await?)
+            .ok_or_else(|| StoreError::Corrupt("an order insert returned no id".into()))
+    }
+
+    async fn orders(&self, id: Option<i64>, account: Option<&str>) -> Result<Vec<Order>> {
+        let st = reads::trace::orders(Backend::Postgres, id, account);
+        let mut conn = self.pool.acquire().await?;
+        Ok(reads::trace::assemble_orders(exec(&mut conn, &st).await?))
+    }
+
+    async fn order_change(&self, id: i64, from: &str, change: &OrderChange) -> Result<bool> {
+        let st = reads::trace::order_change(Backend::Postgres, id, from, change)?;
+        let mut conn = self.pool.acquire().await?;
+        Ok(!exec(&mut conn, &st).await?.is_empty())
     }
 
     async fn reach_by_query(&self, report_id: &str, as_of: i64, depth: u32) -> Result<Vec<String>> {

@@ -30,10 +30,10 @@ use crate::risk::{
     AppealStatus, InstitutionFeedback, ScoreBin, ScoredAnswer, WarningStatus, WarningVersion,
 };
 use crate::{
-    ApiKeyRow, AuditEntry, AuditFilter, AuditHead, Backend, Batch, BatchOutcome, Dashboard,
-    EntityRef, ExternalFreeze, Holding, InsiderFlag, NewAuditEntry, NewUser, PersonRow, Profile,
-    QuarantineEntry, Rejection, ReportPayments, Result, Scope, SearchHit, Store, StoreError,
-    TransferCore, UserRow,
+    ApiKeyRow, AuditEntry, AuditFilter, AuditHead, Backend, Batch, BatchOutcome, Case, Dashboard,
+    EntityRef, ExternalFreeze, Holding, InsiderFlag, NewAuditEntry, NewCase, NewOrder, NewUser,
+    Order, OrderChange, PersonRow, Profile, QuarantineEntry, Rejection, ReportPayments, Result,
+    Scope, SearchHit, Store, StoreError, TransferCore, UserRow,
 };
 
 const AUDIT_HEAD_UPSERT_SQLITE: &str =
@@ -909,6 +909,37 @@ impl Store for SqliteStore {
         let st = reads::trace::external_freezes(Backend::Sqlite, account);
         self.read(move |conn| Ok(reads::trace::assemble_external_freezes(exec(conn, &st)?)))
             .await
+    }
+
+    async fn case_file(&self, case: &NewCase) -> Result<bool> {
+        let st = reads::trace::case_add(Backend::Sqlite, case)?;
+        self.run(move |conn| Ok(!exec(conn, &st)?.is_empty())).await
+    }
+
+    async fn case_get(&self, case_id: &str) -> Result<Option<Case>> {
+        let st = reads::trace::case_get(Backend::Sqlite, case_id);
+        self.read(move |conn| Ok(reads::trace::assemble_case(exec(conn, &st)?)))
+            .await
+    }
+
+    async fn order_add(&self, order: &NewOrder) -> Result<i64> {
+        let st = reads::trace::order_add(Backend::Sqlite, order)?;
+        self.run(move |conn| {
+            reads::single_int(exec(conn, &st)?)
+                .ok_or_else(|| StoreError::Corrupt("an order insert returned no id".into()))
+        })
+        .await
+    }
+
+    async fn orders(&self, id: Option<i64>, account: Option<&str>) -> Result<Vec<Order>> {
+        let st = reads::trace::orders(Backend::Sqlite, id, account);
+        self.read(move |conn| Ok(reads::trace::assemble_orders(exec(conn, &st)?)))
+            .await
+    }
+
+    async fn order_change(&self, id: i64, from: &str, change: &OrderChange) -> Result<bool> {
+        let st = reads::trace::order_change(Backend::Sqlite, id, from, change)?;
+        self.run(move |conn| Ok(!exec(conn, &st)?.is_empty())).await
     }
 
     async fn reach_by_query(&self, report_id: &str, as_of: i64, depth: u32) -> Result<Vec<String>> {

@@ -83,6 +83,54 @@ pub enum Status {
     Withdrawn,
 }
 
+impl Status {
+    pub const ALL: [Status; 10] = [
+        Status::Draft,
+        Status::Pending,
+        Status::Approved,
+        Status::Sent,
+        Status::Executed,
+        Status::Refused,
+        Status::Insufficient,
+        Status::Lifted,
+        Status::Expired,
+        Status::Withdrawn,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::Pending => "pending",
+            Status::Approved => "approved",
+            Status::Sent => "sent",
+            Status::Executed => "executed",
+            Status::Refused => "refused",
+            Status::Insufficient => "insufficient",
+            Status::Lifted => "lifted",
+            Status::Expired => "expired",
+            Status::Withdrawn => "withdrawn",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
+impl OrderKind {
+    pub const ALL: [OrderKind; 5] = [
+        OrderKind::Stop,
+        OrderKind::Freeze,
+        OrderKind::Renew,
+        OrderKind::Release,
+        OrderKind::Return,
+    ];
+
+    pub fn parse(s: &str) -> Option<OrderKind> {
+        OrderKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
 /// Who signs: a county-level (district) bureau, or the prefecture-level city above it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -209,7 +257,7 @@ pub enum Action {
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum WorkflowError {
-    #[error("a {status:?} order cannot be {action}")]
+    #[error("the order is {}: it cannot be {action}", status.as_str())]
     Illegal {
         status: Status,
         action: &'static str,

@@ -241,6 +241,36 @@ pub fn from_external(
     (out, unmatched)
 }
 
+/// The name the district's own measures carry in the registry.
+pub const OWN: &str = "本辖区 (this district)";
+
+/// The district's own orders as registry rows, to join other authorities' in
+/// [`from_external`]: an executed (or partly executed) stop, freeze or renewal holds what the
+/// bank holds from when it took effect; a release order lifts or shrinks; a lifted order is
+/// a release of itself.
+pub fn own_rows(orders: &[fanzha_store::Order]) -> Vec<fanzha_store::ExternalFreeze> {
+    let mut rows = Vec::new();
+    for o in orders {
+        let (Some(at), Some(held)) = (o.effective_at, o.held_fen) else {
+            continue;
+        };
+        let row = |measure: &str, amount: Option<i64>, at: i64| fanzha_store::ExternalFreeze {
+            account_id: o.new.account_id.clone(),
+            authority: OWN.to_owned(),
+            measure: measure.to_owned(),
+            amount_fen: amount,
+            registered_at: at,
+            expires_at: o.expires_at,
+            document_no: o.document_no.clone(),
+        };
+        rows.push(row(&o.new.kind, Some(held), at));
+        if o.status == "lifted" {
+            rows.push(row("release", None, o.updated_at));
+        }
+    }
+    rows
+}
+
 /// The authority's most recent measure of these kinds in force at `at`.
 fn latest_live<'a>(
     measures: &'a mut [Measure],

@@ -28,7 +28,7 @@ fn for_update(backend: Backend) -> &'static str {
     }
 }
 
-fn refuse_nul<'a>(texts: impl IntoIterator<Item = &'a str>) -> Result<()> {
+pub(crate) fn refuse_nul<'a>(texts: impl IntoIterator<Item = &'a str>) -> Result<()> {
     match texts.into_iter().find(|s| unmatchable(s)) {
         Some(s) => Err(StoreError::Invalid(format!(
             "text with a NUL character: {:?}",

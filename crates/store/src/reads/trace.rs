@@ -2,6 +2,7 @@
 //! opening balances. Transactions and accounts come through the event scan.
 
 use super::{Builder, Cell, Rows, Stmt};
+use crate::orders::{Case, NewCase, NewOrder, Order, OrderChange};
 use crate::view::Scope;
 use crate::{Backend, ExternalFreeze, ReportPayments, Result, StoreError};
 use fanzha_core::schema::ColType::{Int as I, Text as T};
@@ -137,4 +138,216 @@ pub(crate) fn assemble_external_freezes(rows: Rows) -> Vec<ExternalFreeze> {
             })
         })
         .collect()
+}
+
+// ---- cases and orders ----
+
+const CASE_COLS: &str = "case_id, filing_no, filed_at, major, report_ids, filed_by, created_at";
+const CASE_TYPES: &[fanzha_core::schema::ColType] = &[T, T, I, I, T, T, I];
+
+pub(crate) fn case_add(backend: Backend, c: &NewCase) -> Result<Stmt> {
+    let reports = c.report_ids.join("|");
+    super::risk::refuse_nul([c.case_id.as_str(), &c.filing_no, &reports, &c.filed_by])?;
+    let mut b = Builder::new(backend, &Scope::All);
+    let vals = [
+        b.text(&c.case_id),
+        b.text(&c.filing_no),
+        b.int(c.filed_at),
+        b.int(i64::from(c.major)),
+        b.text(&reports),
+        b.text(&c.filed_by),
+        b.int(c.created_at),
+    ]
+    .join(", ");
+    Ok(b.finish(
+        format!(
+            "INSERT INTO trace_cases ({CASE_COLS}) VALUES ({vals}) \
+             ON CONFLICT (case_id) DO NOTHING RETURNING case_id"
+        ),
+        &[T],
+    ))
+}
+
+pub(crate) fn case_get(backend: Backend, case_id: &str) -> Stmt {
+    let mut b = Builder::new(backend, &Scope::All);
+    let id = b.text(case_id);
+    b.finish(
+        format!("SELECT {CASE_COLS} FROM trace_cases WHERE case_id = {id}"),
+        CASE_TYPES,
+    )
+}
+
+pub(crate) fn assemble_case(rows: Rows) -> Option<Case> {
+    let mut c = rows.into_iter().next()?.into_iter();
+    Some(Case {
+        case_id: c.next()?.into_text()?,
+        filing_no: c.next()?.into_text()?,
+        filed_at: c.next()?.int()?,
+        major: c.next()?.int()? != 0,
+        report_ids: c
+            .next()?
+            .into_text()?
+            .split('|')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        filed_by: c.next()?.into_text()?,
+        created_at: c.next()?.int()?,
+    })
+}
+
+const ORDER_COLS: &str = "id, kind, account_id, report_id, case_id, amount_fen, basis, reason, \
+    level, created_by, created_at, status, document_no, approved_by, approved_at, answered_at, \
+    answer, held_fen, effective_at, expires_at, updated_at";
+const ORDER_TYPES: &[fanzha_core::schema::ColType] = &[
+    I, T, T, T, T, I, T, T, T, T, I, T, T, T, I, I, T, I, I, I, I,
+];
+
+pub(crate) fn order_add(backend: Backend, o: &NewOrder) -> Result<Stmt> {
+    super::risk::refuse_nul(
+        [
+            o.kind.as_str(),
+            &o.account_id,
+            &o.basis,
+            &o.level,
+            &o.created_by,
+        ]
+        .into_iter()
+        .chain(o.report_id.as_deref())
+        .chain(o.case_id.as_deref())
+        .chain(o.reason.as_deref()),
+    )?;
+    let mut b = Builder::new(backend, &Scope::All);
+    let opt = |b: &mut Builder, v: &Option<String>| match v {
+        Some(s) => b.text(s),
+        None => "CAST(NULL AS TEXT)".to_owned(),
+    };
+    let vals = [
+        b.text(&o.kind),
+        b.text(&o.account_id),
+        opt(&mut b, &o.report_id),
+        opt(&mut b, &o.case_id),
+        b.int(o.amount_fen),
+        b.text(&o.basis),
+        opt(&mut b, &o.reason),
+        b.text(&o.level),
+        b.text(&o.created_by),
+        b.int(o.created_at),
+        b.text("draft"),
+        b.int(o.created_at),
+    ]
+    .join(", ");
+    Ok(b.finish(
+        format!(
+            "INSERT INTO trace_orders (kind, account_id, report_id, case_id, amount_fen, basis, \
+             reason, level, created_by, created_at, status, updated_at) VALUES ({vals}) RETURNING id"
+        ),
+        &[I],
+    ))
+}
+
+/// One order by id, or every order on an account (oldest first), or every order.
+pub(crate) fn orders(backend: Backend, id: Option<i64>, account: Option<&str>) -> Stmt {
+    let mut b = Builder::new(backend, &Scope::All);
+    let mut cond = Vec::new();
+    if let Some(id) = id {
+        cond.push(format!("id = {}", b.int(id)));
+    }
+    if let Some(a) = account {
+        cond.push(format!("account_id = {}", b.text(a)));
+    }
+    let cond = if cond.is_empty() {
+        "1 = 1".to_owned()
+    } else {
+        cond.join(" AND ")
+    };
+    b.finish(
+        format!("SELECT {ORDER_COLS} FROM trace_orders WHERE {cond} ORDER BY created_at, id"),
+        ORDER_TYPES,
+    )
+}
+
+pub(crate) fn assemble_orders(rows: Rows) -> Vec<Order> {
+    rows.into_iter()
+        .filter_map(|row| {
+            let mut c = row.into_iter();
+            let id = c.next()?.int()?;
+            let new = NewOrder {
+                kind: c.next()?.into_text()?,
+                account_id: c.next()?.into_text()?,
+                report_id: c.next()?.into_text(),
+                case_id: c.next()?.into_text(),
+                amount_fen: c.next()?.int()?,
+                basis: c.next()?.into_text()?,
+                reason: c.next()?.into_text(),
+                level: c.next()?.into_text()?,
+                created_by: c.next()?.into_text()?,
+                created_at: c.next()?.int()?,
+            };
+            Some(Order {
+                id,
+                new,
+                status: c.next()?.into_text()?,
+                document_no: c.next()?.into_text(),
+                approved_by: c.next()?.into_text(),
+                approved_at: c.next()?.int(),
+                answered_at: c.next()?.int(),
+                answer: c.next()?.into_text(),
+                held_fen: c.next()?.int(),
+                effective_at: c.next()?.int(),
+                expires_at: c.next()?.int(),
+                updated_at: c.next()?.int()?,
+            })
+        })
+        .collect()
+}
+
+/// Moves the order to the change's status only if it is still `from`; answers the id when
+/// it moved.
+pub(crate) fn order_change(
+    backend: Backend,
+    id: i64,
+    from: &str,
+    ch: &OrderChange,
+) -> Result<Stmt> {
+    super::risk::refuse_nul(
+        [ch.status.as_str(), from]
+            .into_iter()
+            .chain(ch.document_no.as_deref())
+            .chain(ch.approved_by.as_deref())
+            .chain(ch.answer.as_deref()),
+    )?;
+    let mut b = Builder::new(backend, &Scope::All);
+    let mut sets = vec![
+        format!("status = {}", b.text(&ch.status)),
+        format!("updated_at = {}", b.int(ch.at)),
+    ];
+    for (col, v) in [
+        ("document_no", &ch.document_no),
+        ("approved_by", &ch.approved_by),
+        ("answer", &ch.answer),
+    ] {
+        if let Some(v) = v {
+            sets.push(format!("{col} = {}", b.text(v)));
+        }
+    }
+    for (col, v) in [
+        ("approved_at", ch.approved_at),
+        ("answered_at", ch.answered_at),
+        ("held_fen", ch.held_fen),
+        ("effective_at", ch.effective_at),
+        ("expires_at", ch.expires_at),
+    ] {
+        if let Some(v) = v {
+            sets.push(format!("{col} = {}", b.int(v)));
+        }
+    }
+    let (id, from) = (b.int(id), b.text(from));
+    Ok(b.finish(
+        format!(
+            "UPDATE trace_orders SET {} WHERE id = {id} AND status = {from} RETURNING id",
+            sets.join(", ")
+        ),
+        &[I],
+    ))
 }
