@@ -2087,6 +2087,18 @@ fn trace_follows_a_report_and_returns_plan_allocates_what_reached_an_account() {
     let resend = db.run(&["order", "send", &id]);
     assert_eq!(code(&resend), 2);
     assert!(String::from_utf8_lossy(&resend.stderr).contains("cannot be sent"));
+    let unknown = db.run(&[
+        "order",
+        "draft",
+        "--kind",
+        "stop",
+        "--account",
+        "NOPE",
+        "--amount-fen",
+        "100",
+    ]);
+    assert_eq!(code(&unknown), 2);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("not one of the district's accounts"));
     // At most two stop-payments on one account.
     let stop = [
         "--json",

@@ -232,6 +232,17 @@ pub async fn order(ctx: &Context, cmd: OrderCmd) -> anyhow::Result<Outcome> {
             reason,
         } => {
             let kind = OrderKind::from(kind);
+            let known = fanzha_store::EntityRef {
+                kind: fanzha_store::EntityKind::Account,
+                id: account.clone(),
+            };
+            if store
+                .profile(&fanzha_store::Scope::All, &known, 1)
+                .await?
+                .is_none()
+            {
+                bail!("--account {account:?} is not one of the district's accounts (accounts)");
+            }
             if amount_fen <= 0 {
                 bail!("--amount-fen {amount_fen}: an order is for a positive amount");
             }
