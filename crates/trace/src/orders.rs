@@ -412,7 +412,7 @@ mod tests {
         );
         assert_eq!(
             next(Sent, county, &Action::Withdraw).map_err(|e| e.to_string()),
-            Err("a Sent order cannot be withdrawn".to_owned())
+            Err("the order is sent: it cannot be withdrawn".to_owned())
         );
         assert_eq!(OrderKind::Freeze.document_no(2026, 12), "冻结〔2026〕12号");
         assert_eq!(OrderKind::Freeze.document_title(), "协助冻结财产通知书");
