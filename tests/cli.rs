@@ -2134,4 +2134,20 @@ fn trace_follows_a_report_and_returns_plan_allocates_what_reached_an_account() {
         .find(|m| m["authority"] == "本辖区 (this district)")
         .unwrap_or_else(|| panic!("{reg}"));
     assert_eq!(ours["requested_fen"].as_i64(), Some(fen), "{reg}");
+    // The return plan now allocates what the district froze there.
+    let plan = json(&[
+        "--json",
+        "returns",
+        "plan",
+        "--account",
+        &account,
+        "--as-of",
+        &soon,
+    ]);
+    assert_eq!(plan["funds_from"], "freeze", "{plan}");
+    assert_eq!(
+        plan["frozen_fen"].as_i64(),
+        ours["active_fen"].as_i64(),
+        "{plan}"
+    );
 }

@@ -8,6 +8,7 @@ use fanzha_core::time::Instant;
 use fanzha_store::{Scope, Store};
 use fanzha_trace::graph::Graph;
 use fanzha_trace::load::{self, PAGE};
+use fanzha_trace::registry;
 use fanzha_trace::returns::{allocate, Claim, ReturnPlan};
 use fanzha_trace::view::{shown_time, TraceDoc};
 use fanzha_trace::{trace, trace_with, Edge, Rule};
@@ -180,11 +181,32 @@ pub async fn returns(ctx: &Context, cmd: ReturnsCmd) -> anyhow::Result<Outcome> 
             r.loss_fen,
         ));
     }
-    let funds = g.balance_at(a, g.last_at(as_of));
+    let balance = g.balance_at(a, g.last_at(as_of));
+    // The district's own freezes in force on the account, as the registry serves them
+    // beside other authorities' (whose victims are theirs to return to).
+    let mut rows = store.external_freezes(Some(&account)).await?;
+    rows.extend(registry::own_rows(
+        &store.orders(None, Some(&account)).await?,
+    ));
+    rows.sort_by_key(|r| r.registered_at);
+    let (measures, _) = registry::from_external(&rows, &registry::Periods::default());
+    let frozen: i64 = registry::standing(&measures, balance, as_of)
+        .iter()
+        .filter(|s| {
+            let m = &measures[s.measure];
+            m.authority == registry::OWN && m.kind == registry::Kind::Freeze
+        })
+        .map(|s| s.active_fen)
+        .sum();
+    let (funds, funds_from) = if frozen > 0 {
+        (frozen, "freeze")
+    } else {
+        (balance, "balance")
+    };
     let plan = ReturnPlan {
         account: account.clone(),
         frozen_fen: funds,
-        funds_from: "balance",
+        funds_from,
         allocations: allocate(funds, &claims),
         claims: claims.iter().map(|c| c.doc(&g)).collect(),
     };
@@ -199,9 +221,14 @@ pub async fn returns(ctx: &Context, cmd: ReturnsCmd) -> anyhow::Result<Outcome> 
         return Ok(Outcome::Clean);
     }
     println!(
-        "account {} · funds {} yuan (balance at {}; no freeze registered) · {} victims' money reached it",
+        "account {} · funds {} yuan ({} at {}) · {} victims' money reached it",
         plan.account,
         yuan(plan.frozen_fen),
+        if plan.funds_from == "freeze" {
+            "frozen by the district"
+        } else {
+            "the balance: no freeze of ours registered"
+        },
         shown_time(as_of),
         claims.len()
     );

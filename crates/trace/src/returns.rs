@@ -116,8 +116,9 @@ pub struct Allocation {
 pub struct ReturnPlan {
     pub account: String,
     pub frozen_fen: i64,
-    /// Where `frozen_fen` comes from: `freeze` (the district's freezes on the account) or
-    /// `balance` (none registered: the balance, so an analyst can plan before freezing).
+    /// Where `frozen_fen` comes from: `freeze` (the district's freezes in force on the
+    /// account, as the registry serves them) or `balance` (none: the balance, so an analyst
+    /// can plan before freezing).
     pub funds_from: &'static str,
     pub allocations: Vec<Allocation>,
     /// The claims the allocation was made from, so every share can be checked.
