@@ -119,14 +119,14 @@ pub enum OrderCmd {
     },
 }
 
-fn actor() -> String {
+pub(super) fn actor() -> String {
     let user = std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
         .unwrap_or_else(|_| "unknown".into());
     format!("cli:{user}")
 }
 
-fn now() -> i64 {
+pub(super) fn now() -> i64 {
     chrono::Utc::now().timestamp_micros()
 }
 
@@ -299,12 +299,7 @@ pub async fn order(ctx: &Context, cmd: OrderCmd) -> anyhow::Result<Outcome> {
                 }
                 .into(),
                 reason,
-                level: if level == Level::Prefecture {
-                    "prefecture"
-                } else {
-                    "county"
-                }
-                .into(),
+                level: level.as_str().into(),
                 created_by: actor(),
                 created_at: at,
             };
@@ -470,4 +465,47 @@ fn show(ctx: &Context, o: &Order) -> anyhow::Result<Outcome> {
         println!("{}", line(o));
     }
     Ok(Outcome::Clean)
+}
+
+/// `fanzha stop plan --draft`: each line of the plan stored as a draft stop-payment order,
+/// one batch; a line on an account that has had its stops is set apart with the reason.
+pub(super) async fn draft_stops(
+    store: &dyn Store,
+    report: &str,
+    lines: &mut [super::trace::StopOrder],
+) -> anyhow::Result<()> {
+    let rules = Rules::default();
+    let at = now();
+    let batch = lines.len();
+    let level = rules.level(
+        OrderKind::Stop,
+        Scale {
+            major: false,
+            batch_accounts: batch,
+            case_accounts: batch,
+        },
+    );
+    for l in lines.iter_mut() {
+        let stops = stops_on(store, &l.account).await?;
+        if let Err(e) = orders::may_draft(&rules, OrderKind::Stop, stops, None, at) {
+            l.not_drafted = Some(e.to_string());
+            continue;
+        }
+        let id = store
+            .order_add(&NewOrder {
+                kind: OrderKind::Stop.as_str().into(),
+                account_id: l.account.clone(),
+                report_id: Some(report.to_owned()),
+                case_id: None,
+                amount_fen: l.amount_fen,
+                basis: l.basis.into(),
+                reason: l.reason.clone(),
+                level: level.as_str().into(),
+                created_by: actor(),
+                created_at: at,
+            })
+            .await?;
+        l.order_id = Some(id);
+    }
+    Ok(())
 }

@@ -427,6 +427,10 @@ pub enum StopCmd {
         /// Why the whole account (10 to 500 characters); recorded in the audit trail.
         #[arg(long)]
         reason: Option<String>,
+        /// Store each line as a draft stop-payment order (`fanzha order list`), except on
+        /// an account that has had its two stops.
+        #[arg(long)]
+        draft: bool,
     },
 }
 
@@ -435,16 +439,22 @@ pub enum StopCmd {
 const STOP_WINDOW_MINUTES: i64 = 30;
 
 #[derive(serde::Serialize)]
-struct StopOrder {
-    account: String,
-    amount_fen: i64,
-    basis: &'static str,
+pub(super) struct StopOrder {
+    pub(super) account: String,
+    pub(super) amount_fen: i64,
+    pub(super) basis: &'static str,
     balance_fen: i64,
     urgency: &'static str,
     last_arrival: String,
     outflows_since: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
-    reason: Option<String>,
+    pub(super) reason: Option<String>,
+    /// The draft order stored for this line (`--draft`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) order_id: Option<i64>,
+    /// Why no draft was stored for it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) not_drafted: Option<String>,
 }
 
 pub async fn stop(ctx: &Context, cmd: StopCmd) -> anyhow::Result<Outcome> {
@@ -456,6 +466,7 @@ pub async fn stop(ctx: &Context, cmd: StopCmd) -> anyhow::Result<Outcome> {
         },
         whole_account,
         reason,
+        draft,
     } = cmd;
     if rule == Rule::Poison {
         bail!("--rule poison gives reach, not amounts: size stop orders with fifo, lifo, pro-rata or libr");
@@ -499,15 +510,22 @@ pub async fn stop(ctx: &Context, cmd: StopCmd) -> anyhow::Result<Outcome> {
                 last_arrival: shown_time(l.last_arrival),
                 outflows_since: l.outflows_since,
                 reason: whole.then(|| reason.clone()).flatten(),
+                order_id: None,
+                not_drafted: None,
             }
         })
         .collect();
+    let mut orders = orders;
+    if draft {
+        super::orders::draft_stops(&*store, &rep.report_id, &mut orders).await?;
+    }
     let due = rep.ts + STOP_WINDOW_MINUTES * 60_000_000;
     audit(
         &store,
         "cli.stop.plan",
         serde_json::json!({ "report": rep.report_id, "rule": rule.as_str(), "orders": orders.len(),
-            "whole_account": whole_account, "reason": reason }),
+            "whole_account": whole_account, "reason": reason,
+            "drafted": orders.iter().filter_map(|o| o.order_id).collect::<Vec<_>>() }),
     )
     .await?;
     let doc = serde_json::json!({

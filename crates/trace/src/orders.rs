@@ -139,6 +139,15 @@ pub enum Level {
     Prefecture,
 }
 
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::County => "county",
+            Level::Prefecture => "prefecture",
+        }
+    }
+}
+
 /// The thresholds of approval and notification, with LEGAL.md's values as defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
