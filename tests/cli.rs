@@ -2150,6 +2150,29 @@ fn trace_follows_a_report_and_returns_plan_allocates_what_reached_an_account() {
         .find(|m| m["authority"] == "本辖区 (this district)")
         .unwrap_or_else(|| panic!("{reg}"));
     assert_eq!(ours["requested_fen"].as_i64(), Some(fen), "{reg}");
+    // Its renewal is due 10 days before it lapses, six months on.
+    let due = json(&["--json", "freezes", "due", "--within-days", "200"]);
+    let whats: Vec<&str> = due
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["order"].as_i64().map(|i| i.to_string()).as_deref() == Some(id.as_str()))
+        .map(|d| d["what"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        whats,
+        ["screening_due", "renewal_due", "freeze_lapses"],
+        "{due}"
+    );
+    let soon_due = json(&["--json", "freezes", "due", "--within-days", "10"]);
+    assert!(
+        !soon_due
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["what"] == "renewal_due"),
+        "{soon_due}"
+    );
     // The return plan now allocates what the district froze there.
     let plan = json(&[
         "--json",

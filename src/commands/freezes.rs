@@ -22,10 +22,24 @@ pub enum Cmd {
         #[arg(long, value_name = "TIME")]
         as_of: Option<String>,
     },
+    /// The district's stops and freezes with a deadline within the window, or past it:
+    /// stops about to lapse (convert them to freezes), renewals due, expiries, screenings
+    /// (甄别) due. Earliest first.
+    Due {
+        /// The window, in days from --as-of.
+        #[arg(long, default_value_t = 10)]
+        within_days: u32,
+        /// From when (RFC 3339); default: now.
+        #[arg(long, value_name = "TIME")]
+        as_of: Option<String>,
+    },
 }
 
 pub async fn run(ctx: &Context, cmd: Cmd) -> anyhow::Result<Outcome> {
-    let Cmd::Show { account, as_of } = cmd;
+    let (account, as_of) = match cmd {
+        Cmd::Show { account, as_of } => (account, as_of),
+        Cmd::Due { within_days, as_of } => return due(ctx, within_days, as_of).await,
+    };
     let as_of = cut_off(as_of.as_deref())?;
     let store = ctx.store().await?;
     let g = ledger(&*store).await?;
@@ -156,6 +170,77 @@ pub async fn run(ctx: &Context, cmd: Cmd) -> anyhow::Result<Outcome> {
             "  {} row(s) of external_freezes matched no measure (a renewal or release with nothing in force, or an unknown word)",
             unmatched.len()
         );
+    }
+    Ok(Outcome::Clean)
+}
+
+async fn due(ctx: &Context, within_days: u32, as_of: Option<String>) -> anyhow::Result<Outcome> {
+    let from = cut_off(as_of.as_deref())?.unwrap_or_else(super::orders::now);
+    let until = from.saturating_add(i64::from(within_days) * 86_400_000_000);
+    let periods = Periods::default();
+    let store = ctx.store().await?;
+    let mut items: Vec<(i64, &'static str, fanzha_store::Order)> = Vec::new();
+    for o in store.orders(None, None).await? {
+        let in_force = matches!(o.status.as_str(), "executed" | "insufficient");
+        let (Some(effective), Some(expires)) = (o.effective_at, o.expires_at) else {
+            continue;
+        };
+        if !in_force {
+            continue;
+        }
+        let mut push = |at: i64, what: &'static str| items.push((at, what, o.clone()));
+        match o.new.kind.as_str() {
+            "stop" => push(expires, "stop_lapses"),
+            "freeze" | "renew" => {
+                push(periods.renewal_due(expires), "renewal_due");
+                push(expires, "freeze_lapses");
+                let whole = o.new.basis == "whole_account";
+                push(periods.screening_due(effective, whole), "screening_due");
+            }
+            _ => {}
+        }
+    }
+    items.retain(|(at, _, _)| *at <= until);
+    items.sort_by_key(|(at, _, o)| (*at, o.id));
+    audit(
+        &store,
+        "cli.freezes.due",
+        serde_json::json!({ "within_days": within_days, "items": items.len() }),
+    )
+    .await?;
+    if ctx.json {
+        print_json(
+            &items
+                .iter()
+                .map(|(at, what, o)| {
+                    serde_json::json!({ "due": shown_time(*at), "overdue": *at < from,
+                        "what": what, "order": o.id, "kind": o.new.kind,
+                        "account": o.new.account_id, "document_no": o.document_no })
+                })
+                .collect::<Vec<_>>(),
+        )?;
+        return Ok(Outcome::Clean);
+    }
+    println!(
+        "到期提醒 deadlines to {} ({} days from {})",
+        shown_time(until),
+        within_days,
+        shown_time(from)
+    );
+    for (at, what, o) in &items {
+        println!(
+            "  {} {:<15} #{:<5} {:<8} {:<24} {}{}",
+            shown_time(*at),
+            what,
+            o.id,
+            o.new.kind,
+            o.new.account_id,
+            o.document_no.as_deref().unwrap_or(""),
+            if *at < from { "  OVERDUE" } else { "" }
+        );
+    }
+    if items.is_empty() {
+        println!("  nothing due");
     }
     Ok(Outcome::Clean)
 }
