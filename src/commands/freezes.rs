@@ -5,7 +5,6 @@
 use anyhow::{bail, Context as _};
 use fanzha_store::Scope;
 use fanzha_trace::registry::{self, Kind, Periods};
-use fanzha_trace::returns::Claim;
 use fanzha_trace::view::shown_time;
 use fanzha_trace::{load, trace, Rule};
 
@@ -35,6 +34,24 @@ pub enum Cmd {
     },
 }
 
+/// Every measure on the account, other authorities' and the district's own executed orders,
+/// in registration order; and the `external_freezes` rows that matched none.
+pub(super) async fn measures_on(
+    store: &dyn fanzha_store::Store,
+    account: &str,
+    periods: &Periods,
+) -> anyhow::Result<(Vec<registry::Measure>, Vec<usize>)> {
+    let mut rows = store
+        .external_freezes(Some(account))
+        .await
+        .context("reading external_freezes")?;
+    rows.extend(registry::own_rows(
+        &store.orders(None, Some(account)).await?,
+    ));
+    rows.sort_by_key(|r| r.registered_at);
+    Ok(registry::from_external(&rows, periods))
+}
+
 pub async fn run(ctx: &Context, cmd: Cmd) -> anyhow::Result<Outcome> {
     let (account, as_of) = match cmd {
         Cmd::Show { account, as_of } => (account, as_of),
@@ -50,15 +67,7 @@ pub async fn run(ctx: &Context, cmd: Cmd) -> anyhow::Result<Outcome> {
     let end = g.last_at(at);
     let balance = g.balance_at(a, end);
     let periods = Periods::default();
-    let rows = store
-        .external_freezes(Some(&account))
-        .await
-        .context("reading external_freezes")?;
-    let own = store.orders(None, Some(&account)).await?;
-    let mut rows = rows;
-    rows.extend(registry::own_rows(&own));
-    rows.sort_by_key(|r| r.registered_at);
-    let (measures, unmatched) = registry::from_external(&rows, &periods);
+    let (measures, unmatched) = measures_on(&*store, &account, &periods).await?;
     let standing = registry::standing(&measures, balance, at);
     // The balance over time, for "since when": after each of the account's transactions.
     let balances: Vec<(i64, i64)> = g
@@ -75,8 +84,11 @@ pub async fn run(ctx: &Context, cmd: Cmd) -> anyhow::Result<Outcome> {
     for r in store.report_payments(&Scope::All, None).await? {
         if let Ok(p) = load::payments(&g, &r) {
             let t = trace(&g, &p, Rule::Fifo, at);
-            traced += Claim::from_trace(&g, a, &t, &r.report_id, &r.victim_id, r.loss_fen)
-                .map_or(0, |c| c.held_fen);
+            traced += t
+                .holdings
+                .iter()
+                .find(|h| h.account == a)
+                .map_or(0, |h| h.amount_fen);
         }
     }
     let active: i64 = standing.iter().map(|s| s.active_fen).sum();

@@ -184,12 +184,8 @@ pub async fn returns(ctx: &Context, cmd: ReturnsCmd) -> anyhow::Result<Outcome> 
     let balance = g.balance_at(a, g.last_at(as_of));
     // The district's own freezes in force on the account, as the registry serves them
     // beside other authorities' (whose victims are theirs to return to).
-    let mut rows = store.external_freezes(Some(&account)).await?;
-    rows.extend(registry::own_rows(
-        &store.orders(None, Some(&account)).await?,
-    ));
-    rows.sort_by_key(|r| r.registered_at);
-    let (measures, _) = registry::from_external(&rows, &registry::Periods::default());
+    let (measures, _) =
+        super::freezes::measures_on(&*store, &account, &registry::Periods::default()).await?;
     let frozen: i64 = registry::standing(&measures, balance, as_of)
         .iter()
         .filter(|s| {
