@@ -5,12 +5,13 @@
 
 use anyhow::{bail, Context as _};
 use fanzha_core::time::Instant;
-use fanzha_store::{NewCase, NewOrder, Order, OrderChange, Store};
-use fanzha_trace::orders::{self, Action, Answer, Filed, Level, OrderKind, Rules, Scale, Status};
-use fanzha_trace::registry::Kind;
+use fanzha_store::{Order, OrderFilter, Scope};
+use fanzha_trace::desk::{By, CaseRequest, Desk, DraftRequest, OrderDoc};
+use fanzha_trace::orders::{Action, Answer, Level, OrderKind};
 use fanzha_trace::view::shown_time;
+use fanzha_trace::Rule;
 
-use super::trace::yuan;
+use super::trace::{cut_off, ledger, yuan};
 use super::{audit, print_json, Context};
 use crate::Outcome;
 
@@ -33,6 +34,24 @@ pub enum CaseCmd {
         #[arg(long, value_name = "TIME")]
         filed_at: Option<String>,
     },
+    /// The freezes the case's traced money calls for: every report of the case traced,
+    /// the holdings summed per account, the approval level the batch needs and whether the
+    /// accounts' local police must be notified.
+    Freeze {
+        #[arg(long = "case", value_name = "CASE_ID")]
+        case_id: String,
+        /// The rule that sizes the freezes (poison is refused: it is a reach, not an amount).
+        #[arg(long, default_value = "fifo")]
+        rule: Rule,
+        /// The cut-off (RFC 3339); default: the latest loaded transaction.
+        #[arg(long, value_name = "TIME")]
+        as_of: Option<String>,
+        /// Store each district account's line as a draft freeze order, one batch.
+        #[arg(long)]
+        draft: bool,
+    },
+    /// The cases filed here, newest first.
+    List,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy)]
@@ -130,98 +149,166 @@ pub(super) fn now() -> i64 {
     chrono::Utc::now().timestamp_micros()
 }
 
-fn parse_kind(s: &str) -> anyhow::Result<OrderKind> {
-    OrderKind::parse(s).with_context(|| format!("a stored order of unknown kind {s:?}"))
-}
-
-fn parse_status(s: &str) -> anyhow::Result<Status> {
-    Status::parse(s).with_context(|| format!("a stored order in unknown status {s:?}"))
-}
-
-fn level_of(s: &str) -> Level {
-    if s == "prefecture" {
-        Level::Prefecture
-    } else {
-        Level::County
-    }
-}
-
 pub async fn case(ctx: &Context, cmd: CaseCmd) -> anyhow::Result<Outcome> {
-    let CaseCmd::File {
-        case_id,
-        filing_no,
-        reports,
-        major,
-        filed_at,
-    } = cmd;
-    let filed_at = match filed_at {
-        Some(t) => Instant::parse_rfc3339(&t)
-            .with_context(|| format!("--filed-at {t:?}"))?
-            .micros(),
-        None => now(),
-    };
-    if filing_no.trim().is_empty() {
-        bail!("--filing-no is empty: a case is filed by its decision number");
-    }
     let store = ctx.store().await?;
-    for r in &reports {
-        if store
-            .report_payments(&fanzha_store::Scope::All, Some(r))
-            .await?
-            .is_empty()
-        {
-            bail!("--reports: report {r:?} is not in the store");
-        }
-    }
-    let case = NewCase {
-        case_id: case_id.clone(),
-        filing_no,
-        filed_at,
-        major,
-        report_ids: reports,
-        filed_by: actor(),
-        created_at: now(),
+    let desk = Desk::new(&*store);
+    let actor = actor();
+    let by = By {
+        actor: &actor,
+        at: now(),
     };
-    if !store.case_file(&case).await? {
-        bail!("case {case_id:?} is already filed");
-    }
-    audit(
-        &store,
-        "cli.case.file",
-        serde_json::json!({ "case": case_id, "major": major, "reports": case.report_ids }),
-    )
-    .await?;
-    if ctx.json {
-        print_json(&serde_json::json!({ "case": case_id, "filed_at": shown_time(filed_at) }))?;
-    } else {
-        println!("立案 case {case_id} filed ({})", shown_time(filed_at));
+    match cmd {
+        CaseCmd::File {
+            case_id,
+            filing_no,
+            reports,
+            major,
+            filed_at,
+        } => {
+            let filed_at = filed_at
+                .map(|t| {
+                    Instant::parse_rfc3339(&t)
+                        .with_context(|| format!("--filed-at {t:?}"))
+                        .map(|i| i.micros())
+                })
+                .transpose()?;
+            let case = desk
+                .file_case(
+                    by,
+                    CaseRequest {
+                        case_id,
+                        filing_no,
+                        reports,
+                        major,
+                        filed_at,
+                    },
+                )
+                .await?;
+            audit(
+                &store,
+                "cli.case.file",
+                serde_json::json!({ "case": case.case_id, "major": major, "reports": case.report_ids }),
+            )
+            .await?;
+            if ctx.json {
+                print_json(
+                    &serde_json::json!({ "case": case.case_id, "filed_at": shown_time(case.filed_at) }),
+                )?;
+            } else {
+                println!(
+                    "立案 case {} filed ({})",
+                    case.case_id,
+                    shown_time(case.filed_at)
+                );
+            }
+        }
+        CaseCmd::Freeze {
+            case_id,
+            rule,
+            as_of,
+            draft,
+        } => {
+            let as_of = cut_off(as_of.as_deref())?;
+            desk.case(&case_id).await?;
+            let g = ledger(&*store).await?;
+            let as_of = as_of.unwrap_or(g.latest().unwrap_or(0));
+            let plan = desk
+                .case_freeze_plan(by, &g, &case_id, rule, as_of, draft)
+                .await?;
+            audit(
+                &store,
+                "cli.case.freeze",
+                serde_json::json!({ "case": case_id, "rule": rule.as_str(), "lines": plan.lines.len(),
+                    "drafted": plan.lines.iter().filter_map(|l| l.order_id).collect::<Vec<_>>() }),
+            )
+            .await?;
+            if ctx.json {
+                print_json(&plan)?;
+                return Ok(Outcome::Clean);
+            }
+            println!(
+                "冻结预案 freezes for case {} · rule {} · as of {} · approval {}",
+                plan.case,
+                plan.rule,
+                plan.as_of,
+                plan.level.as_str()
+            );
+            for l in &plan.lines {
+                println!(
+                    "  {:<24} {:>14} yuan (balance {})  reports {}{}",
+                    l.account,
+                    yuan(l.amount_fen),
+                    yuan(l.balance_fen),
+                    l.reports.join(","),
+                    match (l.order_id, &l.not_drafted) {
+                        (Some(id), _) => format!("  → draft #{id}"),
+                        (None, Some(why)) => format!("  (not drafted: {why})"),
+                        _ => String::new(),
+                    }
+                );
+            }
+            for l in &plan.outside {
+                println!(
+                    "  outside {:<16} {:>14} yuan: another district's bank; pass to the higher-level centre",
+                    l.account,
+                    yuan(l.amount_fen)
+                );
+            }
+            if let Some(n) = &plan.notify {
+                println!(
+                    "  须通报 notify the accounts' local police by {}: {} accounts, {} yuan",
+                    n.due_by,
+                    n.accounts,
+                    yuan(n.amount_fen)
+                );
+            }
+            for u in &plan.untraced {
+                println!("  not traced: {u}");
+            }
+        }
+        CaseCmd::List => {
+            let cases = store.cases().await?;
+            audit(
+                &store,
+                "cli.case.list",
+                serde_json::json!({ "cases": cases.len() }),
+            )
+            .await?;
+            let docs: Vec<_> = cases
+                .iter()
+                .map(|c| {
+                    serde_json::json!({ "case": c.case_id, "filing_no": c.filing_no,
+                        "filed_at": shown_time(c.filed_at), "major": c.major, "reports": c.report_ids })
+                })
+                .collect();
+            if ctx.json {
+                print_json(&docs)?;
+            } else {
+                for c in &cases {
+                    println!(
+                        "{:<16} {:<20} {} {}{}",
+                        c.case_id,
+                        c.filing_no,
+                        shown_time(c.filed_at),
+                        c.report_ids.join(","),
+                        if c.major { "  重大" } else { "" }
+                    );
+                }
+            }
+        }
     }
     Ok(Outcome::Clean)
 }
 
-async fn one(store: &dyn Store, id: i64) -> anyhow::Result<Order> {
-    store
-        .orders(Some(id), None)
-        .await?
-        .into_iter()
-        .next()
-        .with_context(|| format!("order {id} does not exist"))
-}
-
-/// Stops placed on an account so far: every stop order not withdrawn and not refused.
-async fn stops_on(store: &dyn Store, account: &str) -> anyhow::Result<u32> {
-    Ok(store
-        .orders(None, Some(account))
-        .await?
-        .iter()
-        .filter(|o| o.new.kind == "stop" && !matches!(o.status.as_str(), "withdrawn" | "refused"))
-        .count() as u32)
-}
-
 pub async fn order(ctx: &Context, cmd: OrderCmd) -> anyhow::Result<Outcome> {
     let store = ctx.store().await?;
-    let rules = Rules::default();
-    match cmd {
+    let desk = Desk::new(&*store);
+    let actor = actor();
+    let by = By {
+        actor: &actor,
+        at: now(),
+    };
+    let (id, action) = match cmd {
         OrderCmd::Draft {
             kind,
             account,
@@ -231,90 +318,35 @@ pub async fn order(ctx: &Context, cmd: OrderCmd) -> anyhow::Result<Outcome> {
             whole_account,
             reason,
         } => {
-            let kind = OrderKind::from(kind);
-            let known = fanzha_store::EntityRef {
-                kind: fanzha_store::EntityKind::Account,
-                id: account.clone(),
-            };
-            if store
-                .profile(&fanzha_store::Scope::All, &known, 1)
-                .await?
-                .is_none()
-            {
-                bail!("--account {account:?} is not one of the district's accounts (accounts)");
-            }
-            if amount_fen <= 0 {
-                bail!("--amount-fen {amount_fen}: an order is for a positive amount");
-            }
-            if let Some(r) = &reason {
-                let n = r.trim().chars().count();
-                if !(10..=500).contains(&n) {
-                    bail!("--reason must be 10 to 500 characters (it has {n})");
-                }
-            }
-            let case = match &case_id {
-                Some(c) => Some(
-                    store
-                        .case_get(c)
-                        .await?
-                        .with_context(|| format!("--case {c:?} is not filed"))?,
-                ),
-                None => None,
-            };
-            let at = now();
-            let filed = case.as_ref().map(|c| Filed {
-                filed_at: c.filed_at,
-                major: c.major,
-            });
-            orders::may_draft(&rules, kind, stops_on(&*store, &account).await?, filed, at)?;
-            let case_accounts = match &case_id {
-                Some(c) => {
-                    let all = store.orders(None, None).await?;
-                    1 + all
-                        .iter()
-                        .filter(|o| o.new.case_id.as_deref() == Some(c.as_str()))
-                        .filter(|o| o.new.kind == "freeze" && o.status != "withdrawn")
-                        .count()
-                }
-                None => 1,
-            };
-            let level = rules.level(
-                kind,
-                Scale {
-                    major: filed.is_some_and(|f| f.major),
-                    batch_accounts: 1,
-                    case_accounts,
-                },
-            );
-            let new = NewOrder {
-                kind: kind.as_str().into(),
-                account_id: account.clone(),
-                report_id: report,
-                case_id,
-                amount_fen,
-                basis: if whole_account {
-                    "whole_account"
-                } else {
-                    "traced_holding"
-                }
-                .into(),
-                reason,
-                level: level.as_str().into(),
-                created_by: actor(),
-                created_at: at,
-            };
-            let id = store.order_add(&new).await?;
+            let o = desk
+                .draft(
+                    by,
+                    DraftRequest {
+                        kind: kind.into(),
+                        account,
+                        amount_fen,
+                        report,
+                        case: case_id,
+                        whole_account,
+                        reason,
+                    },
+                )
+                .await?;
             audit(
                 &store,
                 "cli.order.draft",
-                serde_json::json!({ "id": id, "kind": new.kind, "account": account,
-                    "amount_fen": amount_fen, "basis": new.basis, "reason": new.reason }),
+                serde_json::json!({ "id": o.id, "kind": o.new.kind, "account": o.new.account_id,
+                    "amount_fen": o.new.amount_fen, "basis": o.new.basis, "reason": o.new.reason }),
             )
             .await?;
-            show(ctx, &one(&*store, id).await?)
+            return show(ctx, &o);
         }
         OrderCmd::List { account } => {
-            let list = store.orders(None, account.as_deref()).await?;
+            let filter = OrderFilter {
+                account: account.clone(),
+                ..OrderFilter::default()
+            };
+            let list = store.orders(&Scope::All, &filter).await?;
             audit(
                 &store,
                 "cli.order.list",
@@ -322,23 +354,23 @@ pub async fn order(ctx: &Context, cmd: OrderCmd) -> anyhow::Result<Outcome> {
             )
             .await?;
             if ctx.json {
-                print_json(&list.iter().map(doc).collect::<Vec<_>>())?;
+                print_json(&list.iter().map(OrderDoc::new).collect::<Vec<_>>())?;
             } else {
                 for o in &list {
                     println!("{}", line(o));
                 }
             }
-            Ok(Outcome::Clean)
+            return Ok(Outcome::Clean);
         }
-        OrderCmd::Submit { id } => step(ctx, &store, &rules, id, Action::Submit).await,
+        OrderCmd::Submit { id } => (id, Action::Submit),
         OrderCmd::Approve { id, level } => {
             let level = match level {
                 LevelArg::County => Level::County,
                 LevelArg::Prefecture => Level::Prefecture,
             };
-            step(ctx, &store, &rules, id, Action::Approve { level }).await
+            (id, Action::Approve { level })
         }
-        OrderCmd::Send { id } => step(ctx, &store, &rules, id, Action::Send).await,
+        OrderCmd::Send { id } => (id, Action::Send),
         OrderCmd::Answer {
             id,
             executed,
@@ -351,98 +383,20 @@ pub async fn order(ctx: &Context, cmd: OrderCmd) -> anyhow::Result<Outcome> {
                 (None, None, Some(a)) => Answer::Insufficient { amount_fen: a },
                 _ => bail!("give the bank's answer: --executed FEN, --refused REASON or --insufficient FEN"),
             };
-            step(ctx, &store, &rules, id, Action::Answer(answer)).await
+            (id, Action::Answer(answer))
         }
-        OrderCmd::Lift { id } => step(ctx, &store, &rules, id, Action::Lift).await,
-        OrderCmd::Withdraw { id } => step(ctx, &store, &rules, id, Action::Withdraw).await,
-    }
-}
-
-/// One move of the workflow: the rules decide, the store moves the order only if nobody
-/// moved it first.
-async fn step(
-    ctx: &Context,
-    store: &std::sync::Arc<dyn Store>,
-    rules: &Rules,
-    id: i64,
-    action: Action,
-) -> anyhow::Result<Outcome> {
-    let o = one(&**store, id).await?;
-    let kind = parse_kind(&o.new.kind)?;
-    let from = parse_status(&o.status)?;
-    let to = orders::next(from, level_of(&o.new.level), &action)?;
-    let at = now();
-    let mut change = OrderChange {
-        status: to.as_str().into(),
-        at,
-        ..OrderChange::default()
+        OrderCmd::Lift { id } => (id, Action::Lift),
+        OrderCmd::Withdraw { id } => (id, Action::Withdraw),
     };
-    match &action {
-        Action::Approve { .. } => {
-            let year =
-                Instant::from_micros(at).map_or(2026, |t| chrono::Datelike::year(&t.shanghai()));
-            change.document_no = Some(kind.document_no(year, id as u32));
-            change.approved_by = Some(actor());
-            change.approved_at = Some(at);
-        }
-        Action::Answer(a) => {
-            change.answered_at = Some(at);
-            change.answer = Some(serde_json::to_string(a)?);
-            let held = match a {
-                Answer::Executed { amount_fen } | Answer::Insufficient { amount_fen } => {
-                    Some(*amount_fen)
-                }
-                Answer::Refused { .. } => None,
-            };
-            if let Some(h) = held {
-                if h < 0 || h > o.new.amount_fen {
-                    bail!(
-                        "the bank cannot hold {h} fen under an order for {} fen",
-                        o.new.amount_fen
-                    );
-                }
-                change.held_fen = Some(h);
-                change.effective_at = Some(at);
-                let major = match &o.new.case_id {
-                    Some(c) => store.case_get(c).await?.is_some_and(|c| c.major),
-                    None => false,
-                };
-                let measure = if kind == OrderKind::Stop {
-                    Kind::Stop
-                } else {
-                    Kind::Freeze
-                };
-                if matches!(kind, OrderKind::Stop | OrderKind::Freeze | OrderKind::Renew) {
-                    change.expires_at = Some(rules.periods.expiry(measure, at, major));
-                }
-            }
-        }
-        _ => {}
-    }
-    if !store.order_change(id, &o.status, &change).await? {
-        bail!("order {id} was moved by someone else meanwhile; look at it again");
-    }
+    let before = desk.order(&Scope::All, id).await?.status;
+    let o = desk.step(by, &Scope::All, id, action).await?;
     audit(
-        store,
+        &store,
         "cli.order.step",
-        serde_json::json!({ "id": id, "from": o.status, "to": change.status }),
+        serde_json::json!({ "id": id, "from": before, "to": o.status }),
     )
     .await?;
-    show(ctx, &one(&**store, id).await?)
-}
-
-fn doc(o: &Order) -> serde_json::Value {
-    let kind = parse_kind(&o.new.kind).ok();
-    serde_json::json!({
-        "id": o.id, "kind": o.new.kind, "account": o.new.account_id, "report": o.new.report_id,
-        "case": o.new.case_id, "amount_fen": o.new.amount_fen, "basis": o.new.basis,
-        "reason": o.new.reason, "level": o.new.level, "status": o.status,
-        "document_no": o.document_no, "document": kind.map(OrderKind::document_title),
-        "created_by": o.new.created_by, "created_at": shown_time(o.new.created_at),
-        "approved_by": o.approved_by, "approved_at": o.approved_at.map(shown_time),
-        "answer": o.answer, "held_fen": o.held_fen,
-        "effective_at": o.effective_at.map(shown_time), "expires_at": o.expires_at.map(shown_time),
-    })
+    show(ctx, &o)
 }
 
 fn line(o: &Order) -> String {
@@ -460,52 +414,9 @@ fn line(o: &Order) -> String {
 
 fn show(ctx: &Context, o: &Order) -> anyhow::Result<Outcome> {
     if ctx.json {
-        print_json(&doc(o))?;
+        print_json(&OrderDoc::new(o))?;
     } else {
         println!("{}", line(o));
     }
     Ok(Outcome::Clean)
-}
-
-/// `fanzha stop plan --draft`: each line of the plan stored as a draft stop-payment order,
-/// one batch; a line on an account that has had its stops is set apart with the reason.
-pub(super) async fn draft_stops(
-    store: &dyn Store,
-    report: &str,
-    lines: &mut [super::trace::StopOrder],
-) -> anyhow::Result<()> {
-    let rules = Rules::default();
-    let at = now();
-    let batch = lines.len();
-    let level = rules.level(
-        OrderKind::Stop,
-        Scale {
-            major: false,
-            batch_accounts: batch,
-            case_accounts: batch,
-        },
-    );
-    for l in lines.iter_mut() {
-        let stops = stops_on(store, &l.account).await?;
-        if let Err(e) = orders::may_draft(&rules, OrderKind::Stop, stops, None, at) {
-            l.not_drafted = Some(e.to_string());
-            continue;
-        }
-        let id = store
-            .order_add(&NewOrder {
-                kind: OrderKind::Stop.as_str().into(),
-                account_id: l.account.clone(),
-                report_id: Some(report.to_owned()),
-                case_id: None,
-                amount_fen: l.amount_fen,
-                basis: l.basis.into(),
-                reason: l.reason.clone(),
-                level: level.as_str().into(),
-                created_by: actor(),
-                created_at: at,
-            })
-            .await?;
-        l.order_id = Some(id);
-    }
-    Ok(())
 }

@@ -3,13 +3,12 @@
 
 use std::time::Instant as Clock;
 
-use anyhow::{bail, Context as _};
+use anyhow::Context as _;
 use fanzha_core::time::Instant;
 use fanzha_store::{Scope, Store};
+use fanzha_trace::desk::{By, Desk};
 use fanzha_trace::graph::Graph;
 use fanzha_trace::load::{self, PAGE};
-use fanzha_trace::registry;
-use fanzha_trace::returns::{allocate, Claim, ReturnPlan};
 use fanzha_trace::view::{shown_time, TraceDoc};
 use fanzha_trace::{trace, trace_with, Edge, Rule};
 
@@ -29,25 +28,6 @@ pub struct Args {
     /// The cut-off (RFC 3339); default: the latest loaded transaction.
     #[arg(long, value_name = "TIME")]
     as_of: Option<String>,
-}
-
-/// The report, with at least one payment to follow.
-async fn report(store: &dyn Store, id: &str) -> anyhow::Result<fanzha_store::ReportPayments> {
-    let Some(r) = store
-        .report_payments(&Scope::All, Some(id))
-        .await?
-        .into_iter()
-        .next()
-    else {
-        bail!("report {id:?} is not in the store");
-    };
-    if r.payments.is_empty() {
-        bail!(
-            "report {} names no payments (report_payments): there is nothing to trace",
-            r.report_id
-        );
-    }
-    Ok(r)
 }
 
 #[derive(clap::Subcommand)]
@@ -95,7 +75,7 @@ pub(super) async fn ledger(store: &dyn Store) -> anyhow::Result<Graph> {
 pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<Outcome> {
     let as_of = cut_off(args.as_of.as_deref())?;
     let store = ctx.store().await?;
-    let report = report(&*store, &args.report).await?;
+    let report = Desk::new(&*store).report(&args.report).await?;
     let g = ledger(&*store).await?;
     let as_of = as_of.unwrap_or(g.latest().unwrap_or(0));
     let payments = load::payments(&g, &report)?;
@@ -156,56 +136,9 @@ pub async fn returns(ctx: &Context, cmd: ReturnsCmd) -> anyhow::Result<Outcome> 
     let as_of = cut_off(as_of.as_deref())?;
     let store = ctx.store().await?;
     let g = ledger(&*store).await?;
-    let Some(a) = g.account(&account).filter(|&a| g.is_inside(a)) else {
-        bail!("account {account:?} is not one of the district's accounts (accounts)");
-    };
     let as_of = as_of.unwrap_or(g.latest().unwrap_or(0));
-    let mut claims = Vec::new();
-    for r in store.report_payments(&Scope::All, None).await? {
-        // A report whose payments are not all stored cannot be traced; it is left out
-        // of the plan and named, not guessed at.
-        let payments = match load::payments(&g, &r) {
-            Ok(p) => p,
-            Err(e) => {
-                tracing::warn!(error = %e, "report left out of the return plan");
-                continue;
-            }
-        };
-        let t = trace(&g, &payments, Rule::Fifo, as_of);
-        claims.extend(Claim::from_trace(
-            &g,
-            a,
-            &t,
-            &r.report_id,
-            &r.victim_id,
-            r.loss_fen,
-        ));
-    }
-    let balance = g.balance_at(a, g.last_at(as_of));
-    // The district's own freezes in force on the account, as the registry serves them
-    // beside other authorities' (whose victims are theirs to return to).
-    let (measures, _) =
-        super::freezes::measures_on(&*store, &account, &registry::Periods::default()).await?;
-    let frozen: i64 = registry::standing(&measures, balance, as_of)
-        .iter()
-        .filter(|s| {
-            let m = &measures[s.measure];
-            m.authority == registry::OWN && m.kind == registry::Kind::Freeze
-        })
-        .map(|s| s.active_fen)
-        .sum();
-    let (funds, funds_from) = if frozen > 0 {
-        (frozen, "freeze")
-    } else {
-        (balance, "balance")
-    };
-    let plan = ReturnPlan {
-        account: account.clone(),
-        frozen_fen: funds,
-        funds_from,
-        allocations: allocate(funds, &claims),
-        claims: claims.iter().map(|c| c.doc(&g)).collect(),
-    };
+    let plan = Desk::new(&*store).returns_plan(&g, &account, as_of).await?;
+    let claims = &plan.claims;
     audit(
         &store,
         "cli.returns.plan",
@@ -430,29 +363,6 @@ pub enum StopCmd {
     },
 }
 
-/// LEGAL.md: the victim's payment details are to be on the control platform within 30
-/// minutes of the report; the stop-payment drafts are due by then.
-const STOP_WINDOW_MINUTES: i64 = 30;
-
-#[derive(serde::Serialize)]
-pub(super) struct StopOrder {
-    pub(super) account: String,
-    pub(super) amount_fen: i64,
-    pub(super) basis: &'static str,
-    balance_fen: i64,
-    urgency: &'static str,
-    last_arrival: String,
-    outflows_since: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) reason: Option<String>,
-    /// The draft order stored for this line (`--draft`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) order_id: Option<i64>,
-    /// Why no draft was stored for it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub(super) not_drafted: Option<String>,
-}
-
 pub async fn stop(ctx: &Context, cmd: StopCmd) -> anyhow::Result<Outcome> {
     let StopCmd::Plan {
         which: Args {
@@ -464,93 +374,46 @@ pub async fn stop(ctx: &Context, cmd: StopCmd) -> anyhow::Result<Outcome> {
         reason,
         draft,
     } = cmd;
-    if rule == Rule::Poison {
-        bail!("--rule poison gives reach, not amounts: size stop orders with fifo, lifo, pro-rata or libr");
-    }
-    if let Some(r) = &reason {
-        let n = r.trim().chars().count();
-        if !(10..=500).contains(&n) {
-            bail!("--reason must be 10 to 500 characters (it has {n})");
-        }
-    }
     let as_of = cut_off(as_of.as_deref())?;
     let store = ctx.store().await?;
-    let rep = report(&*store, &report_id).await?;
+    let desk = Desk::new(&*store);
+    let rep = desk.report(&report_id).await?;
     let g = ledger(&*store).await?;
     let as_of = as_of.unwrap_or(g.latest().unwrap_or(0));
     let started = Clock::now();
     let payments = load::payments(&g, &rep)?;
     let t = trace(&g, &payments, rule, as_of);
-    let lines = fanzha_trace::stop::plan(&g, &t);
+    let actor = super::orders::actor();
+    let by = By {
+        actor: &actor,
+        at: super::orders::now(),
+    };
+    let whole = whole_account.as_deref().zip(reason.as_deref());
+    let plan = desk.stop_plan(by, &g, &rep, &t, whole, draft).await?;
     let plan_ms = started.elapsed().as_secs_f64() * 1e3;
-    if let Some(w) = &whole_account {
-        if !lines.iter().any(|l| g.name(l.account) == w) {
-            bail!("--whole-account {w}: the report's money is not traced to that account");
-        }
-    }
-    let orders: Vec<StopOrder> = lines
-        .iter()
-        .map(|l| {
-            let name = g.name(l.account);
-            let whole = whole_account.as_deref() == Some(name);
-            StopOrder {
-                account: name.to_owned(),
-                amount_fen: if whole { l.balance_fen } else { l.amount_fen },
-                basis: if whole {
-                    "whole_account"
-                } else {
-                    "traced_holding"
-                },
-                balance_fen: l.balance_fen,
-                urgency: l.urgency.as_str(),
-                last_arrival: shown_time(l.last_arrival),
-                outflows_since: l.outflows_since,
-                reason: whole.then(|| reason.clone()).flatten(),
-                order_id: None,
-                not_drafted: None,
-            }
-        })
-        .collect();
-    let mut orders = orders;
-    if draft {
-        super::orders::draft_stops(&*store, &rep.report_id, &mut orders).await?;
-    }
-    let due = rep.ts + STOP_WINDOW_MINUTES * 60_000_000;
     audit(
         &store,
         "cli.stop.plan",
-        serde_json::json!({ "report": rep.report_id, "rule": rule.as_str(), "orders": orders.len(),
+        serde_json::json!({ "report": rep.report_id, "rule": rule.as_str(), "orders": plan.orders.len(),
             "whole_account": whole_account, "reason": reason,
-            "drafted": orders.iter().filter_map(|o| o.order_id).collect::<Vec<_>>() }),
+            "drafted": plan.orders.iter().filter_map(|o| o.order_id).collect::<Vec<_>>() }),
     )
     .await?;
-    let doc = serde_json::json!({
-        "report": rep.report_id,
-        "reported_at": shown_time(rep.ts),
-        "stop_due_by": shown_time(due),
-        "rule": rule.as_str(),
-        "as_of": shown_time(as_of),
-        "plan_ms": plan_ms,
-        "orders": orders,
-        "exited_fen": t.exited_fen(),
-    });
+    let mut doc = serde_json::to_value(&plan)?;
+    doc["plan_ms"] = serde_json::json!(plan_ms);
     if ctx.json {
         print_json(&doc)?;
         return Ok(Outcome::Clean);
     }
     println!(
         "止付预案 stop-payment plan, report {} (reported {}; drafts due by {}) · rule {} · as of {} · {:.1} ms",
-        rep.report_id,
-        shown_time(rep.ts),
-        shown_time(due),
-        rule,
-        shown_time(as_of),
-        plan_ms
+        plan.report, plan.reported_at, plan.stop_due_by, plan.rule, plan.as_of, plan_ms
     );
-    for o in &orders {
+    let orders = &plan.orders;
+    for o in orders {
         println!(
             "  {:<8} {:<24} {:>14} yuan ({}; balance {})  last in {}  {} out since",
-            o.urgency,
+            o.urgency.as_str(),
             o.account,
             yuan(o.amount_fen),
             o.basis,

@@ -21,6 +21,7 @@ mod audit;
 mod decisions;
 mod entities;
 mod governance;
+mod trace;
 mod warnings;
 
 pub use admin::{add_key, add_user, disable_user, enable_user, list_keys, list_users, revoke_key};
@@ -33,6 +34,10 @@ pub use entities::{dashboard, profile, reveal, search};
 pub use governance::{
     decide as decide_appeal, drift, file as file_appeal, institutions as institution_feedback,
     list as appeals, models, operations, record_threshold, resend_dead, rules, thresholds,
+};
+pub use trace::{
+    case_freezes, cases, draft_order, due as orders_due, file_case, intake, order, order_document,
+    order_step, orders, registry as account_freezes, return_plan, stop_plan, trace as report_trace,
 };
 pub use warnings::{
     detail as warning, feedback as warning_feedback, list as warnings,
@@ -86,7 +91,21 @@ pub use warnings::{
         audit::page,
         audit::verify,
         audit::flags,
-        audit::review_flag
+        audit::review_flag,
+        trace::intake,
+        trace::trace,
+        trace::stop_plan,
+        trace::cases,
+        trace::file_case,
+        trace::case_freezes,
+        trace::orders,
+        trace::draft_order,
+        trace::order,
+        trace::order_step,
+        trace::order_document,
+        trace::registry,
+        trace::return_plan,
+        trace::due
     ),
     components(schemas(Health, LoginRequest, LoginResponse, PersonView, ErrorBody)),
     tags(
@@ -98,6 +117,7 @@ pub use warnings::{
         (name = "appeals", description = "Appeals (申诉, Art. 32) against warnings' measures and their review"),
         (name = "governance", description = "Threshold decisions, the rule set, model cards, drift and institutions' answers"),
         (name = "decisions", description = "Real-time decisions on payments, calls and SMS, and account-opening checks, for institutions' keys"),
+        (name = "linkage", description = "Police-bank linkage: intake, fund tracing, stop and freeze orders through approval to the bank's answer, the freeze registry and returns"),
         (name = "admin", description = "Users, institutions' API keys and delivery operations"),
         (name = "audit", description = "The hash-chained audit trail and insider flags")
     )

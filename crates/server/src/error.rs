@@ -67,6 +67,16 @@ error_codes! {
     AppealNotFound => "appeal_not_found", NOT_FOUND;
     KeyNotFound => "key_not_found", NOT_FOUND;
     FlagNotFound => "flag_not_found", NOT_FOUND;
+    /// No such report, or not one the caller may see.
+    ReportNotFound => "report_not_found", NOT_FOUND;
+    CaseNotFound => "case_not_found", NOT_FOUND;
+    /// No such order, or not one the caller may see (a bank sees its own accounts' only).
+    OrderNotFound => "order_not_found", NOT_FOUND;
+    /// The workflow's rules refuse the step (a third stop, a freeze before the case, an
+    /// order not in a status the step applies to, an approver of too low a level).
+    WorkflowRefused => "workflow_refused", CONFLICT;
+    /// The ledger is being loaded after a start; `Retry-After` says when to ask again.
+    LedgerLoading => "ledger_loading", SERVICE_UNAVAILABLE;
     UsernameTaken => "username_taken", CONFLICT;
     /// The request contradicts the current state (an admin disabling their own account).
     Conflict => "conflict", CONFLICT;
@@ -251,6 +261,28 @@ impl From<fanzha_store::StoreError> for ApiError {
     }
 }
 
+impl From<fanzha_trace::desk::DeskError> for ApiError {
+    fn from(e: fanzha_trace::desk::DeskError) -> Self {
+        use fanzha_trace::desk::DeskError as D;
+        match e {
+            D::Invalid { field, reason } => ApiError::invalid_field(field, reason),
+            D::NotFound { what, ref id } => {
+                let code = match what {
+                    "report" => Code::ReportNotFound,
+                    "case" => Code::CaseNotFound,
+                    _ => Code::OrderNotFound,
+                };
+                ApiError::new(code, format!("no {what} {id} here")).with_field(what)
+            }
+            D::Refused(_) | D::Workflow(_) | D::Moved(_) | D::Filed(_) => {
+                ApiError::new(Code::WorkflowRefused, e.to_string())
+            }
+            D::Store(s) => s.into(),
+            D::Load(l) => ApiError::internal(Code::Internal, &l),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorBody {
@@ -273,7 +305,10 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), Code::ALL.len(), "two codes share a name");
         for c in Code::ALL {
-            let ours = matches!(c, Code::StoreUnavailable | Code::Internal);
+            let ours = matches!(
+                c,
+                Code::StoreUnavailable | Code::Internal | Code::LedgerLoading
+            );
             assert_eq!(c.status().is_server_error(), ours, "{c:?}");
         }
     }

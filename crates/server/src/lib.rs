@@ -13,6 +13,7 @@ pub mod cache;
 mod console;
 pub mod error;
 pub mod handle;
+pub mod ledger;
 pub mod live;
 pub mod metrics;
 pub mod policy;
@@ -118,6 +119,8 @@ pub struct AppState {
     pub live: Arc<fanzha_risk::live::LiveRisk>,
     /// Institutions' API keys recently checked against the store (see [`auth::KeyCache`]).
     pub keys: Arc<auth::KeyCache>,
+    /// The ledger fund tracing reads, kept loaded (see [`ledger`]).
+    pub ledger: Arc<ledger::Ledger>,
 }
 
 /// The server, bound and ready to run.
@@ -128,6 +131,7 @@ pub struct Application {
     router: Router,
     stop: StopSignals,
     live: Option<live::LiveTask>,
+    ledger: Arc<ledger::Ledger>,
 }
 
 impl Application {
@@ -161,7 +165,8 @@ impl Application {
         })?;
         let task =
             live::LiveTask::new(Arc::clone(&store), live_settings).map_err(ServerError::Rules)?;
-        let router = router(Arc::clone(&store), task.shared());
+        let ledger = Arc::new(ledger::Ledger::default());
+        let router = router(Arc::clone(&store), task.shared(), Arc::clone(&ledger));
         // Installed now, not when serving starts: whoever reads the printed URL may signal
         // at once, and a signal before installation would kill us uncleanly.
         let stop = StopSignals::install().map_err(ServerError::Signals)?;
@@ -172,6 +177,7 @@ impl Application {
             router,
             stop,
             live: Some(task),
+            ledger,
         })
     }
 
@@ -209,6 +215,10 @@ impl Application {
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
         let detector = tokio::spawn(watch_insiders(Arc::clone(&self.store)));
+        let ledger = tokio::spawn(ledger::keep_current(
+            Arc::clone(&self.ledger),
+            Arc::clone(&self.store),
+        ));
         // Warm-up runs beside serving: decisions answer from request signals meanwhile.
         let live = self.live.take().map(|t| tokio::spawn(t.run()));
         // Answers are small and written whole: send them at once rather than let Nagle's
@@ -224,6 +234,7 @@ impl Application {
             .await
             .map_err(ServerError::Serve);
         detector.abort();
+        ledger.abort();
         if let Some(live) = live {
             live.abort();
         }
@@ -302,7 +313,11 @@ impl StopSignals {
 }
 
 /// The routes and the layers every response passes through.
-fn router(store: Arc<dyn Store>, live: Arc<fanzha_risk::live::LiveRisk>) -> Router {
+fn router(
+    store: Arc<dyn Store>,
+    live: Arc<fanzha_risk::live::LiveRisk>,
+    ledger: Arc<ledger::Ledger>,
+) -> Router {
     let metrics = Arc::new(Metrics::default());
     let openapi = ApiDoc::openapi()
         .to_json()
@@ -317,6 +332,7 @@ fn router(store: Arc<dyn Store>, live: Arc<fanzha_risk::live::LiveRisk>) -> Rout
         figures: Arc::new(cache::Refreshing::new(service::FIGURES_TTL)),
         live,
         keys: Arc::new(auth::KeyCache::default()),
+        ledger: Arc::clone(&ledger),
     };
     let console = console::router(state.clone());
     let header = |name: HeaderName, value: &'static str| {
@@ -382,6 +398,24 @@ fn router(store: Arc<dyn Store>, live: Arc<fanzha_risk::live::LiveRisk>) -> Rout
         )
         .route("/api/v1/admin/keys", get(api::list_keys).post(api::add_key))
         .route("/api/v1/admin/keys/{id}/revoke", post(api::revoke_key))
+        .route("/api/v1/intake", get(api::intake))
+        .route("/api/v1/reports/{report}/trace", get(api::report_trace))
+        .route("/api/v1/reports/{report}/stop-plan", post(api::stop_plan))
+        .route("/api/v1/cases", get(api::cases).post(api::file_case))
+        .route("/api/v1/cases/{case}/freeze-plan", post(api::case_freezes))
+        .route("/api/v1/orders", get(api::orders).post(api::draft_order))
+        .route("/api/v1/orders/due", get(api::orders_due))
+        .route("/api/v1/orders/{id}", get(api::order))
+        .route("/api/v1/orders/{id}/steps", post(api::order_step))
+        .route("/api/v1/orders/{id}/document", get(api::order_document))
+        .route(
+            "/api/v1/accounts/{handle}/freezes",
+            get(api::account_freezes),
+        )
+        .route(
+            "/api/v1/accounts/{handle}/return-plan",
+            get(api::return_plan),
+        )
         .route("/api/v1/audit", get(api::audit_page))
         .route("/api/v1/audit/verify", get(api::audit_verify))
         .route("/api/v1/audit/flags", get(api::audit_flags))

@@ -63,6 +63,18 @@ pub enum Action {
     /// Ask for a real-time decision on a payment, call or SMS, or an account-opening check
     /// (issue 5, section 6): what a bank's or carrier's systems do before they act.
     Decide,
+    /// Follow a report's money (fund tracing), within the caller's scope of reports.
+    ViewTraces,
+    /// Stop-payment, freeze, renewal, release and return orders within the caller's scope
+    /// (a bank: the orders on its own accounts, which it must execute), an account's freeze
+    /// registry and its return plan.
+    ViewOrders,
+    /// File a case, plan and draft orders, submit or withdraw them, mark them sent.
+    DraftOrders,
+    /// Sign an order at the approver's level (county, or prefecture for a prefecture code).
+    ApproveOrders,
+    /// The bank's answer to an order on its own account: executed, refused, insufficient.
+    AnswerOrders,
 }
 
 /// Whether `role` may do `action` at all (the scope then narrows what it sees).
@@ -113,6 +125,21 @@ pub fn allows(role: Role, action: Action) -> bool {
         Action::Operate => role == Admin,
         // Institutions' systems call these with their API keys, before they act.
         Action::Decide => matches!(role, BankOperator | CarrierOperator),
+        // Reports are taken and traced by the centre and the stations; banks see the orders
+        // on their accounts, not the victims' whole story.
+        Action::ViewTraces => matches!(
+            role,
+            Commander | Analyst | Approver | StationLeader | StationOfficer
+        ),
+        Action::ViewOrders => matches!(
+            role,
+            Commander | Analyst | Approver | StationLeader | StationOfficer | BankOperator
+        ),
+        // Whoever takes the report drafts the stop (the 30 minutes do not wait for the
+        // centre); the approver who signs an order does not also draft it.
+        Action::DraftOrders => matches!(role, Analyst | StationLeader | StationOfficer),
+        Action::ApproveOrders => role == Approver,
+        Action::AnswerOrders => role == BankOperator,
     }
 }
 
@@ -201,6 +228,31 @@ mod tests {
         assert_eq!(deciders, [Role::Approver]);
         assert!(allows(Role::Approver, Action::ViewAppeals));
         assert!(!allows(Role::Analyst, Action::DecideThreshold));
+    }
+
+    #[test]
+    fn orders_are_drafted_signed_and_answered_by_different_hands() {
+        for &role in Role::ALL {
+            let n = [
+                Action::DraftOrders,
+                Action::ApproveOrders,
+                Action::AnswerOrders,
+            ]
+            .into_iter()
+            .filter(|&a| allows(role, a))
+            .count();
+            assert!(
+                n <= 1,
+                "{role} may do more than one of draft, approve, answer"
+            );
+            if allows(role, Action::AnswerOrders) {
+                assert_eq!(remit(role), Remit::Institution, "{role}");
+            }
+            if n > 0 {
+                assert!(allows(role, Action::ViewOrders), "{role}");
+            }
+        }
+        assert!(!allows(Role::BankOperator, Action::ViewTraces));
     }
 
     #[test]

@@ -31,7 +31,7 @@ use fanzha_core::vocab::Role;
 
 pub use error::StoreError;
 pub use migrate::MIGRATIONS;
-pub use orders::{Case, NewCase, NewOrder, Order, OrderChange};
+pub use orders::{Case, NewCase, NewOrder, Order, OrderChange, OrderFilter};
 pub use risk::{
     Appeal, AppealDecision, AppealStatus, InstitutionFeedback, Measure, NewFeedback,
     NewThresholdDecision, NewWarning, OutboxItem, OutboxState, PrecisionBy, PrecisionRow,
@@ -442,8 +442,12 @@ pub trait Store: Send + Sync {
     /// Stores a draft order; its id.
     async fn order_add(&self, order: &NewOrder) -> Result<i64>;
 
-    /// One order (`id`), the orders on one account, or all; oldest first.
-    async fn orders(&self, id: Option<i64>, account: Option<&str>) -> Result<Vec<Order>>;
+    /// The orders the filter matches on accounts within `scope` (a bank: its own accounts;
+    /// a station: accounts whose holder lives in its jurisdiction), oldest first.
+    async fn orders(&self, scope: &Scope, filter: &OrderFilter) -> Result<Vec<Order>>;
+
+    /// Every case filed here, newest first.
+    async fn cases(&self) -> Result<Vec<Case>>;
 
     /// Moves an order that is still in status `from`; `false` when it is not (someone else
     /// moved it first, or it does not exist), and nothing changes.

@@ -56,6 +56,40 @@ pub struct Order {
     pub updated_at: i64,
 }
 
+/// Which orders to read; every field left `None` matches all. Oldest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderFilter {
+    pub id: Option<i64>,
+    pub account: Option<String>,
+    pub case: Option<String>,
+    pub report: Option<String>,
+    /// One status (`draft`, `pending`, …).
+    pub status: Option<String>,
+}
+
+impl OrderFilter {
+    pub fn id(id: i64) -> OrderFilter {
+        OrderFilter {
+            id: Some(id),
+            ..OrderFilter::default()
+        }
+    }
+
+    pub fn account(account: &str) -> OrderFilter {
+        OrderFilter {
+            account: Some(account.to_owned()),
+            ..OrderFilter::default()
+        }
+    }
+
+    pub fn case(case: &str) -> OrderFilter {
+        OrderFilter {
+            case: Some(case.to_owned()),
+            ..OrderFilter::default()
+        }
+    }
+}
+
 /// A move of an order from one status to the next, with what the move records. Fields left
 /// `None` keep their stored value.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

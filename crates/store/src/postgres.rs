@@ -28,8 +28,8 @@ use crate::risk::{
 use crate::{
     ApiKeyRow, AuditEntry, AuditFilter, AuditHead, Backend, Batch, BatchOutcome, Case, Dashboard,
     EntityRef, ExternalFreeze, Holding, InsiderFlag, Item, NewAuditEntry, NewCase, NewOrder,
-    NewUser, Order, OrderChange, PersonRow, Profile, QuarantineEntry, Rejection, ReportPayments,
-    Result, Scope, SearchHit, Store, StoreError, TransferCore, UserRow,
+    NewUser, Order, OrderChange, OrderFilter, PersonRow, Profile, QuarantineEntry, Rejection,
+    ReportPayments, Result, Scope, SearchHit, Store, StoreError, TransferCore, UserRow,
 };
 
 /// Advisory-lock keys: one for migrations, one for the audit chain's tail.
@@ -865,6 +865,12 @@ impl Store for PgStore {
         Ok(reads::trace::assemble_case(exec(&mut conn, &st).await?))
     }
 
+    async fn cases(&self) -> Result<Vec<Case>> {
+        let st = reads::trace::cases(Backend::Postgres);
+        let mut conn = self.pool.acquire().await?;
+        Ok(reads::trace::assemble_cases(exec(&mut conn, &st).await?))
+    }
+
     async fn order_add(&self, order: &NewOrder) -> Result<i64> {
         let st = reads::trace::order_add(Backend::Postgres, order)?;
         let mut conn = self.pool.acquire().await?;
@@ -872,8 +878,8 @@ impl Store for PgStore {
             .ok_or_else(|| StoreError::Corrupt("an order insert returned no id".into()))
     }
 
-    async fn orders(&self, id: Option<i64>, account: Option<&str>) -> Result<Vec<Order>> {
-        let st = reads::trace::orders(Backend::Postgres, id, account);
+    async fn orders(&self, scope: &Scope, filter: &OrderFilter) -> Result<Vec<Order>> {
+        let st = reads::trace::orders(Backend::Postgres, scope, filter);
         let mut conn = self.pool.acquire().await?;
         Ok(reads::trace::assemble_orders(exec(&mut conn, &st).await?))
     }

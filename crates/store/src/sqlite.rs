@@ -32,8 +32,8 @@ use crate::risk::{
 use crate::{
     ApiKeyRow, AuditEntry, AuditFilter, AuditHead, Backend, Batch, BatchOutcome, Case, Dashboard,
     EntityRef, ExternalFreeze, Holding, InsiderFlag, NewAuditEntry, NewCase, NewOrder, NewUser,
-    Order, OrderChange, PersonRow, Profile, QuarantineEntry, Rejection, ReportPayments, Result,
-    Scope, SearchHit, Store, StoreError, TransferCore, UserRow,
+    Order, OrderChange, OrderFilter, PersonRow, Profile, QuarantineEntry, Rejection,
+    ReportPayments, Result, Scope, SearchHit, Store, StoreError, TransferCore, UserRow,
 };
 
 const AUDIT_HEAD_UPSERT_SQLITE: &str =
@@ -922,6 +922,12 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn cases(&self) -> Result<Vec<Case>> {
+        let st = reads::trace::cases(Backend::Sqlite);
+        self.read(move |conn| Ok(reads::trace::assemble_cases(exec(conn, &st)?)))
+            .await
+    }
+
     async fn order_add(&self, order: &NewOrder) -> Result<i64> {
         let st = reads::trace::order_add(Backend::Sqlite, order)?;
         self.run(move |conn| {
@@ -931,8 +937,8 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn orders(&self, id: Option<i64>, account: Option<&str>) -> Result<Vec<Order>> {
-        let st = reads::trace::orders(Backend::Sqlite, id, account);
+    async fn orders(&self, scope: &Scope, filter: &OrderFilter) -> Result<Vec<Order>> {
+        let st = reads::trace::orders(Backend::Sqlite, scope, filter);
         self.read(move |conn| Ok(reads::trace::assemble_orders(exec(conn, &st)?)))
             .await
     }

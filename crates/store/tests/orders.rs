@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use fanzha_store::{NewCase, NewOrder, OrderChange, Store};
+use fanzha_store::{NewCase, NewOrder, OrderChange, OrderFilter, Scope, Store};
 
 async fn cases_and_orders_round_trip_and_moves_are_compare_and_set(store: Arc<dyn Store>) {
     let case = NewCase {
@@ -17,7 +17,11 @@ async fn cases_and_orders_round_trip_and_moves_are_compare_and_set(store: Arc<dy
     };
     assert!(store.case_file(&case).await.unwrap());
     assert!(!store.case_file(&case).await.unwrap(), "filed once");
-    assert_eq!(store.case_get("C2026-0001").await.unwrap(), Some(case));
+    assert_eq!(
+        store.case_get("C2026-0001").await.unwrap(),
+        Some(case.clone())
+    );
+    assert_eq!(store.cases().await.unwrap(), [case]);
     assert_eq!(store.case_get("nope").await.unwrap(), None);
 
     let order = NewOrder {
@@ -41,14 +45,17 @@ async fn cases_and_orders_round_trip_and_moves_are_compare_and_set(store: Arc<dy
         .await
         .unwrap();
     assert_ne!(id, other);
-    let got = store.orders(Some(id), None).await.unwrap();
+    let got = store
+        .orders(&Scope::All, &OrderFilter::id(id))
+        .await
+        .unwrap();
     assert_eq!(got.len(), 1);
     assert_eq!(
         (got[0].new.clone(), got[0].status.as_str()),
         (order.clone(), "draft")
     );
     let on = store
-        .orders(None, Some("6217000000000000001"))
+        .orders(&Scope::All, &OrderFilter::account("6217000000000000001"))
         .await
         .unwrap();
     assert_eq!(on.iter().map(|o| o.id).collect::<Vec<_>>(), [id]);
@@ -70,7 +77,10 @@ async fn cases_and_orders_round_trip_and_moves_are_compare_and_set(store: Arc<dy
         .order_change(999_999, "draft", &approve)
         .await
         .unwrap());
-    let o = &store.orders(Some(id), None).await.unwrap()[0];
+    let o = &store
+        .orders(&Scope::All, &OrderFilter::id(id))
+        .await
+        .unwrap()[0];
     assert_eq!(o.status, "approved");
     assert_eq!(
         o.document_no.as_deref(),
@@ -80,7 +90,25 @@ async fn cases_and_orders_round_trip_and_moves_are_compare_and_set(store: Arc<dy
         (o.approved_at, o.updated_at, o.held_fen),
         (Some(3_000), 3_000, None)
     );
-    assert_eq!(store.orders(None, None).await.unwrap().len(), 2);
+    let all = OrderFilter::default();
+    assert_eq!(store.orders(&Scope::All, &all).await.unwrap().len(), 2);
+    let in_case = store
+        .orders(&Scope::All, &OrderFilter::case("C2026-0001"))
+        .await
+        .unwrap();
+    assert_eq!(
+        in_case.iter().map(|o| o.id).collect::<Vec<_>>(),
+        [id, other]
+    );
+    let approved = OrderFilter {
+        status: Some("approved".into()),
+        ..OrderFilter::default()
+    };
+    let got = store.orders(&Scope::All, &approved).await.unwrap();
+    assert_eq!(got.iter().map(|o| o.id).collect::<Vec<_>>(), [id]);
+    // A bank sees orders on its own stored accounts only: these accounts are not stored.
+    let bank = Scope::Institution("ICBC".into());
+    assert!(store.orders(&bank, &all).await.unwrap().is_empty());
     let bad = NewOrder {
         reason: Some("nul\0".into()),
         ..order

@@ -16,6 +16,8 @@
 //! [`load`], which only reads; every result is a function of the graph, the payments, the
 //! rule and the cut-off time.
 
+pub mod desk;
+pub mod document;
 pub mod eval;
 pub mod graph;
 pub mod load;

@@ -64,7 +64,7 @@ fn int(r: &Row, i: usize) -> Option<i64> {
 pub async fn graph(
     store: &dyn Store,
     page: u32,
-    progress: &mut dyn FnMut(u64),
+    progress: &mut (dyn FnMut(u64) + Send),
 ) -> Result<Graph, LoadError> {
     let page = page.max(1);
     let mut b = GraphBuilder::new();

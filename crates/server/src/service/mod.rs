@@ -33,6 +33,7 @@ mod audit_trail;
 mod dashboard;
 mod entities;
 pub mod governance;
+pub mod trace;
 pub mod view;
 mod warnings;
 

@@ -2,7 +2,7 @@
 //! opening balances. Transactions and accounts come through the event scan.
 
 use super::{Builder, Cell, Rows, Stmt};
-use crate::orders::{Case, NewCase, NewOrder, Order, OrderChange};
+use crate::orders::{Case, NewCase, NewOrder, Order, OrderChange, OrderFilter};
 use crate::view::Scope;
 use crate::{Backend, ExternalFreeze, ReportPayments, Result, StoreError};
 use fanzha_core::schema::ColType::{Int as I, Text as T};
@@ -177,8 +177,24 @@ pub(crate) fn case_get(backend: Backend, case_id: &str) -> Stmt {
     )
 }
 
+/// Every case filed here, newest first.
+pub(crate) fn cases(backend: Backend) -> Stmt {
+    Builder::new(backend, &Scope::All).finish(
+        format!("SELECT {CASE_COLS} FROM trace_cases ORDER BY filed_at DESC, case_id"),
+        CASE_TYPES,
+    )
+}
+
+pub(crate) fn assemble_cases(rows: Rows) -> Vec<Case> {
+    rows.into_iter().filter_map(|r| case_of(r)).collect()
+}
+
 pub(crate) fn assemble_case(rows: Rows) -> Option<Case> {
-    let mut c = rows.into_iter().next()?.into_iter();
+    case_of(rows.into_iter().next()?)
+}
+
+fn case_of(row: Vec<Cell>) -> Option<Case> {
+    let mut c = row.into_iter();
     Some(Case {
         case_id: c.next()?.into_text()?,
         filing_no: c.next()?.into_text()?,
@@ -246,23 +262,33 @@ pub(crate) fn order_add(backend: Backend, o: &NewOrder) -> Result<Stmt> {
     ))
 }
 
-/// One order by id, or every order on an account (oldest first), or every order.
-pub(crate) fn orders(backend: Backend, id: Option<i64>, account: Option<&str>) -> Stmt {
-    let mut b = Builder::new(backend, &Scope::All);
-    let mut cond = Vec::new();
-    if let Some(id) = id {
-        cond.push(format!("id = {}", b.int(id)));
+/// The orders a filter matches on accounts within the scope, oldest first.
+pub(crate) fn orders(backend: Backend, scope: &Scope, f: &OrderFilter) -> Stmt {
+    let mut b = Builder::new(backend, scope);
+    let mut cond = vec![b.account_id_in("o.account_id")];
+    if let Some(id) = f.id {
+        cond.push(format!("o.id = {}", b.int(id)));
     }
-    if let Some(a) = account {
-        cond.push(format!("account_id = {}", b.text(a)));
+    for (col, v) in [
+        ("o.account_id", &f.account),
+        ("o.case_id", &f.case),
+        ("o.report_id", &f.report),
+        ("o.status", &f.status),
+    ] {
+        if let Some(v) = v {
+            cond.push(format!("{col} = {}", b.text(v)));
+        }
     }
-    let cond = if cond.is_empty() {
-        "1 = 1".to_owned()
-    } else {
-        cond.join(" AND ")
-    };
+    let cols = ORDER_COLS
+        .split(", ")
+        .map(|c| format!("o.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
     b.finish(
-        format!("SELECT {ORDER_COLS} FROM trace_orders WHERE {cond} ORDER BY created_at, id"),
+        format!(
+            "SELECT {cols} FROM trace_orders o WHERE {} ORDER BY o.created_at, o.id",
+            cond.join(" AND ")
+        ),
         ORDER_TYPES,
     )
 }

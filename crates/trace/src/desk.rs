@@ -1,0 +1,1043 @@
+//! The desk: the trace workflow (M4–M7) over the store, one implementation for the CLI, the
+//! API and the console. Filing cases, drafting orders (one, a report's stops, a case's
+//! freezes in bulk), moving them through approval to the bank's answer, reading an
+//! account's freeze registry, the deadlines due, and the return plan.
+//!
+//! The rules live in [`crate::orders`] and [`crate::registry`] (pure); the desk reads and
+//! writes the store around them and turns results into the documents callers print or
+//! serve. Auditing is the caller's: the CLI and the server record different actors and
+//! actions, and each records after the desk succeeds.
+
+use std::collections::BTreeMap;
+
+use fanzha_core::time::Instant;
+use fanzha_store::{
+    Case, EntityKind, EntityRef, NewCase, NewOrder, Order, OrderChange, OrderFilter,
+    ReportPayments, Scope, Store, StoreError,
+};
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::graph::{AccountIx, Graph};
+use crate::load::{self, LoadError};
+use crate::orders::{
+    self, Action, Answer, Filed, Level, OrderKind, Rules, Scale, Status, WorkflowError,
+};
+use crate::registry::{self, Kind, Measure, Periods, Refused};
+use crate::returns::{allocate, Claim, ReturnPlan};
+use crate::stop::{self, Urgency};
+use crate::trace::{trace, Trace};
+use crate::view::shown_time;
+use crate::Rule;
+
+/// Why the desk refused or failed. The first variants are the caller's mistakes (a 4xx at
+/// the API); `Store` and `Load` are ours.
+#[derive(Debug, Error)]
+pub enum DeskError {
+    /// A value the request gave is wrong; `field` names it.
+    #[error("{field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+    #[error("{what} {id} does not exist")]
+    NotFound { what: &'static str, id: String },
+    /// The rules forbid it (a third stop, a freeze before the case).
+    #[error(transparent)]
+    Refused(#[from] Refused),
+    /// The order is not in a status the action applies to, or the approver's level is short.
+    #[error(transparent)]
+    Workflow(#[from] WorkflowError),
+    #[error("order {0} was moved by someone else meanwhile; look at it again")]
+    Moved(i64),
+    #[error("case {0} is already filed")]
+    Filed(String),
+    #[error("reading or writing the store: {0}")]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Load(#[from] LoadError),
+}
+
+impl DeskError {
+    fn invalid(field: &'static str, reason: impl Into<String>) -> DeskError {
+        DeskError::Invalid {
+            field,
+            reason: reason.into(),
+        }
+    }
+
+    fn not_found(what: &'static str, id: impl ToString) -> DeskError {
+        DeskError::NotFound {
+            what,
+            id: id.to_string(),
+        }
+    }
+}
+
+type Result<T> = std::result::Result<T, DeskError>;
+
+/// Who acts, and when (UTC microseconds). Workflow times are when people act, not the
+/// data's event times.
+#[derive(Debug, Clone, Copy)]
+pub struct By<'a> {
+    pub actor: &'a str,
+    pub at: i64,
+}
+
+/// A whole-account reason: 10 to 500 characters, because it is what an auditor reads.
+pub const REASON_CHARS: std::ops::RangeInclusive<usize> = 10..=500;
+
+/// LEGAL.md: the victim's payment details are to be on the control platform within 30
+/// minutes of the report; the stop-payment drafts are due by then.
+pub const STOP_WINDOW_MINUTES: i64 = 30;
+
+fn check_reason(field: &'static str, reason: Option<&str>) -> Result<()> {
+    if let Some(r) = reason {
+        let n = r.trim().chars().count();
+        if !REASON_CHARS.contains(&n) {
+            return Err(DeskError::invalid(
+                field,
+                format!("must be 10 to 500 characters (it has {n})"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A case to file.
+#[derive(Debug, Clone)]
+pub struct CaseRequest {
+    pub case_id: String,
+    pub filing_no: String,
+    pub reports: Vec<String>,
+    pub major: bool,
+    /// Default: when the request is made.
+    pub filed_at: Option<i64>,
+}
+
+/// One order to draft.
+#[derive(Debug, Clone)]
+pub struct DraftRequest {
+    pub kind: OrderKind,
+    pub account: String,
+    pub amount_fen: i64,
+    pub report: Option<String>,
+    pub case: Option<String>,
+    /// The whole account rather than the traced holding, and why.
+    pub whole_account: bool,
+    pub reason: Option<String>,
+}
+
+/// An order as callers show it: identifiers resolved, times at Asia/Shanghai.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderDoc {
+    pub id: i64,
+    pub kind: String,
+    pub account: String,
+    pub report: Option<String>,
+    pub case: Option<String>,
+    pub amount_fen: i64,
+    pub basis: String,
+    pub reason: Option<String>,
+    pub level: String,
+    pub status: String,
+    pub document_no: Option<String>,
+    pub document: Option<&'static str>,
+    pub created_by: String,
+    pub created_at: String,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<String>,
+    pub answer: Option<String>,
+    pub held_fen: Option<i64>,
+    pub effective_at: Option<String>,
+    pub expires_at: Option<String>,
+}
+
+impl OrderDoc {
+    pub fn new(o: &Order) -> OrderDoc {
+        OrderDoc {
+            id: o.id,
+            kind: o.new.kind.clone(),
+            account: o.new.account_id.clone(),
+            report: o.new.report_id.clone(),
+            case: o.new.case_id.clone(),
+            amount_fen: o.new.amount_fen,
+            basis: o.new.basis.clone(),
+            reason: o.new.reason.clone(),
+            level: o.new.level.clone(),
+            status: o.status.clone(),
+            document_no: o.document_no.clone(),
+            document: OrderKind::parse(&o.new.kind).map(OrderKind::document_title),
+            created_by: o.new.created_by.clone(),
+            created_at: shown_time(o.new.created_at),
+            approved_by: o.approved_by.clone(),
+            approved_at: o.approved_at.map(shown_time),
+            answer: o.answer.clone(),
+            held_fen: o.held_fen,
+            effective_at: o.effective_at.map(shown_time),
+            expires_at: o.expires_at.map(shown_time),
+        }
+    }
+}
+
+/// One line of a stop-payment plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct StopOrder {
+    pub account: String,
+    pub amount_fen: i64,
+    pub basis: &'static str,
+    pub balance_fen: i64,
+    pub urgency: Urgency,
+    pub last_arrival: String,
+    pub outflows_since: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The draft order stored for this line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<i64>,
+    /// Why no draft was stored for it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_drafted: Option<String>,
+}
+
+/// A report's stop-payment plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct StopPlan {
+    pub report: String,
+    pub reported_at: String,
+    /// The 30-minute window's end.
+    pub stop_due_by: String,
+    pub rule: &'static str,
+    pub as_of: String,
+    pub orders: Vec<StopOrder>,
+    pub exited_fen: i64,
+}
+
+/// One account of a case's bulk freeze.
+#[derive(Debug, Clone, Serialize)]
+pub struct FreezeLine {
+    pub account: String,
+    /// The case's victims' money traced there (summed over its reports).
+    pub amount_fen: i64,
+    pub reports: Vec<String>,
+    pub balance_fen: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_drafted: Option<String>,
+}
+
+/// The freezes a case's traced money calls for.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseFreezePlan {
+    pub case: String,
+    pub rule: &'static str,
+    pub as_of: String,
+    /// Who must approve this batch (bulk and major cases go to the prefecture).
+    pub level: Level,
+    pub lines: Vec<FreezeLine>,
+    /// Money that left the district to outside accounts: theirs to freeze, passed upstream.
+    pub outside: Vec<FreezeLine>,
+    /// Whether the case's freezes must be notified to the accounts' local police, with
+    /// the notice's deadline from now.
+    pub notify: Option<NoticeDue>,
+    /// Reports of the case that could not be traced, and why.
+    pub untraced: Vec<String>,
+}
+
+/// A notice owed to local police (LEGAL.md: more than 100 accounts in one city, or more
+/// than ¥2 million in one case, within 7 days).
+#[derive(Debug, Clone, Serialize)]
+pub struct NoticeDue {
+    pub accounts: usize,
+    pub amount_fen: i64,
+    pub due_by: String,
+}
+
+/// A deadline of an order in force.
+#[derive(Debug, Clone, Serialize)]
+pub struct DueItem {
+    pub due: String,
+    #[serde(skip)]
+    pub due_micros: i64,
+    pub overdue: bool,
+    /// stop_lapses, renewal_due, freeze_lapses or screening_due.
+    pub what: &'static str,
+    pub order: i64,
+    pub kind: String,
+    pub account: String,
+    pub document_no: Option<String>,
+}
+
+/// An account's freeze registry at a moment.
+#[derive(Debug, Clone, Serialize)]
+pub struct RegistryDoc {
+    pub account: String,
+    pub as_of: String,
+    pub balance_fen: i64,
+    pub active_fen: i64,
+    pub traced_fen: i64,
+    pub measures: Vec<MeasureDoc>,
+    pub undisposed: Vec<UndisposedDoc>,
+    pub over_freezing: Option<OverDoc>,
+    /// `external_freezes` rows that matched no measure (a renewal or release with nothing in
+    /// force, or an unknown word).
+    pub unmatched_rows: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MeasureDoc {
+    pub id: String,
+    pub authority: String,
+    pub kind: &'static str,
+    pub requested_fen: i64,
+    pub active_fen: i64,
+    pub queued_fen: i64,
+    pub registered_at: String,
+    pub since: Option<String>,
+    pub expires_at: Option<String>,
+    pub renewal_due: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UndisposedDoc {
+    pub id: String,
+    pub screening_due: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OverDoc {
+    pub frozen_fen: i64,
+    pub traced_fen: i64,
+    pub release_fen: i64,
+    pub release_due: String,
+}
+
+/// The workflow over one store, under one set of rules.
+pub struct Desk<'s> {
+    pub store: &'s dyn Store,
+    pub rules: Rules,
+}
+
+impl<'s> Desk<'s> {
+    pub fn new(store: &'s dyn Store) -> Desk<'s> {
+        Desk {
+            store,
+            rules: Rules::default(),
+        }
+    }
+
+    /// The report, with at least one payment to follow.
+    pub async fn report(&self, id: &str) -> Result<ReportPayments> {
+        let r = self
+            .store
+            .report_payments(&Scope::All, Some(id))
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| DeskError::not_found("report", id))?;
+        if r.payments.is_empty() {
+            return Err(DeskError::invalid(
+                "report",
+                format!(
+                    "report {id} names no payments (report_payments): there is nothing to trace"
+                ),
+            ));
+        }
+        Ok(r)
+    }
+
+    pub async fn file_case(&self, by: By<'_>, req: CaseRequest) -> Result<Case> {
+        if req.case_id.trim().is_empty() {
+            return Err(DeskError::invalid("case", "is empty"));
+        }
+        if req.filing_no.trim().is_empty() {
+            return Err(DeskError::invalid(
+                "filing_no",
+                "is empty: a case is filed by its decision number (立案决定书)",
+            ));
+        }
+        if req.reports.is_empty() {
+            return Err(DeskError::invalid(
+                "reports",
+                "a case takes in at least one report",
+            ));
+        }
+        for r in &req.reports {
+            if self
+                .store
+                .report_payments(&Scope::All, Some(r))
+                .await?
+                .is_empty()
+            {
+                return Err(DeskError::invalid(
+                    "reports",
+                    format!("report {r} is not in the store"),
+                ));
+            }
+        }
+        let case = NewCase {
+            case_id: req.case_id.clone(),
+            filing_no: req.filing_no,
+            filed_at: req.filed_at.unwrap_or(by.at),
+            major: req.major,
+            report_ids: req.reports,
+            filed_by: by.actor.to_owned(),
+            created_at: by.at,
+        };
+        if !self.store.case_file(&case).await? {
+            return Err(DeskError::Filed(req.case_id));
+        }
+        Ok(case)
+    }
+
+    pub async fn case(&self, id: &str) -> Result<Case> {
+        self.store
+            .case_get(id)
+            .await?
+            .ok_or_else(|| DeskError::not_found("case", id))
+    }
+
+    /// One order within the caller's scope (a bank: on its own accounts).
+    pub async fn order(&self, scope: &Scope, id: i64) -> Result<Order> {
+        self.store
+            .orders(scope, &OrderFilter::id(id))
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| DeskError::not_found("order", id))
+    }
+
+    /// Stops placed on an account so far: every stop order not withdrawn and not refused.
+    async fn stops_on(&self, account: &str) -> Result<u32> {
+        Ok(self
+            .store
+            .orders(&Scope::All, &OrderFilter::account(account))
+            .await?
+            .iter()
+            .filter(|o| {
+                o.new.kind == "stop" && !matches!(o.status.as_str(), "withdrawn" | "refused")
+            })
+            .count() as u32)
+    }
+
+    /// Accounts with a freeze in the case that is not withdrawn or refused.
+    async fn case_freezes(&self, case: &str) -> Result<BTreeMap<String, i64>> {
+        let mut out = BTreeMap::new();
+        for o in self
+            .store
+            .orders(&Scope::All, &OrderFilter::case(case))
+            .await?
+        {
+            if o.new.kind == "freeze" && !matches!(o.status.as_str(), "withdrawn" | "refused") {
+                out.insert(o.new.account_id, o.id);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn is_district_account(&self, account: &str) -> Result<bool> {
+        let e = EntityRef {
+            kind: EntityKind::Account,
+            id: account.to_owned(),
+        };
+        Ok(self.store.profile(&Scope::All, &e, 1).await?.is_some())
+    }
+
+    pub async fn draft(&self, by: By<'_>, req: DraftRequest) -> Result<Order> {
+        if req.amount_fen <= 0 {
+            return Err(DeskError::invalid(
+                "amount_fen",
+                format!("{}: an order is for a positive amount", req.amount_fen),
+            ));
+        }
+        if req.whole_account && req.reason.is_none() {
+            return Err(DeskError::invalid(
+                "reason",
+                "a whole-account order needs the reason it is not the traced holding",
+            ));
+        }
+        check_reason("reason", req.reason.as_deref())?;
+        if !self.is_district_account(&req.account).await? {
+            return Err(DeskError::invalid(
+                "account",
+                format!(
+                    "{} is not one of the district's accounts (accounts)",
+                    req.account
+                ),
+            ));
+        }
+        let case = match &req.case {
+            Some(c) => Some(self.case(c).await?),
+            None => None,
+        };
+        let filed = case.as_ref().map(|c| Filed {
+            filed_at: c.filed_at,
+            major: c.major,
+        });
+        orders::may_draft(
+            &self.rules,
+            req.kind,
+            self.stops_on(&req.account).await?,
+            filed,
+            by.at,
+        )?;
+        let case_accounts = match &req.case {
+            Some(c) if req.kind == OrderKind::Freeze => 1 + self.case_freezes(c).await?.len(),
+            _ => 1,
+        };
+        let level = self.rules.level(
+            req.kind,
+            Scale {
+                major: filed.is_some_and(|f| f.major),
+                batch_accounts: 1,
+                case_accounts,
+            },
+        );
+        let new = NewOrder {
+            kind: req.kind.as_str().into(),
+            account_id: req.account,
+            report_id: req.report,
+            case_id: req.case,
+            amount_fen: req.amount_fen,
+            basis: if req.whole_account {
+                "whole_account"
+            } else {
+                "traced_holding"
+            }
+            .into(),
+            reason: req.reason,
+            level: level.as_str().into(),
+            created_by: by.actor.to_owned(),
+            created_at: by.at,
+        };
+        let id = self.store.order_add(&new).await?;
+        self.order(&Scope::All, id).await
+    }
+
+    /// A report's stop-payment plan from its trace; with `draft`, each line stored as a draft
+    /// stop order, one batch (a line on an account that has had its stops is set apart with
+    /// the reason). `whole` stops that account whole, for the reason given.
+    pub async fn stop_plan(
+        &self,
+        by: By<'_>,
+        g: &Graph,
+        report: &ReportPayments,
+        t: &Trace,
+        whole: Option<(&str, &str)>,
+        draft: bool,
+    ) -> Result<StopPlan> {
+        if t.rule == Rule::Poison {
+            return Err(DeskError::invalid(
+                "rule",
+                "poison gives reach, not amounts: size stop orders with fifo, lifo, pro-rata or libr",
+            ));
+        }
+        check_reason("reason", whole.map(|w| w.1))?;
+        let lines = stop::plan(g, t);
+        if let Some((w, _)) = whole {
+            if !lines.iter().any(|l| g.name(l.account) == w) {
+                return Err(DeskError::invalid(
+                    "whole_account",
+                    format!("{w}: the report's money is not traced to that account"),
+                ));
+            }
+        }
+        let mut orders: Vec<StopOrder> = lines
+            .iter()
+            .map(|l| {
+                let name = g.name(l.account);
+                let reason = whole.filter(|w| w.0 == name).map(|w| w.1.to_owned());
+                StopOrder {
+                    account: name.to_owned(),
+                    amount_fen: if reason.is_some() {
+                        l.balance_fen
+                    } else {
+                        l.amount_fen
+                    },
+                    basis: if reason.is_some() {
+                        "whole_account"
+                    } else {
+                        "traced_holding"
+                    },
+                    balance_fen: l.balance_fen,
+                    urgency: l.urgency,
+                    last_arrival: shown_time(l.last_arrival),
+                    outflows_since: l.outflows_since,
+                    reason,
+                    order_id: None,
+                    not_drafted: None,
+                }
+            })
+            .collect();
+        if draft {
+            let level = self.rules.level(
+                OrderKind::Stop,
+                Scale {
+                    major: false,
+                    batch_accounts: orders.len(),
+                    case_accounts: orders.len(),
+                },
+            );
+            for l in &mut orders {
+                let stops = self.stops_on(&l.account).await?;
+                if let Err(e) = orders::may_draft(&self.rules, OrderKind::Stop, stops, None, by.at)
+                {
+                    l.not_drafted = Some(e.to_string());
+                    continue;
+                }
+                let id = self
+                    .store
+                    .order_add(&NewOrder {
+                        kind: OrderKind::Stop.as_str().into(),
+                        account_id: l.account.clone(),
+                        report_id: Some(report.report_id.clone()),
+                        case_id: None,
+                        amount_fen: l.amount_fen,
+                        basis: l.basis.into(),
+                        reason: l.reason.clone(),
+                        level: level.as_str().into(),
+                        created_by: by.actor.to_owned(),
+                        created_at: by.at,
+                    })
+                    .await?;
+                l.order_id = Some(id);
+            }
+        }
+        Ok(StopPlan {
+            report: report.report_id.clone(),
+            reported_at: shown_time(report.ts),
+            stop_due_by: shown_time(report.ts + STOP_WINDOW_MINUTES * 60_000_000),
+            rule: t.rule.as_str(),
+            as_of: shown_time(t.as_of),
+            orders,
+            exited_fen: t.exited_fen(),
+        })
+    }
+
+    /// The freezes a case's traced money calls for: every report of the case traced by
+    /// `rule`, the holdings summed per account. With `draft`, each district account without
+    /// a freeze in the case gets a draft freeze for its traced sum, at the level the batch
+    /// needs; outside accounts are listed apart (another district's banks: passed upstream).
+    pub async fn case_freeze_plan(
+        &self,
+        by: By<'_>,
+        g: &Graph,
+        case_id: &str,
+        rule: Rule,
+        as_of: i64,
+        draft: bool,
+    ) -> Result<CaseFreezePlan> {
+        if rule == Rule::Poison {
+            return Err(DeskError::invalid(
+                "rule",
+                "poison gives reach, not amounts: size freezes with fifo, lifo, pro-rata or libr",
+            ));
+        }
+        let case = self.case(case_id).await?;
+        orders::may_draft(
+            &self.rules,
+            OrderKind::Freeze,
+            0,
+            Some(Filed {
+                filed_at: case.filed_at,
+                major: case.major,
+            }),
+            by.at,
+        )?;
+        let mut held: BTreeMap<AccountIx, (i64, Vec<String>)> = BTreeMap::new();
+        let mut untraced = Vec::new();
+        for r in &case.report_ids {
+            let report = match self.report(r).await {
+                Ok(rep) => rep,
+                Err(e @ (DeskError::NotFound { .. } | DeskError::Invalid { .. })) => {
+                    untraced.push(format!("{r}: {e}"));
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            let payments = match load::payments(g, &report) {
+                Ok(p) => p,
+                Err(e) => {
+                    untraced.push(format!("{r}: {e}"));
+                    continue;
+                }
+            };
+            for h in trace(g, &payments, rule, as_of).holdings {
+                let e = held.entry(h.account).or_default();
+                e.0 += h.amount_fen;
+                e.1.push(r.clone());
+            }
+        }
+        let end = g.last_at(as_of);
+        let line = |a: AccountIx, (amount, reports): (i64, Vec<String>)| FreezeLine {
+            account: g.name(a).to_owned(),
+            amount_fen: amount,
+            reports,
+            balance_fen: g.balance_at(a, end),
+            order_id: None,
+            not_drafted: None,
+        };
+        let (inside, outside): (Vec<_>, Vec<_>) = held
+            .into_iter()
+            .filter(|(_, (amount, _))| *amount > 0)
+            .partition(|(a, _)| g.is_inside(*a));
+        let mut lines: Vec<FreezeLine> = inside.into_iter().map(|(a, v)| line(a, v)).collect();
+        let mut outside: Vec<FreezeLine> = outside.into_iter().map(|(a, v)| line(a, v)).collect();
+        lines.sort_by(|a, b| {
+            b.amount_fen
+                .cmp(&a.amount_fen)
+                .then(a.account.cmp(&b.account))
+        });
+        outside.sort_by(|a, b| {
+            b.amount_fen
+                .cmp(&a.amount_fen)
+                .then(a.account.cmp(&b.account))
+        });
+        let existing = self.case_freezes(case_id).await?;
+        for l in &mut lines {
+            if let Some(id) = existing.get(&l.account) {
+                l.not_drafted = Some(format!("the case already has freeze order {id} on it"));
+            }
+        }
+        let new = lines.iter().filter(|l| l.not_drafted.is_none()).count();
+        let level = self.rules.level(
+            OrderKind::Freeze,
+            Scale {
+                major: case.major,
+                batch_accounts: new,
+                case_accounts: existing.len() + new,
+            },
+        );
+        if draft {
+            for l in lines.iter_mut().filter(|l| l.not_drafted.is_none()) {
+                let id = self
+                    .store
+                    .order_add(&NewOrder {
+                        kind: OrderKind::Freeze.as_str().into(),
+                        account_id: l.account.clone(),
+                        report_id: (l.reports.len() == 1).then(|| l.reports[0].clone()),
+                        case_id: Some(case_id.to_owned()),
+                        amount_fen: l.amount_fen,
+                        basis: "traced_holding".into(),
+                        reason: None,
+                        level: level.as_str().into(),
+                        created_by: by.actor.to_owned(),
+                        created_at: by.at,
+                    })
+                    .await?;
+                l.order_id = Some(id);
+            }
+        }
+        // Fanzha is one district's platform: its accounts are all in its city, so the city
+        // count is the case's district accounts under freeze.
+        let accounts = existing.len() + new;
+        let amount_fen: i64 = lines.iter().map(|l| l.amount_fen).sum();
+        let notify = self
+            .rules
+            .must_notify(accounts, amount_fen)
+            .then(|| NoticeDue {
+                accounts,
+                amount_fen,
+                due_by: shown_time(by.at + i64::from(self.rules.notify_days) * 86_400_000_000),
+            });
+        Ok(CaseFreezePlan {
+            case: case_id.to_owned(),
+            rule: rule.as_str(),
+            as_of: shown_time(as_of),
+            level,
+            lines,
+            outside,
+            notify,
+            untraced,
+        })
+    }
+
+    /// One move of the workflow: the rules decide, the store moves the order only if nobody
+    /// moved it first. `scope` narrows which orders the caller may move (a bank answers
+    /// only orders on its own accounts).
+    pub async fn step(&self, by: By<'_>, scope: &Scope, id: i64, action: Action) -> Result<Order> {
+        let o = self.order(scope, id).await?;
+        let kind = OrderKind::parse(&o.new.kind).ok_or_else(|| {
+            StoreError::Corrupt(format!("order {id}: unknown kind {:?}", o.new.kind))
+        })?;
+        let from = Status::parse(&o.status).ok_or_else(|| {
+            StoreError::Corrupt(format!("order {id}: unknown status {:?}", o.status))
+        })?;
+        let needed = if o.new.level == "prefecture" {
+            Level::Prefecture
+        } else {
+            Level::County
+        };
+        let to = orders::next(from, needed, &action)?;
+        let mut change = OrderChange {
+            status: to.as_str().into(),
+            at: by.at,
+            ..OrderChange::default()
+        };
+        match &action {
+            Action::Approve { .. } => {
+                let year = Instant::from_micros(by.at)
+                    .map_or(2026, |t| chrono::Datelike::year(&t.shanghai()));
+                change.document_no = Some(kind.document_no(year, id as u32));
+                change.approved_by = Some(by.actor.to_owned());
+                change.approved_at = Some(by.at);
+            }
+            Action::Answer(a) => {
+                change.answered_at = Some(by.at);
+                change.answer = Some(answer_text(a));
+                let held = match a {
+                    Answer::Executed { amount_fen } | Answer::Insufficient { amount_fen } => {
+                        Some(*amount_fen)
+                    }
+                    Answer::Refused { reason } => {
+                        if reason.trim().is_empty() {
+                            return Err(DeskError::invalid("reason", "a refusal says why"));
+                        }
+                        None
+                    }
+                };
+                if let Some(h) = held {
+                    if h < 0 || h > o.new.amount_fen {
+                        return Err(DeskError::invalid(
+                            "amount_fen",
+                            format!(
+                                "the bank cannot hold {h} fen under an order for {} fen",
+                                o.new.amount_fen
+                            ),
+                        ));
+                    }
+                    change.held_fen = Some(h);
+                    change.effective_at = Some(by.at);
+                    let major = match &o.new.case_id {
+                        Some(c) => self.store.case_get(c).await?.is_some_and(|c| c.major),
+                        None => false,
+                    };
+                    let measure = if kind == OrderKind::Stop {
+                        Kind::Stop
+                    } else {
+                        Kind::Freeze
+                    };
+                    if matches!(kind, OrderKind::Stop | OrderKind::Freeze | OrderKind::Renew) {
+                        change.expires_at = Some(self.rules.periods.expiry(measure, by.at, major));
+                    }
+                }
+            }
+            _ => {}
+        }
+        if !self.store.order_change(id, &o.status, &change).await? {
+            return Err(DeskError::Moved(id));
+        }
+        self.order(&Scope::All, id).await
+    }
+
+    /// Every measure on the account, other authorities' and the district's own executed
+    /// orders, in registration order; and the `external_freezes` rows that matched none.
+    pub async fn measures_on(&self, account: &str) -> Result<(Vec<Measure>, Vec<usize>)> {
+        let mut rows = self.store.external_freezes(Some(account)).await?;
+        rows.extend(registry::own_rows(
+            &self
+                .store
+                .orders(&Scope::All, &OrderFilter::account(account))
+                .await?,
+        ));
+        rows.sort_by_key(|r| r.registered_at);
+        Ok(registry::from_external(&rows, &self.rules.periods))
+    }
+
+    /// The victims' money on the account at `at` by FIFO, over every stored report: what
+    /// freezes are measured against and returns are made from.
+    async fn claims_on(&self, g: &Graph, a: AccountIx, at: i64) -> Result<(i64, Vec<Claim>)> {
+        let mut traced = 0;
+        let mut claims = Vec::new();
+        for r in self.store.report_payments(&Scope::All, None).await? {
+            // A report whose payments are not all stored cannot be traced: left out, not
+            // guessed at.
+            let Ok(p) = load::payments(g, &r) else {
+                continue;
+            };
+            let t = trace(g, &p, Rule::Fifo, at);
+            traced += t
+                .holdings
+                .iter()
+                .find(|h| h.account == a)
+                .map_or(0, |h| h.amount_fen);
+            claims.extend(Claim::from_trace(
+                g,
+                a,
+                &t,
+                &r.report_id,
+                &r.victim_id,
+                r.loss_fen,
+            ));
+        }
+        Ok((traced, claims))
+    }
+
+    fn district_account(g: &Graph, account: &str) -> Result<AccountIx> {
+        g.account(account)
+            .filter(|&a| g.is_inside(a))
+            .ok_or_else(|| {
+                DeskError::invalid(
+                    "account",
+                    format!("{account} is not one of the district's accounts (accounts)"),
+                )
+            })
+    }
+
+    /// The account's freeze registry at `at`: who holds what, since when, until when;
+    /// queued requests; freezes past their screening deadline; what is frozen beyond the
+    /// victims' traced money.
+    pub async fn registry(&self, g: &Graph, account: &str, at: i64) -> Result<RegistryDoc> {
+        let a = Self::district_account(g, account)?;
+        let end = g.last_at(at);
+        let balance = g.balance_at(a, end);
+        let periods: &Periods = &self.rules.periods;
+        let (measures, unmatched) = self.measures_on(account).await?;
+        let standing = registry::standing(&measures, balance, at);
+        // The balance over time, for "since when": after each of the account's transactions.
+        let balances: Vec<(i64, i64)> = g
+            .history(a)
+            .iter()
+            .enumerate()
+            .filter(|&(_, &i)| Some(i) <= end)
+            .map(|(pos, &i)| (g.ts(i), g.balance_before(a, pos + 1)))
+            .collect();
+        let timeline = registry::timeline(&measures, &balances, at);
+        let overdue = registry::undisposed(&measures, periods, at);
+        let (traced, _) = self.claims_on(g, a, at).await?;
+        let active: i64 = standing.iter().map(|s| s.active_fen).sum();
+        // Over-freezing is ours to answer for our own measures: other authorities' victims
+        // are not in this district's reports.
+        let own_active: i64 = standing
+            .iter()
+            .filter(|s| measures[s.measure].authority == registry::OWN)
+            .map(|s| s.active_fen)
+            .sum();
+        let over = registry::over_freezing(own_active, traced, periods, at);
+        Ok(RegistryDoc {
+            account: account.to_owned(),
+            as_of: shown_time(at),
+            balance_fen: balance,
+            active_fen: active,
+            traced_fen: traced,
+            measures: standing
+                .iter()
+                .map(|s| {
+                    let m = &measures[s.measure];
+                    let since = timeline
+                        .iter()
+                        .find(|p| p.measure == s.measure && p.until.is_none())
+                        .map(|p| shown_time(p.since));
+                    MeasureDoc {
+                        id: m.id.clone(),
+                        authority: m.authority.clone(),
+                        kind: match m.kind {
+                            Kind::Stop => "stop",
+                            Kind::Freeze => "freeze",
+                        },
+                        requested_fen: m.requested(at),
+                        active_fen: s.active_fen,
+                        queued_fen: s.queued_fen,
+                        registered_at: shown_time(m.registered_at),
+                        since,
+                        expires_at: m.expires_at.map(shown_time),
+                        renewal_due: (m.kind == Kind::Freeze)
+                            .then(|| m.expires_at.map(|e| shown_time(periods.renewal_due(e))))
+                            .flatten(),
+                    }
+                })
+                .collect(),
+            undisposed: overdue
+                .iter()
+                .map(|o| UndisposedDoc {
+                    id: measures[o.measure].id.clone(),
+                    screening_due: shown_time(o.due),
+                })
+                .collect(),
+            over_freezing: over.map(|o| OverDoc {
+                frozen_fen: o.frozen_fen,
+                traced_fen: o.traced_fen,
+                release_fen: o.release_fen,
+                release_due: shown_time(o.due),
+            }),
+            unmatched_rows: unmatched.len(),
+        })
+    }
+
+    /// The return plan for an account: its money allocated among every victim whose money
+    /// reached it. The funds are the district's freezes in force on it, as the registry
+    /// serves them beside other authorities' (whose victims are theirs to return to); with
+    /// none, the balance, so an analyst can plan before freezing.
+    pub async fn returns_plan(&self, g: &Graph, account: &str, at: i64) -> Result<ReturnPlan> {
+        let a = Self::district_account(g, account)?;
+        let (_, claims) = self.claims_on(g, a, at).await?;
+        let balance = g.balance_at(a, g.last_at(at));
+        let (measures, _) = self.measures_on(account).await?;
+        let frozen: i64 = registry::standing(&measures, balance, at)
+            .iter()
+            .filter(|s| {
+                let m = &measures[s.measure];
+                m.authority == registry::OWN && m.kind == Kind::Freeze
+            })
+            .map(|s| s.active_fen)
+            .sum();
+        let (funds, funds_from) = if frozen > 0 {
+            (frozen, "freeze")
+        } else {
+            (balance, "balance")
+        };
+        Ok(ReturnPlan {
+            account: account.to_owned(),
+            frozen_fen: funds,
+            funds_from,
+            allocations: allocate(funds, &claims),
+            claims: claims.iter().map(|c| c.doc(g)).collect(),
+        })
+    }
+
+    /// The stops and freezes in force within `scope` with a deadline before `until`, or
+    /// past it: stops about to lapse (convert them to freezes), renewals due, expiries,
+    /// screenings (甄别) due. Earliest first.
+    pub async fn due(&self, scope: &Scope, from: i64, until: i64) -> Result<Vec<DueItem>> {
+        let periods = &self.rules.periods;
+        let mut items = Vec::new();
+        for o in self.store.orders(scope, &OrderFilter::default()).await? {
+            let in_force = matches!(o.status.as_str(), "executed" | "insufficient");
+            let (Some(effective), Some(expires)) = (o.effective_at, o.expires_at) else {
+                continue;
+            };
+            if !in_force {
+                continue;
+            }
+            let mut push = |at: i64, what: &'static str| {
+                if at <= until {
+                    items.push(DueItem {
+                        due: shown_time(at),
+                        due_micros: at,
+                        overdue: at < from,
+                        what,
+                        order: o.id,
+                        kind: o.new.kind.clone(),
+                        account: o.new.account_id.clone(),
+                        document_no: o.document_no.clone(),
+                    });
+                }
+            };
+            match o.new.kind.as_str() {
+                "stop" => push(expires, "stop_lapses"),
+                "freeze" | "renew" => {
+                    push(periods.renewal_due(expires), "renewal_due");
+                    push(expires, "freeze_lapses");
+                    let whole = o.new.basis == "whole_account";
+                    push(periods.screening_due(effective, whole), "screening_due");
+                }
+                _ => {}
+            }
+        }
+        items.sort_by_key(|d| (d.due_micros, d.order));
+        Ok(items)
+    }
+}
+
+/// The bank's answer as stored: the answer's JSON, which every reader parses back.
+fn answer_text(a: &Answer) -> String {
+    serde_json::to_string(a).unwrap_or_else(|_| format!("{a:?}"))
+}
