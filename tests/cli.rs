@@ -1905,7 +1905,7 @@ fn trace_follows_a_report_and_returns_plan_allocates_what_reached_an_account() {
     for (args, says) in [
         (
             vec!["trace", "--report", "R-NOPE"],
-            "R-NOPE\" is not in the store",
+            "report R-NOPE does not exist",
         ),
         (
             vec!["trace", "--report", &report, "--rule", "haircut"],
@@ -2094,6 +2094,42 @@ fn trace_follows_a_report_and_returns_plan_allocates_what_reached_an_account() {
     );
     assert_eq!(o["document"], "协助冻结财产通知书");
     assert!(o["expires_at"].is_string());
+    // The order's document names the account in full, the amount in words and the case.
+    let doc = db.run(&["order", "document", &id]);
+    assert_eq!(code(&doc), 0, "{}", String::from_utf8_lossy(&doc.stderr));
+    let doc = String::from_utf8_lossy(&doc.stdout);
+    for needle in [
+        "协助冻结财产通知书",
+        account.as_str(),
+        "立〔2026〕9号",
+        "大写：",
+        "已执行",
+    ] {
+        assert!(doc.contains(needle), "{needle} missing from {doc}");
+    }
+    // The case's bulk freeze: the report's traced holdings, summed per account, every
+    // fen of them on a line; the account already frozen in the case is not drafted twice.
+    let traced = json(&["--json", "trace", "--report", &report]);
+    let plan = json(&["--json", "case", "freeze", "--case", "C-T1", "--draft"]);
+    let sum = |key: &str| -> i64 {
+        plan[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["amount_fen"].as_i64().unwrap())
+            .sum()
+    };
+    assert_eq!(
+        sum("lines") + sum("outside"),
+        traced["held_fen"].as_i64().unwrap(),
+        "{plan}"
+    );
+    for l in plan["lines"].as_array().unwrap() {
+        let again = l["account"] == account.as_str();
+        assert_eq!(l["not_drafted"].is_string(), again, "{l}");
+        assert_eq!(l["order_id"].is_i64(), !again, "{l}");
+    }
+    assert_eq!(plan["level"], "county");
     let resend = db.run(&["order", "send", &id]);
     assert_eq!(code(&resend), 2);
     assert!(String::from_utf8_lossy(&resend.stderr).contains("cannot be sent"));

@@ -131,6 +131,8 @@ pub enum OrderCmd {
     Lift { id: i64 },
     /// Withdraw an order not yet sent.
     Withdraw { id: i64 },
+    /// The order's document in zh-CN, as the bank receives it.
+    Document { id: i64 },
     /// The orders, on one account or all.
     List {
         #[arg(long, value_name = "ACCOUNT_ID")]
@@ -340,6 +342,21 @@ pub async fn order(ctx: &Context, cmd: OrderCmd) -> anyhow::Result<Outcome> {
             )
             .await?;
             return show(ctx, &o);
+        }
+        OrderCmd::Document { id } => {
+            let (_, doc) = desk.document(&Scope::All, id).await?;
+            audit(
+                &store,
+                "cli.order.document",
+                serde_json::json!({ "id": id }),
+            )
+            .await?;
+            if ctx.json {
+                print_json(&doc)?;
+            } else {
+                print!("{}", doc.to_text());
+            }
+            return Ok(Outcome::Clean);
         }
         OrderCmd::List { account } => {
             let filter = OrderFilter {

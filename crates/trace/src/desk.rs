@@ -18,6 +18,7 @@ use fanzha_store::{
 use serde::Serialize;
 use thiserror::Error;
 
+use crate::document::Document;
 use crate::graph::{AccountIx, Graph};
 use crate::load::{self, LoadError};
 use crate::orders::{
@@ -403,6 +404,28 @@ impl<'s> Desk<'s> {
             .into_iter()
             .next()
             .ok_or_else(|| DeskError::not_found("order", id))
+    }
+
+    /// An order within the caller's scope and its document, addressed to the account's
+    /// bank as the district's records name it.
+    pub async fn document(&self, scope: &Scope, id: i64) -> Result<(Order, Document)> {
+        let o = self.order(scope, id).await?;
+        let case = match &o.new.case_id {
+            Some(c) => self.store.case_get(c).await?,
+            None => None,
+        };
+        let account = EntityRef {
+            kind: EntityKind::Account,
+            id: o.new.account_id.clone(),
+        };
+        let bank = self
+            .store
+            .profile(&Scope::All, &account, 1)
+            .await?
+            .and_then(|p| p.attributes.into_iter().find(|a| a.key == "bank_code"))
+            .map(|a| a.value);
+        let doc = Document::of_order(&o, case.as_ref(), bank.as_deref());
+        Ok((o, doc))
     }
 
     /// Stops placed on an account so far: every stop order not withdrawn and not refused.

@@ -287,15 +287,15 @@ mod tests {
         assert_eq!(capitals(0), "零元整");
         assert_eq!(capitals(100), "壹元整");
         assert_eq!(
-            capitals(1_234_567_89),
+            capitals(123_456_789),
             "壹佰贰拾叁万肆仟伍佰陆拾柒元捌角玖分"
         );
         assert_eq!(capitals(1_000_100), "壹万零壹元整");
-        assert_eq!(capitals(100_000_000_00), "壹亿元整");
-        assert_eq!(capitals(100_050_000_00), "壹亿零伍万元整");
-        assert_eq!(capitals(10_00_05), "壹仟元零伍分");
+        assert_eq!(capitals(10_000_000_000), "壹亿元整");
+        assert_eq!(capitals(10_005_000_000), "壹亿零伍万元整");
+        assert_eq!(capitals(100_005), "壹仟元零伍分");
         assert_eq!(capitals(50), "伍角整");
-        assert_eq!(capitals(20_030_40), "贰万零叁拾元肆角整");
+        assert_eq!(capitals(2_003_040), "贰万零叁拾元肆角整");
     }
 
     fn order(kind: &str) -> Order {

@@ -776,22 +776,9 @@ pub async fn order_document(
             format!("the role {} does not handle orders' documents", user.role),
         ));
     }
-    let desk = Desk::new(&*state.store);
-    let o = desk.order(&user.scope()?, id).await?;
-    let case = match &o.new.case_id {
-        Some(c) => state.store.case_get(c).await?,
-        None => None,
-    };
-    let account = EntityRef {
-        kind: EntityKind::Account,
-        id: o.new.account_id.clone(),
-    };
-    let bank = state
-        .store
-        .profile(&Scope::All, &account, 1)
-        .await?
-        .and_then(|p| p.attributes.into_iter().find(|a| a.key == "bank_code"))
-        .map(|a| a.value);
+    let (o, doc) = Desk::new(&*state.store)
+        .document(&user.scope()?, id)
+        .await?;
     super::record(
         state,
         user,
@@ -799,7 +786,7 @@ pub async fn order_document(
         serde_json::json!({ "order": id, "account": o.new.account_id }),
     )
     .await?;
-    Ok(Document::of_order(&o, case.as_ref(), bank.as_deref()))
+    Ok(doc)
 }
 
 // ---- registry, returns, deadlines ----

@@ -186,7 +186,7 @@ pub(crate) fn cases(backend: Backend) -> Stmt {
 }
 
 pub(crate) fn assemble_cases(rows: Rows) -> Vec<Case> {
-    rows.into_iter().filter_map(|r| case_of(r)).collect()
+    rows.into_iter().filter_map(case_of).collect()
 }
 
 pub(crate) fn assemble_case(rows: Rows) -> Option<Case> {

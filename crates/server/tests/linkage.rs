@@ -1,0 +1,335 @@
+//! Police-bank linkage over the API (issue 6), on SQLite and PostgreSQL: a report traced
+//! and its stop drafted, submitted, approved, sent and answered by the account's bank with
+//! its key; a bank sees only its own accounts' orders; a case filed and its freezes planned
+//! in bulk; the account's registry and return plan; and bad input answered with the field.
+
+mod common;
+
+use common::*;
+use fanzha_core::schema::{Kind, Value};
+use fanzha_core::vocab::Role;
+use reqwest::StatusCode;
+use serde_json::json;
+
+/// TX0001 (ACCOUNT_A → ACCOUNT_B, ¥50,000) is R0001's payment: the money rests on ACCOUNT_B,
+/// a CCB account.
+async fn with_payment(app: &TestApp) {
+    write(
+        &*app.store,
+        Kind::ReportPayments,
+        vec![vec![
+            Value::Text("R0001".into()),
+            Value::Text("TX0001".into()),
+        ]],
+    )
+    .await;
+}
+
+async fn a_report_is_traced_stopped_approved_and_answered_by_its_bank(app: TestApp) {
+    with_payment(&app).await;
+    let analyst = app.role(Role::Analyst);
+    let (status, t) = app.get("/api/v1/reports/R0001/trace", &analyst).await;
+    assert_eq!(status, StatusCode::OK, "{t}");
+    assert_eq!(t["paid_fen"], 5_000_000);
+    assert_eq!(t["held_fen"], 5_000_000);
+    assert_eq!(t["holdings"][0]["amount_fen"], 5_000_000);
+    assert_eq!(
+        t["holdings"][0]["account"]["id_masked"],
+        masked_id("account", ACCOUNT_B)
+    );
+    assert_eq!(t["holdings"][0]["paths"], json!([["TX0001"]]));
+    assert_masked("trace", &t);
+    let account = t["holdings"][0]["account"]["handle"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Banks see orders, not victims' traces; a bad rule names its field.
+    let bank_user = app.role(Role::BankOperator);
+    let (status, _) = app.get("/api/v1/reports/R0001/trace", &bank_user).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) = app
+        .get("/api/v1/reports/R0001/trace?rule=guess", &analyst)
+        .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("rule"))
+    );
+    let (status, body) = app.get("/api/v1/reports/R9999/trace", &analyst).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("report_not_found"))
+    );
+
+    // The stop plan, drafted.
+    let (status, plan) = app
+        .post("/api/v1/reports/R0001/stop-plan?draft=true", &analyst, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{plan}");
+    assert_eq!(plan["orders"][0]["amount_fen"], 5_000_000);
+    assert_eq!(plan["orders"][0]["basis"], "traced_holding");
+    let id = plan["orders"][0]["order_id"].as_i64().expect("drafted");
+    assert_masked("stop plan", &plan);
+
+    // CCB's key sees the order on its account; ICBC's user does not.
+    let (_, ccb) = app.key(BANK_B, Role::BankOperator).await;
+    let ccb = Caller::Key(ccb);
+    let (status, list) = app.get("/api/v1/orders", &ccb).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["id"], id);
+    assert_eq!(list[0]["status"], "draft");
+    assert_eq!(list[0]["may"], json!([]), "a bank answers only sent orders");
+    let (_, list) = app.get("/api/v1/orders", &bank_user).await;
+    assert_eq!(list, json!([]), "ICBC holds no account of this order");
+    let (status, _) = app.get(&format!("/api/v1/orders/{id}"), &bank_user).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Through the workflow, each step by its own hand.
+    let step = |s: &str| json!({ "step": s });
+    let path = format!("/api/v1/orders/{id}/steps");
+    let (status, body) = app.post(&path, &analyst, Some(&step("approve"))).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "an analyst does not sign: {body}"
+    );
+    let (status, o) = app.post(&path, &analyst, Some(&step("submit"))).await;
+    assert_eq!(
+        (status, o["status"].as_str()),
+        (StatusCode::OK, Some("pending")),
+        "{o}"
+    );
+    let approver = app.role(Role::Approver);
+    let (status, o) = app.post(&path, &approver, Some(&step("send"))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{o}");
+    let (status, o) = app.post(&path, &approver, Some(&step("approve"))).await;
+    assert_eq!(
+        (status, o["status"].as_str()),
+        (StatusCode::OK, Some("approved")),
+        "{o}"
+    );
+    assert!(
+        o["document_no"].as_str().unwrap().starts_with("止付〔"),
+        "{o}"
+    );
+    let (status, o) = app.post(&path, &analyst, Some(&step("send"))).await;
+    assert_eq!(
+        (status, o["status"].as_str()),
+        (StatusCode::OK, Some("sent")),
+        "{o}"
+    );
+    let (_, list) = app.get("/api/v1/orders?status=sent", &ccb).await;
+    assert_eq!(list[0]["may"], json!(["answer"]));
+
+    // The bank's answer: bad input names its field, a wrong bank is not told it exists.
+    let over = json!({ "step": "answer", "answer": "executed", "amount_fen": 5_000_001 });
+    let (status, body) = app.post(&path, &ccb, Some(&over)).await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("amount_fen")),
+        "{body}"
+    );
+    let vague = json!({ "step": "answer", "answer": "maybe" });
+    let (status, body) = app.post(&path, &ccb, Some(&vague)).await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("answer"))
+    );
+    let done = json!({ "step": "answer", "answer": "executed", "amount_fen": 5_000_000 });
+    let (status, _) = app.post(&path, &bank_user, Some(&done)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, o) = app.post(&path, &ccb, Some(&done)).await;
+    assert_eq!(
+        (status, o["status"].as_str()),
+        (StatusCode::OK, Some("executed")),
+        "{o}"
+    );
+    assert_eq!(o["held_fen"], 5_000_000);
+    assert!(o["expires_at"].is_string(), "a stop lapses: {o}");
+    let (status, body) = app.post(&path, &ccb, Some(&done)).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::CONFLICT, Some("workflow_refused")),
+        "answered once"
+    );
+
+    // The document the bank executes names the account in full, and says what was done.
+    let (status, doc) = app
+        .get(&format!("/api/v1/orders/{id}/document"), &ccb)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{doc}");
+    assert_eq!(doc["title"], "紧急止付通知书");
+    let text = doc.to_string();
+    assert!(text.contains(ACCOUNT_B), "{text}");
+    assert!(text.contains("伍万元整"), "{text}");
+    assert!(text.contains("已执行"), "{text}");
+    let (status, _) = app
+        .get(
+            &format!("/api/v1/orders/{id}/document"),
+            &app.role(Role::Commander),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "the commander handles no documents"
+    );
+
+    // Malformed ids and steps.
+    let (status, body) = app.get("/api/v1/orders/abc", &analyst).await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("id"))
+    );
+    let (status, body) = app.post(&path, &analyst, Some(&step("hurry"))).await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("step"))
+    );
+    let (status, _) = app
+        .post(&path, &analyst, Some(&json!({ "step": "lift", "x": 1 })))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "unknown fields are refused"
+    );
+
+    // The registry at a moment after the bank answered holds our stop on the account.
+    let after = enc("2030-01-01T00:00:00+08:00");
+    let (status, reg) = app
+        .get(
+            &format!("/api/v1/accounts/{account}/freezes?as_of={after}"),
+            &ccb,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{reg}");
+    assert_eq!(reg["balance_fen"], 5_000_000);
+    assert_eq!(reg["traced_fen"], 5_000_000);
+    assert_eq!(
+        reg["measures"].as_array().unwrap().len(),
+        0,
+        "the stop lapsed by 2030: {reg}"
+    );
+    let (_, reg) = app
+        .get(
+            &format!(
+                "/api/v1/accounts/{account}/freezes?as_of={}",
+                enc(o["effective_at"].as_str().unwrap())
+            ),
+            &ccb,
+        )
+        .await;
+    assert_eq!(reg["measures"][0]["kind"], "stop", "{reg}");
+    assert_eq!(reg["measures"][0]["active_fen"], 5_000_000);
+    assert_masked("registry", &reg);
+
+    // The return plan: the one victim's intact deposit.
+    let (status, plan) = app
+        .get(&format!("/api/v1/accounts/{account}/return-plan"), &analyst)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{plan}");
+    assert_eq!(plan["frozen_fen"], 5_000_000);
+    assert_eq!(plan["allocations"][0]["report"], "R0001");
+    assert_eq!(plan["allocations"][0]["amount_fen"], 5_000_000);
+    assert_eq!(plan["allocations"][0]["basis"], "intact");
+    assert_masked("return plan", &plan);
+
+    // Intake: the report with its window (long past) and the stop drafted.
+    let (status, intake) = app.get("/api/v1/intake", &analyst).await;
+    assert_eq!(status, StatusCode::OK);
+    let r = intake
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["report"] == "R0001")
+        .expect("R0001 in intake");
+    assert_eq!(r["stops_drafted"], 1);
+    assert!(r["seconds_left"].as_i64().unwrap() < 0);
+    assert_masked("intake", &intake);
+}
+
+async fn a_case_is_filed_and_its_freezes_planned_in_bulk(app: TestApp) {
+    with_payment(&app).await;
+    let analyst = app.role(Role::Analyst);
+    let (status, body) = app
+        .post("/api/v1/cases/C1/freeze-plan", &analyst, None)
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("case_not_found"))
+    );
+    let filing =
+        json!({ "case_id": "C1", "filing_no": "渝公立〔2026〕88号", "reports": ["R0001"] });
+    let (status, case) = app.post("/api/v1/cases", &analyst, Some(&filing)).await;
+    assert_eq!(status, StatusCode::OK, "{case}");
+    assert_eq!(case["reports"], json!(["R0001"]));
+    let (status, body) = app.post("/api/v1/cases", &analyst, Some(&filing)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let empty = json!({ "case_id": "C2", "filing_no": " ", "reports": ["R0001"] });
+    let (status, body) = app.post("/api/v1/cases", &analyst, Some(&empty)).await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("filing_no"))
+    );
+    let missing = json!({ "case_id": "C3", "filing_no": "x", "reports": ["R404"] });
+    let (status, body) = app.post("/api/v1/cases", &analyst, Some(&missing)).await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (StatusCode::NOT_FOUND, Some("reports"))
+    );
+
+    let (status, plan) = app
+        .post("/api/v1/cases/C1/freeze-plan?draft=true", &analyst, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{plan}");
+    assert_eq!(plan["level"], "county");
+    assert_eq!(plan["lines"].as_array().unwrap().len(), 1);
+    assert_eq!(plan["lines"][0]["amount_fen"], 5_000_000);
+    assert_eq!(
+        plan["notify"],
+        json!(null),
+        "one account and ¥50,000 owe no notice"
+    );
+    let id = plan["lines"][0]["order_id"].as_i64().expect("drafted");
+    // A second plan drafts nothing twice.
+    let (_, again) = app
+        .post("/api/v1/cases/C1/freeze-plan?draft=true", &analyst, None)
+        .await;
+    assert_eq!(again["lines"][0]["order_id"], json!(null));
+    assert!(again["lines"][0]["not_drafted"]
+        .as_str()
+        .unwrap()
+        .contains(&id.to_string()));
+    let (_, list) = app.get("/api/v1/orders?case=C1", &analyst).await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["kind"], "freeze");
+    assert_eq!(list[0]["document"], "协助冻结财产通知书");
+    let (status, body) = app.get("/api/v1/orders?status=lost", &analyst).await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("status"))
+    );
+}
+
+macro_rules! both {
+    ($name:ident) => {
+        mod $name {
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name(spawn().await).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name(spawn_on(Some(pg_target())).await).await;
+            }
+        }
+    };
+}
+
+both!(a_report_is_traced_stopped_approved_and_answered_by_its_bank);
+both!(a_case_is_filed_and_its_freezes_planned_in_bulk);
