@@ -81,6 +81,15 @@ pub enum LevelArg {
     Prefecture,
 }
 
+impl From<LevelArg> for Level {
+    fn from(l: LevelArg) -> Level {
+        match l {
+            LevelArg::County => Level::County,
+            LevelArg::Prefecture => Level::Prefecture,
+        }
+    }
+}
+
 #[derive(clap::Subcommand)]
 pub enum OrderCmd {
     /// Draft an order on one account.
@@ -380,13 +389,12 @@ pub async fn order(ctx: &Context, cmd: OrderCmd) -> anyhow::Result<Outcome> {
             return Ok(Outcome::Clean);
         }
         OrderCmd::Submit { id } => (id, Action::Submit),
-        OrderCmd::Approve { id, level } => {
-            let level = match level {
-                LevelArg::County => Level::County,
-                LevelArg::Prefecture => Level::Prefecture,
-            };
-            (id, Action::Approve { level })
-        }
+        OrderCmd::Approve { id, level } => (
+            id,
+            Action::Approve {
+                level: level.into(),
+            },
+        ),
         OrderCmd::Send { id } => (id, Action::Send),
         OrderCmd::Answer {
             id,

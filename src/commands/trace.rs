@@ -42,6 +42,30 @@ pub enum ReturnsCmd {
         #[arg(long, value_name = "TIME")]
         as_of: Option<String>,
     },
+    /// Open the next round of returns on an account under a case: the district's frozen
+    /// money there (less what earlier rounds have on its way) allocated as `plan` does;
+    /// pro-rata shares are published for 30 days of objections before the decision.
+    Open {
+        #[arg(long, value_name = "ACCOUNT_ID")]
+        account: String,
+        #[arg(long = "case", value_name = "CASE_ID")]
+        case_id: String,
+    },
+    /// The return decision (返还决定书), signed at prefecture level after the objection
+    /// period: one approved, numbered return order per share, to send to the bank.
+    Decide {
+        #[arg(long)]
+        round: i64,
+        #[arg(long, value_enum)]
+        level: super::orders::LevelArg,
+    },
+    /// The return rounds, on one account or all.
+    Rounds {
+        #[arg(long, value_name = "ACCOUNT_ID")]
+        account: Option<String>,
+    },
+    /// Money returned against money lost, per case and per month.
+    Ratio,
 }
 
 /// `--as-of`, read before the ledger is loaded so a mistyped time fails at once; `None`
@@ -132,7 +156,10 @@ pub(super) fn yuan(fen: i64) -> String {
 }
 
 pub async fn returns(ctx: &Context, cmd: ReturnsCmd) -> anyhow::Result<Outcome> {
-    let ReturnsCmd::Plan { account, as_of } = cmd;
+    let (account, as_of) = match cmd {
+        ReturnsCmd::Plan { account, as_of } => (account, as_of),
+        other => return return_rounds(ctx, other).await,
+    };
     let as_of = cut_off(as_of.as_deref())?;
     let store = ctx.store().await?;
     let g = ledger(&*store).await?;
@@ -183,6 +210,92 @@ pub async fn returns(ctx: &Context, cmd: ReturnsCmd) -> anyhow::Result<Outcome> 
             yuan(x.amount_fen),
             x.basis.as_str()
         );
+    }
+    Ok(Outcome::Clean)
+}
+
+/// The return workflow after the plan: rounds opened, decided, listed; the return ratio.
+async fn return_rounds(ctx: &Context, cmd: ReturnsCmd) -> anyhow::Result<Outcome> {
+    let store = ctx.store().await?;
+    let desk = Desk::new(&*store);
+    let actor = super::orders::actor();
+    let by = By {
+        actor: &actor,
+        at: super::orders::now(),
+    };
+    let (action, doc) = match cmd {
+        ReturnsCmd::Plan { .. } => unreachable!("the plan is answered by `returns`"),
+        ReturnsCmd::Open { account, case_id } => {
+            desk.case(&case_id).await?;
+            let g = ledger(&*store).await?;
+            let r = desk.open_round(by, &g, &account, &case_id).await?;
+            if !ctx.json {
+                println!(
+                    "返还第{}轮 round {} on {} under case {}: {} yuan among {} victims; objections until {}",
+                    r.round,
+                    r.id,
+                    r.account,
+                    r.case,
+                    yuan(r.funds_fen),
+                    r.allocations.len(),
+                    r.objections_until
+                );
+            }
+            ("cli.returns.open", serde_json::to_value(&r)?)
+        }
+        ReturnsCmd::Decide { round, level } => {
+            let r = desk.decide_round(by, round, level.into()).await?;
+            if !ctx.json {
+                println!(
+                    "{} round {}: return orders {:?} approved; send them to the bank (`order send`), receipts due within 3 working days",
+                    r.decision_no.as_deref().unwrap_or_default(),
+                    r.id,
+                    r.orders
+                );
+            }
+            ("cli.returns.decide", serde_json::to_value(&r)?)
+        }
+        ReturnsCmd::Rounds { account } => {
+            let rounds = desk.rounds(account.as_deref()).await?;
+            if !ctx.json {
+                for r in &rounds {
+                    println!(
+                        "#{:<4} {:<24} case {:<12} round {} {:<9} {:>14} yuan  objections until {}  {}",
+                        r.id,
+                        r.account,
+                        r.case,
+                        r.round,
+                        r.status,
+                        yuan(r.funds_fen),
+                        r.objections_until,
+                        r.decision_no.as_deref().unwrap_or("")
+                    );
+                }
+            }
+            ("cli.returns.rounds", serde_json::to_value(&rounds)?)
+        }
+        ReturnsCmd::Ratio => {
+            let r = desk.ratios().await?;
+            if !ctx.json {
+                println!("返还率 return ratio: returned / lost");
+                for (what, rows) in [("case", &r.by_case), ("month", &r.by_month)] {
+                    for x in rows {
+                        println!(
+                            "  {what:<5} {:<14} lost {:>16}  returned {:>16}  {:>6.2}%",
+                            x.key,
+                            yuan(x.loss_fen),
+                            yuan(x.returned_fen),
+                            x.ratio * 100.0
+                        );
+                    }
+                }
+            }
+            ("cli.returns.ratio", serde_json::to_value(&r)?)
+        }
+    };
+    audit(&store, action, serde_json::json!({ "id": doc.get("id") })).await?;
+    if ctx.json {
+        print_json(&doc)?;
     }
     Ok(Outcome::Clean)
 }

@@ -70,6 +70,8 @@ error_codes! {
     /// No such report, or not one the caller may see.
     ReportNotFound => "report_not_found", NOT_FOUND;
     CaseNotFound => "case_not_found", NOT_FOUND;
+    /// No such return round.
+    RoundNotFound => "round_not_found", NOT_FOUND;
     /// No such order, or not one the caller may see (a bank sees its own accounts' only).
     OrderNotFound => "order_not_found", NOT_FOUND;
     /// The workflow's rules refuse the step (a third stop, a freeze before the case, an
@@ -270,11 +272,12 @@ impl From<fanzha_trace::desk::DeskError> for ApiError {
                 let code = match what {
                     "report" => Code::ReportNotFound,
                     "case" => Code::CaseNotFound,
+                    "round" => Code::RoundNotFound,
                     _ => Code::OrderNotFound,
                 };
                 ApiError::new(code, format!("no {what} {id} here")).with_field(what)
             }
-            D::Refused(_) | D::Workflow(_) | D::Moved(_) | D::Filed(_) => {
+            D::Refused(_) | D::Workflow(_) | D::Moved(_) | D::Filed(_) | D::Conflict(_) => {
                 ApiError::new(Code::WorkflowRefused, e.to_string())
             }
             D::Store(s) => s.into(),

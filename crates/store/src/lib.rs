@@ -31,7 +31,7 @@ use fanzha_core::vocab::Role;
 
 pub use error::StoreError;
 pub use migrate::MIGRATIONS;
-pub use orders::{Case, NewCase, NewOrder, Order, OrderChange, OrderFilter};
+pub use orders::{Case, NewCase, NewOrder, NewRound, Order, OrderChange, OrderFilter, Round};
 pub use risk::{
     Appeal, AppealDecision, AppealStatus, InstitutionFeedback, Measure, NewFeedback,
     NewThresholdDecision, NewWarning, OutboxItem, OutboxState, PrecisionBy, PrecisionRow,
@@ -448,6 +448,15 @@ pub trait Store: Send + Sync {
 
     /// Every case filed here, newest first.
     async fn cases(&self) -> Result<Vec<Case>>;
+
+    /// Opens a return round; its id, or `None` when the account already has that round.
+    async fn round_open(&self, round: &NewRound) -> Result<Option<i64>>;
+
+    /// Return rounds, on one account or all, oldest first.
+    async fn rounds(&self, account: Option<&str>) -> Result<Vec<Round>>;
+
+    /// Records a round's decision if it is still `noticed`; `false` when it is not.
+    async fn round_decide(&self, id: i64, by: &str, at: i64, decision_no: &str) -> Result<bool>;
 
     /// Moves an order that is still in status `from`; `false` when it is not (someone else
     /// moved it first, or it does not exist), and nothing changes.

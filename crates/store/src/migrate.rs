@@ -15,6 +15,7 @@ pub const MIGRATIONS: &[(u32, &str)] = &[
     (8, include_str!("../migrations/0008_risk.sql")),
     (9, include_str!("../migrations/0009_governance.sql")),
     (10, include_str!("../migrations/0010_orders.sql")),
+    (11, include_str!("../migrations/0011_returns.sql")),
 ];
 
 /// The migrations that hold the read indexes: the indexes only the server's reads and the

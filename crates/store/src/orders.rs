@@ -35,6 +35,8 @@ pub struct NewOrder {
     pub level: String,
     pub created_by: String,
     pub created_at: i64,
+    /// The return round whose decision made it (return orders only).
+    pub round_id: Option<i64>,
 }
 
 /// A stored order.
@@ -104,4 +106,33 @@ pub struct OrderChange {
     pub effective_at: Option<i64>,
     pub expires_at: Option<i64>,
     pub at: i64,
+}
+
+/// A round of returns to open: the allocation noticed for objections.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRound {
+    pub account_id: String,
+    pub case_id: String,
+    /// 1 for the first round on the account, then 2, …
+    pub round: i64,
+    pub funds_fen: i64,
+    /// The allocation as JSON, exactly as noticed.
+    pub plan: String,
+    /// `noticed`; `decided` and `withdrawn` come later.
+    pub status: String,
+    pub opened_by: String,
+    pub opened_at: i64,
+    /// The end of the 30-day objection period (the opening itself when every share is
+    /// returned directly: an intact deposit or a time-matched victim needs no notice).
+    pub objections_until: i64,
+}
+
+/// A stored round.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Round {
+    pub id: i64,
+    pub new: NewRound,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<i64>,
+    pub decision_no: Option<String>,
 }

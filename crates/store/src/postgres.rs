@@ -28,8 +28,9 @@ use crate::risk::{
 use crate::{
     ApiKeyRow, AuditEntry, AuditFilter, AuditHead, Backend, Batch, BatchOutcome, Case, Dashboard,
     EntityRef, ExternalFreeze, Holding, InsiderFlag, Item, NewAuditEntry, NewCase, NewOrder,
-    NewUser, Order, OrderChange, OrderFilter, PersonRow, Profile, QuarantineEntry, Rejection,
-    ReportPayments, Result, Scope, SearchHit, Store, StoreError, TransferCore, UserRow,
+    NewRound, NewUser, Order, OrderChange, OrderFilter, PersonRow, Profile, QuarantineEntry,
+    Rejection, ReportPayments, Result, Round, Scope, SearchHit, Store, StoreError, TransferCore,
+    UserRow,
 };
 
 /// Advisory-lock keys: one for migrations, one for the audit chain's tail.
@@ -886,6 +887,24 @@ impl Store for PgStore {
 
     async fn order_change(&self, id: i64, from: &str, change: &OrderChange) -> Result<bool> {
         let st = reads::trace::order_change(Backend::Postgres, id, from, change)?;
+        let mut conn = self.pool.acquire().await?;
+        Ok(!exec(&mut conn, &st).await?.is_empty())
+    }
+
+    async fn round_open(&self, round: &NewRound) -> Result<Option<i64>> {
+        let st = reads::trace::round_open(Backend::Postgres, round)?;
+        let mut conn = self.pool.acquire().await?;
+        Ok(reads::single_int(exec(&mut conn, &st).await?))
+    }
+
+    async fn rounds(&self, account: Option<&str>) -> Result<Vec<Round>> {
+        let st = reads::trace::rounds(Backend::Postgres, account);
+        let mut conn = self.pool.acquire().await?;
+        Ok(reads::trace::assemble_rounds(exec(&mut conn, &st).await?))
+    }
+
+    async fn round_decide(&self, id: i64, by: &str, at: i64, decision_no: &str) -> Result<bool> {
+        let st = reads::trace::round_decide(Backend::Postgres, id, by, at, decision_no)?;
         let mut conn = self.pool.acquire().await?;
         Ok(!exec(&mut conn, &st).await?.is_empty())
     }

@@ -31,9 +31,9 @@ use crate::risk::{
 };
 use crate::{
     ApiKeyRow, AuditEntry, AuditFilter, AuditHead, Backend, Batch, BatchOutcome, Case, Dashboard,
-    EntityRef, ExternalFreeze, Holding, InsiderFlag, NewAuditEntry, NewCase, NewOrder, NewUser,
-    Order, OrderChange, OrderFilter, PersonRow, Profile, QuarantineEntry, Rejection,
-    ReportPayments, Result, Scope, SearchHit, Store, StoreError, TransferCore, UserRow,
+    EntityRef, ExternalFreeze, Holding, InsiderFlag, NewAuditEntry, NewCase, NewOrder, NewRound,
+    NewUser, Order, OrderChange, OrderFilter, PersonRow, Profile, QuarantineEntry, Rejection,
+    ReportPayments, Result, Round, Scope, SearchHit, Store, StoreError, TransferCore, UserRow,
 };
 
 const AUDIT_HEAD_UPSERT_SQLITE: &str =
@@ -945,6 +945,23 @@ impl Store for SqliteStore {
 
     async fn order_change(&self, id: i64, from: &str, change: &OrderChange) -> Result<bool> {
         let st = reads::trace::order_change(Backend::Sqlite, id, from, change)?;
+        self.run(move |conn| Ok(!exec(conn, &st)?.is_empty())).await
+    }
+
+    async fn round_open(&self, round: &NewRound) -> Result<Option<i64>> {
+        let st = reads::trace::round_open(Backend::Sqlite, round)?;
+        self.run(move |conn| Ok(reads::single_int(exec(conn, &st)?)))
+            .await
+    }
+
+    async fn rounds(&self, account: Option<&str>) -> Result<Vec<Round>> {
+        let st = reads::trace::rounds(Backend::Sqlite, account);
+        self.read(move |conn| Ok(reads::trace::assemble_rounds(exec(conn, &st)?)))
+            .await
+    }
+
+    async fn round_decide(&self, id: i64, by: &str, at: i64, decision_no: &str) -> Result<bool> {
+        let st = reads::trace::round_decide(Backend::Sqlite, id, by, at, decision_no)?;
         self.run(move |conn| Ok(!exec(conn, &st)?.is_empty())).await
     }
 

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use fanzha_store::{NewCase, NewOrder, OrderChange, OrderFilter, Scope, Store};
+use fanzha_store::{NewCase, NewOrder, NewRound, OrderChange, OrderFilter, Scope, Store};
 
 async fn cases_and_orders_round_trip_and_moves_are_compare_and_set(store: Arc<dyn Store>) {
     let case = NewCase {
@@ -35,6 +35,7 @@ async fn cases_and_orders_round_trip_and_moves_are_compare_and_set(store: Arc<dy
         level: "prefecture".into(),
         created_by: "cli:wang".into(),
         created_at: 2_000,
+        round_id: None,
     };
     let id = store.order_add(&order).await.unwrap();
     let other = store
@@ -109,6 +110,54 @@ async fn cases_and_orders_round_trip_and_moves_are_compare_and_set(store: Arc<dy
     // A bank sees orders on its own stored accounts only: these accounts are not stored.
     let bank = Scope::Institution("ICBC".into());
     assert!(store.orders(&bank, &all).await.unwrap().is_empty());
+    // Return rounds: one per (account, round); decided once.
+    let round = NewRound {
+        account_id: "6217000000000000001".into(),
+        case_id: "C2026-0001".into(),
+        round: 1,
+        funds_fen: 99_000,
+        plan: r#"[{"report":"R1","amount_fen":99000,"basis":"intact"}]"#.into(),
+        status: "noticed".into(),
+        opened_by: "cli:wang".into(),
+        opened_at: 4_000,
+        objections_until: 5_000,
+    };
+    let rid = store.round_open(&round).await.unwrap().expect("opened");
+    assert_eq!(
+        store.round_open(&round).await.unwrap(),
+        None,
+        "round 1 once"
+    );
+    let ret = store
+        .order_add(&NewOrder {
+            kind: "return".into(),
+            round_id: Some(rid),
+            ..order.clone()
+        })
+        .await
+        .unwrap();
+    let got = &store
+        .orders(&Scope::All, &OrderFilter::id(ret))
+        .await
+        .unwrap()[0];
+    assert_eq!(got.new.round_id, Some(rid));
+    assert!(store
+        .round_decide(rid, "cli:li", 6_000, "返还〔2026〕1号")
+        .await
+        .unwrap());
+    assert!(
+        !store.round_decide(rid, "cli:li", 6_001, "x").await.unwrap(),
+        "decided once"
+    );
+    let rounds = store.rounds(Some("6217000000000000001")).await.unwrap();
+    assert_eq!(rounds.len(), 1);
+    assert_eq!(rounds[0].new.status, "decided");
+    assert_eq!(
+        (rounds[0].decided_at, rounds[0].decision_no.as_deref()),
+        (Some(6_000), Some("返还〔2026〕1号"))
+    );
+    assert_eq!(rounds[0].new.plan, round.plan);
+    assert!(store.rounds(Some("other")).await.unwrap().is_empty());
     let bad = NewOrder {
         reason: Some("nul\0".into()),
         ..order

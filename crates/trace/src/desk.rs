@@ -18,6 +18,7 @@ use fanzha_store::{
 use serde::Serialize;
 use thiserror::Error;
 
+use crate::calendar::Calendar;
 use crate::document::Document;
 use crate::graph::{AccountIx, Graph};
 use crate::load::{self, LoadError};
@@ -25,7 +26,7 @@ use crate::orders::{
     self, Action, Answer, Filed, Level, OrderKind, Rules, Scale, Status, WorkflowError,
 };
 use crate::registry::{self, Kind, Measure, Periods, Refused};
-use crate::returns::{allocate, Claim, ReturnPlan};
+use crate::returns::{allocate, Allocation, Basis, Claim, ReturnPlan};
 use crate::stop::{self, Urgency};
 use crate::trace::{trace, Trace};
 use crate::view::shown_time;
@@ -50,6 +51,9 @@ pub enum DeskError {
     Moved(i64),
     #[error("case {0} is already filed")]
     Filed(String),
+    /// The state the request needs is not there (a round still in its objection period).
+    #[error("{0}")]
+    Conflict(String),
     #[error("reading or writing the store: {0}")]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -311,10 +315,58 @@ pub struct OverDoc {
     pub release_due: String,
 }
 
+/// The objection period of a return's public notice (LEGAL.md), in days.
+pub const OBJECTION_DAYS: i64 = 30;
+/// A bank completes a return within this many working days and sends a receipt.
+pub const RETURN_WORKING_DAYS: u32 = 3;
+
+/// A round of returns as callers show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoundDoc {
+    pub id: i64,
+    pub account: String,
+    pub case: String,
+    pub round: i64,
+    /// What this round splits: the district's freezes in force less earlier rounds' shares.
+    pub funds_fen: i64,
+    /// noticed, decided or withdrawn.
+    pub status: String,
+    pub opened_by: String,
+    pub opened_at: String,
+    /// The objection period's end; the decision may not come before it.
+    pub objections_until: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
+    /// The return decision's number (返还决〔Y〕N号).
+    pub decision_no: Option<String>,
+    pub allocations: Vec<Allocation>,
+    /// The return orders the decision made, one per share.
+    pub orders: Vec<i64>,
+}
+
+/// Money returned against money lost, for one key (a case, or a Shanghai month).
+#[derive(Debug, Clone, Serialize)]
+pub struct RatioRow {
+    pub key: String,
+    pub loss_fen: i64,
+    pub returned_fen: i64,
+    /// returned ÷ lost, 0 when nothing was lost.
+    pub ratio: f64,
+}
+
+/// The return ratio per case and per month.
+#[derive(Debug, Clone, Serialize)]
+pub struct Ratios {
+    pub by_case: Vec<RatioRow>,
+    /// Losses by the month they were reported, returns by the month the bank executed them.
+    pub by_month: Vec<RatioRow>,
+}
+
 /// The workflow over one store, under one set of rules.
 pub struct Desk<'s> {
     pub store: &'s dyn Store,
     pub rules: Rules,
+    pub calendar: &'s Calendar,
 }
 
 impl<'s> Desk<'s> {
@@ -322,6 +374,7 @@ impl<'s> Desk<'s> {
         Desk {
             store,
             rules: Rules::default(),
+            calendar: Calendar::shipped(),
         }
     }
 
@@ -530,6 +583,7 @@ impl<'s> Desk<'s> {
             level: level.as_str().into(),
             created_by: by.actor.to_owned(),
             created_at: by.at,
+            round_id: None,
         };
         let id = self.store.order_add(&new).await?;
         self.order(&Scope::All, id).await
@@ -599,7 +653,35 @@ impl<'s> Desk<'s> {
                     case_accounts: orders.len(),
                 },
             );
+            // A plan posted twice (a reload) must not stop the same money twice: a stop for
+            // this report still in the workflow is the one to follow.
+            let open: BTreeMap<String, i64> = self
+                .store
+                .orders(
+                    &Scope::All,
+                    &OrderFilter {
+                        report: Some(report.report_id.clone()),
+                        ..OrderFilter::default()
+                    },
+                )
+                .await?
+                .into_iter()
+                .filter(|o| {
+                    o.new.kind == "stop"
+                        && matches!(
+                            o.status.as_str(),
+                            "draft" | "pending" | "approved" | "sent" | "executed" | "insufficient"
+                        )
+                })
+                .map(|o| (o.new.account_id, o.id))
+                .collect();
             for l in &mut orders {
+                if let Some(id) = open.get(&l.account) {
+                    l.not_drafted = Some(format!(
+                        "stop order {id} for this report is already in the workflow"
+                    ));
+                    continue;
+                }
                 let stops = self.stops_on(&l.account).await?;
                 if let Err(e) = orders::may_draft(&self.rules, OrderKind::Stop, stops, None, by.at)
                 {
@@ -619,6 +701,7 @@ impl<'s> Desk<'s> {
                         level: level.as_str().into(),
                         created_by: by.actor.to_owned(),
                         created_at: by.at,
+                        round_id: None,
                     })
                     .await?;
                 l.order_id = Some(id);
@@ -744,6 +827,7 @@ impl<'s> Desk<'s> {
                         level: level.as_str().into(),
                         created_by: by.actor.to_owned(),
                         created_at: by.at,
+                        round_id: None,
                     })
                     .await?;
                 l.order_id = Some(id);
@@ -1023,6 +1107,25 @@ impl<'s> Desk<'s> {
         let periods = &self.rules.periods;
         let mut items = Vec::new();
         for o in self.store.orders(scope, &OrderFilter::default()).await? {
+            // A return sent to the bank: its receipt is due within the working days.
+            if o.new.kind == "return" && o.status == "sent" {
+                let at = self
+                    .calendar
+                    .after_working_days(o.updated_at, RETURN_WORKING_DAYS);
+                if at <= until {
+                    items.push(DueItem {
+                        due: shown_time(at),
+                        due_micros: at,
+                        overdue: at < from,
+                        what: "return_receipt_due",
+                        order: o.id,
+                        kind: o.new.kind.clone(),
+                        account: o.new.account_id.clone(),
+                        document_no: o.document_no.clone(),
+                    });
+                }
+                continue;
+            }
             let in_force = matches!(o.status.as_str(), "executed" | "insufficient");
             let (Some(effective), Some(expires)) = (o.effective_at, o.expires_at) else {
                 continue;
@@ -1057,6 +1160,322 @@ impl<'s> Desk<'s> {
         }
         items.sort_by_key(|d| (d.due_micros, d.order));
         Ok(items)
+    }
+
+    fn round_doc(&self, r: &fanzha_store::Round, orders: Vec<i64>) -> Result<RoundDoc> {
+        let allocations: Vec<Allocation> = serde_json::from_str(&r.new.plan).map_err(|e| {
+            StoreError::Corrupt(format!(
+                "return round {}: its plan does not read: {e}",
+                r.id
+            ))
+        })?;
+        Ok(RoundDoc {
+            id: r.id,
+            account: r.new.account_id.clone(),
+            case: r.new.case_id.clone(),
+            round: r.new.round,
+            funds_fen: r.new.funds_fen,
+            status: r.new.status.clone(),
+            opened_by: r.new.opened_by.clone(),
+            opened_at: shown_time(r.new.opened_at),
+            objections_until: shown_time(r.new.objections_until),
+            decided_by: r.decided_by.clone(),
+            decided_at: r.decided_at.map(shown_time),
+            decision_no: r.decision_no.clone(),
+            allocations,
+            orders,
+        })
+    }
+
+    /// Return rounds, on one account or all, with the orders each decision made.
+    pub async fn rounds(&self, account: Option<&str>) -> Result<Vec<RoundDoc>> {
+        let orders = self
+            .store
+            .orders(
+                &Scope::All,
+                &OrderFilter {
+                    account: account.map(str::to_owned),
+                    ..OrderFilter::default()
+                },
+            )
+            .await?;
+        self.store
+            .rounds(account)
+            .await?
+            .iter()
+            .map(|r| {
+                let made = orders
+                    .iter()
+                    .filter(|o| o.new.round_id == Some(r.id))
+                    .map(|o| o.id)
+                    .collect();
+                self.round_doc(r, made)
+            })
+            .collect()
+    }
+
+    /// Opens the next round of returns on an account under a case: the money the district's
+    /// freezes hold there, less what earlier rounds gave, allocated among every victim whose
+    /// money reached it (each claim less what earlier rounds gave that victim). Shares split
+    /// pro rata are published for objections for 30 days before a decision; intact and
+    /// time-matched shares need no notice.
+    pub async fn open_round(
+        &self,
+        by: By<'_>,
+        g: &Graph,
+        account: &str,
+        case_id: &str,
+    ) -> Result<RoundDoc> {
+        let case = self.case(case_id).await?;
+        orders::may_draft(
+            &self.rules,
+            OrderKind::Return,
+            0,
+            Some(Filed {
+                filed_at: case.filed_at,
+                major: case.major,
+            }),
+            by.at,
+        )?;
+        let earlier = self.store.rounds(Some(account)).await?;
+        if let Some(r) = earlier.iter().find(|r| r.new.status == "noticed") {
+            return Err(DeskError::Conflict(format!(
+                "round {} on this account awaits its decision (objections until {})",
+                r.new.round,
+                shown_time(r.new.objections_until)
+            )));
+        }
+        // Workflow times are the people's, after the data: the freezes in force now.
+        let at = by.at.max(g.latest().unwrap_or(0));
+        let a = Self::district_account(g, account)?;
+        let (_, mut claims) = self.claims_on(g, a, at).await?;
+        let plan = self.returns_plan(g, account, at).await?;
+        if plan.funds_from != "freeze" {
+            return Err(DeskError::invalid(
+                "account",
+                "no freeze of the district's is in force on it: returns come from frozen money",
+            ));
+        }
+        // Earlier decisions' return orders: what the bank paid has already left the freeze
+        // (an executed return releases it); what is still on its way must not be split
+        // again. Both count against the victim's claim; a refused or withdrawn one neither.
+        let mut given: BTreeMap<String, i64> = BTreeMap::new();
+        let mut on_its_way = 0;
+        for o in self
+            .store
+            .orders(&Scope::All, &OrderFilter::account(account))
+            .await?
+            .iter()
+            .filter(|o| o.new.kind == "return" && o.new.round_id.is_some())
+        {
+            let amount = match o.status.as_str() {
+                "executed" | "insufficient" | "lifted" => o.held_fen.unwrap_or(0),
+                "refused" | "withdrawn" => 0,
+                _ => {
+                    on_its_way += o.new.amount_fen;
+                    o.new.amount_fen
+                }
+            };
+            if let Some(r) = &o.new.report_id {
+                *given.entry(r.clone()).or_default() += amount;
+            }
+        }
+        let funds = plan.frozen_fen - on_its_way;
+        for c in &mut claims {
+            c.loss_fen -= given.get(&c.report).copied().unwrap_or(0);
+        }
+        claims.retain(|c| c.loss_fen > 0);
+        let allocations = allocate(funds.max(0), &claims);
+        if allocations.is_empty() {
+            return Err(DeskError::invalid(
+                "account",
+                "nothing is left to return: no frozen money remains, or every victim whose money reached it has been given their loss",
+            ));
+        }
+        let noticed = allocations.iter().any(|x| x.basis == Basis::ProRata);
+        let round = fanzha_store::NewRound {
+            account_id: account.to_owned(),
+            case_id: case_id.to_owned(),
+            round: earlier.len() as i64 + 1,
+            funds_fen: funds,
+            plan: serde_json::to_string(&allocations)
+                .map_err(|e| StoreError::Corrupt(format!("a return plan: {e}")))?,
+            status: "noticed".into(),
+            opened_by: by.actor.to_owned(),
+            opened_at: by.at,
+            objections_until: if noticed {
+                by.at + OBJECTION_DAYS * 86_400_000_000
+            } else {
+                by.at
+            },
+        };
+        let id = self
+            .store
+            .round_open(&round)
+            .await?
+            .ok_or_else(|| DeskError::Conflict("another round was opened meanwhile".into()))?;
+        let stored = self
+            .store
+            .rounds(Some(account))
+            .await?
+            .into_iter()
+            .find(|r| r.id == id)
+            .ok_or_else(|| DeskError::not_found("round", id))?;
+        self.round_doc(&stored, Vec::new())
+    }
+
+    /// The return decision (返还决定书), at prefecture level and not before the objection
+    /// period ends: one return order per share, approved by the decision and numbered, to be
+    /// sent to the bank, whose receipt is due within 3 working days of sending.
+    pub async fn decide_round(&self, by: By<'_>, id: i64, level: Level) -> Result<RoundDoc> {
+        let r = self
+            .store
+            .rounds(None)
+            .await?
+            .into_iter()
+            .find(|r| r.id == id)
+            .ok_or_else(|| DeskError::not_found("round", id))?;
+        if r.new.status != "noticed" {
+            return Err(DeskError::Conflict(format!(
+                "round {id} is {}: it is decided once",
+                r.new.status
+            )));
+        }
+        if level < Level::Prefecture {
+            return Err(WorkflowError::Level {
+                needed: Level::Prefecture,
+                given: level,
+            }
+            .into());
+        }
+        if by.at < r.new.objections_until {
+            return Err(DeskError::Conflict(format!(
+                "the objection period runs until {}",
+                shown_time(r.new.objections_until)
+            )));
+        }
+        let year =
+            Instant::from_micros(by.at).map_or(2026, |t| chrono::Datelike::year(&t.shanghai()));
+        let decision_no = format!("返还决〔{year}〕{id}号");
+        if !self
+            .store
+            .round_decide(id, by.actor, by.at, &decision_no)
+            .await?
+        {
+            return Err(DeskError::Conflict(format!(
+                "round {id} was decided meanwhile"
+            )));
+        }
+        let shares: Vec<Allocation> = serde_json::from_str(&r.new.plan).map_err(|e| {
+            StoreError::Corrupt(format!("return round {id}: its plan does not read: {e}"))
+        })?;
+        let mut made = Vec::new();
+        for s in &shares {
+            let oid = self
+                .store
+                .order_add(&NewOrder {
+                    kind: OrderKind::Return.as_str().into(),
+                    account_id: r.new.account_id.clone(),
+                    report_id: Some(s.report.clone()),
+                    case_id: Some(r.new.case_id.clone()),
+                    amount_fen: s.amount_fen,
+                    basis: s.basis.as_str().into(),
+                    reason: None,
+                    level: Level::Prefecture.as_str().into(),
+                    created_by: by.actor.to_owned(),
+                    created_at: by.at,
+                    round_id: Some(id),
+                })
+                .await?;
+            // The decision is the approval: the order starts approved, numbered.
+            let approved = OrderChange {
+                status: Status::Approved.as_str().into(),
+                document_no: Some(OrderKind::Return.document_no(year, oid as u32)),
+                approved_by: Some(by.actor.to_owned()),
+                approved_at: Some(by.at),
+                at: by.at,
+                ..OrderChange::default()
+            };
+            if !self.store.order_change(oid, "draft", &approved).await? {
+                return Err(DeskError::Moved(oid));
+            }
+            made.push(oid);
+        }
+        let decided = self
+            .store
+            .rounds(Some(&r.new.account_id))
+            .await?
+            .into_iter()
+            .find(|x| x.id == id)
+            .ok_or_else(|| DeskError::not_found("round", id))?;
+        self.round_doc(&decided, made)
+    }
+
+    /// Money returned (return orders the bank executed) against money lost, per case and
+    /// per Shanghai month.
+    pub async fn ratios(&self) -> Result<Ratios> {
+        let reports = self.store.report_payments(&Scope::All, None).await?;
+        let loss: BTreeMap<&str, (i64, i64)> = reports
+            .iter()
+            .map(|r| (r.report_id.as_str(), (r.loss_fen, r.ts)))
+            .collect();
+        let returns: Vec<Order> = self
+            .store
+            .orders(&Scope::All, &OrderFilter::default())
+            .await?
+            .into_iter()
+            .filter(|o| {
+                o.new.kind == "return"
+                    && matches!(o.status.as_str(), "executed" | "insufficient" | "lifted")
+            })
+            .collect();
+        let month = |t: i64| {
+            Instant::from_micros(t)
+                .map_or_else(String::new, |i| i.shanghai().format("%Y-%m").to_string())
+        };
+        let row = |key: String, loss_fen: i64, returned_fen: i64| RatioRow {
+            key,
+            loss_fen,
+            returned_fen,
+            ratio: if loss_fen > 0 {
+                returned_fen as f64 / loss_fen as f64
+            } else {
+                0.0
+            },
+        };
+        let by_case = self
+            .store
+            .cases()
+            .await?
+            .into_iter()
+            .map(|c| {
+                let lost = c
+                    .report_ids
+                    .iter()
+                    .filter_map(|r| loss.get(r.as_str()))
+                    .map(|l| l.0)
+                    .sum();
+                let back = returns
+                    .iter()
+                    .filter(|o| o.new.case_id.as_deref() == Some(c.case_id.as_str()))
+                    .filter_map(|o| o.held_fen)
+                    .sum();
+                row(c.case_id, lost, back)
+            })
+            .collect();
+        let mut months: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+        for (l, ts) in loss.values() {
+            months.entry(month(*ts)).or_default().0 += l;
+        }
+        for o in &returns {
+            if let (Some(at), Some(h)) = (o.answered_at, o.held_fen) {
+                months.entry(month(at)).or_default().1 += h;
+            }
+        }
+        Ok(Ratios {
+            by_case,
+            by_month: months.into_iter().map(|(k, (l, b))| row(k, l, b)).collect(),
+        })
     }
 }
 

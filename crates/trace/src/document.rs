@@ -312,6 +312,7 @@ mod tests {
                 level: "county".into(),
                 created_by: "user:wang".into(),
                 created_at: 0,
+                round_id: None,
             },
             status: "executed".into(),
             document_no: Some("冻结〔2026〕7号".into()),

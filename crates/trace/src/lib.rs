@@ -16,6 +16,7 @@
 //! [`load`], which only reads; every result is a function of the graph, the payments, the
 //! rule and the cut-off time.
 
+pub mod calendar;
 pub mod desk;
 pub mod document;
 pub mod eval;

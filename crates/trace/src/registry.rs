@@ -263,7 +263,14 @@ pub fn own_rows(orders: &[fanzha_store::Order]) -> Vec<fanzha_store::ExternalFre
             expires_at: o.expires_at,
             document_no: o.document_no.clone(),
         };
-        rows.push(row(&o.new.kind, Some(held), at));
+        // An executed return took that money off the account: it releases as much of
+        // the freeze it was paid from.
+        let measure = if o.new.kind == "return" {
+            "release"
+        } else {
+            o.new.kind.as_str()
+        };
+        rows.push(row(measure, Some(held), at));
         if o.status == "lifted" {
             rows.push(row("release", None, o.updated_at));
         }

@@ -12,12 +12,12 @@
 //! shares sum to the funds (the platform's reading of the rule, LEGAL.md). Shares are exact
 //! to the fen by the largest-remainder method, ties to the earliest deposit.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::graph::{AccountIx, Graph, TxIx};
 use crate::trace::{largest_remainder, Trace};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Basis {
     Intact,
@@ -103,7 +103,7 @@ pub fn last_outflow(g: &Graph, a: AccountIx, end: Option<TxIx>) -> Option<TxIx> 
 }
 
 /// One victim's share.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Allocation {
     pub report: String,
     pub victim: String,

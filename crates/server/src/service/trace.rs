@@ -897,8 +897,10 @@ pub async fn returns_plan(
     user.allow(Action::ViewTraces)?;
     let account = in_scope_account(state, user, handle).await?;
     let g = ledger(state).await?;
+    // The freezes in force now: orders are stamped when people act, after the data.
+    let at = now_micros().max(g.latest().unwrap_or(0));
     let plan = Desk::new(&*state.store)
-        .returns_plan(&g, &account, g.latest().unwrap_or(0))
+        .returns_plan(&g, &account, at)
         .await?;
     super::record(
         state,

@@ -2,7 +2,7 @@
 //! opening balances. Transactions and accounts come through the event scan.
 
 use super::{Builder, Cell, Rows, Stmt};
-use crate::orders::{Case, NewCase, NewOrder, Order, OrderChange, OrderFilter};
+use crate::orders::{Case, NewCase, NewOrder, NewRound, Order, OrderChange, OrderFilter, Round};
 use crate::view::Scope;
 use crate::{Backend, ExternalFreeze, ReportPayments, Result, StoreError};
 use fanzha_core::schema::ColType::{Int as I, Text as T};
@@ -213,10 +213,10 @@ fn case_of(row: Vec<Cell>) -> Option<Case> {
 }
 
 const ORDER_COLS: &str = "id, kind, account_id, report_id, case_id, amount_fen, basis, reason, \
-    level, created_by, created_at, status, document_no, approved_by, approved_at, answered_at, \
-    answer, held_fen, effective_at, expires_at, updated_at";
+    level, created_by, created_at, round_id, status, document_no, approved_by, approved_at, \
+    answered_at, answer, held_fen, effective_at, expires_at, updated_at";
 const ORDER_TYPES: &[fanzha_core::schema::ColType] = &[
-    I, T, T, T, T, I, T, T, T, T, I, T, T, T, I, I, T, I, I, I, I,
+    I, T, T, T, T, I, T, T, T, T, I, I, T, T, T, I, I, T, I, I, I, I,
 ];
 
 pub(crate) fn order_add(backend: Backend, o: &NewOrder) -> Result<Stmt> {
@@ -249,6 +249,10 @@ pub(crate) fn order_add(backend: Backend, o: &NewOrder) -> Result<Stmt> {
         b.text(&o.level),
         b.text(&o.created_by),
         b.int(o.created_at),
+        match o.round_id {
+            Some(r) => b.int(r),
+            None => "CAST(NULL AS BIGINT)".to_owned(),
+        },
         b.text("draft"),
         b.int(o.created_at),
     ]
@@ -256,7 +260,8 @@ pub(crate) fn order_add(backend: Backend, o: &NewOrder) -> Result<Stmt> {
     Ok(b.finish(
         format!(
             "INSERT INTO trace_orders (kind, account_id, report_id, case_id, amount_fen, basis, \
-             reason, level, created_by, created_at, status, updated_at) VALUES ({vals}) RETURNING id"
+             reason, level, created_by, created_at, round_id, status, updated_at) \
+             VALUES ({vals}) RETURNING id"
         ),
         &[I],
     ))
@@ -309,6 +314,7 @@ pub(crate) fn assemble_orders(rows: Rows) -> Vec<Order> {
                 level: c.next()?.into_text()?,
                 created_by: c.next()?.into_text()?,
                 created_at: c.next()?.int()?,
+                round_id: c.next()?.int(),
             };
             Some(Order {
                 id,
@@ -373,6 +379,102 @@ pub(crate) fn order_change(
         format!(
             "UPDATE trace_orders SET {} WHERE id = {id} AND status = {from} RETURNING id",
             sets.join(", ")
+        ),
+        &[I],
+    ))
+}
+
+// ---- return rounds ----
+
+const ROUND_COLS: &str = "id, account_id, case_id, round, funds_fen, plan, status, opened_by, \
+    opened_at, objections_until, decided_by, decided_at, decision_no";
+const ROUND_TYPES: &[fanzha_core::schema::ColType] = &[I, T, T, I, I, T, T, T, I, I, T, I, T];
+
+pub(crate) fn round_open(backend: Backend, r: &NewRound) -> Result<Stmt> {
+    super::risk::refuse_nul([
+        r.account_id.as_str(),
+        &r.case_id,
+        &r.plan,
+        &r.status,
+        &r.opened_by,
+    ])?;
+    let mut b = Builder::new(backend, &Scope::All);
+    let vals = [
+        b.text(&r.account_id),
+        b.text(&r.case_id),
+        b.int(r.round),
+        b.int(r.funds_fen),
+        b.text(&r.plan),
+        b.text(&r.status),
+        b.text(&r.opened_by),
+        b.int(r.opened_at),
+        b.int(r.objections_until),
+    ]
+    .join(", ");
+    Ok(b.finish(
+        format!(
+            "INSERT INTO trace_return_rounds (account_id, case_id, round, funds_fen, plan, status, \
+             opened_by, opened_at, objections_until) VALUES ({vals}) \
+             ON CONFLICT (account_id, round) DO NOTHING RETURNING id"
+        ),
+        &[I],
+    ))
+}
+
+pub(crate) fn rounds(backend: Backend, account: Option<&str>) -> Stmt {
+    let mut b = Builder::new(backend, &Scope::All);
+    let cond = match account {
+        Some(a) => format!("account_id = {}", b.text(a)),
+        None => "1 = 1".to_owned(),
+    };
+    b.finish(
+        format!("SELECT {ROUND_COLS} FROM trace_return_rounds WHERE {cond} ORDER BY id"),
+        ROUND_TYPES,
+    )
+}
+
+pub(crate) fn assemble_rounds(rows: Rows) -> Vec<Round> {
+    rows.into_iter()
+        .filter_map(|row| {
+            let mut c = row.into_iter();
+            let id = c.next()?.int()?;
+            let new = NewRound {
+                account_id: c.next()?.into_text()?,
+                case_id: c.next()?.into_text()?,
+                round: c.next()?.int()?,
+                funds_fen: c.next()?.int()?,
+                plan: c.next()?.into_text()?,
+                status: c.next()?.into_text()?,
+                opened_by: c.next()?.into_text()?,
+                opened_at: c.next()?.int()?,
+                objections_until: c.next()?.int()?,
+            };
+            Some(Round {
+                id,
+                new,
+                decided_by: c.next()?.into_text(),
+                decided_at: c.next()?.int(),
+                decision_no: c.next()?.into_text(),
+            })
+        })
+        .collect()
+}
+
+pub(crate) fn round_decide(
+    backend: Backend,
+    id: i64,
+    by: &str,
+    at: i64,
+    decision_no: &str,
+) -> Result<Stmt> {
+    super::risk::refuse_nul([by, decision_no])?;
+    let mut b = Builder::new(backend, &Scope::All);
+    let (id, by, at, no) = (b.int(id), b.text(by), b.int(at), b.text(decision_no));
+    Ok(b.finish(
+        format!(
+            "UPDATE trace_return_rounds SET status = 'decided', decided_by = {by}, \
+             decided_at = {at}, decision_no = {no} WHERE id = {id} AND status = 'noticed' \
+             RETURNING id"
         ),
         &[I],
     ))
