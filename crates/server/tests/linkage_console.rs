@@ -345,6 +345,13 @@ async fn a_stop_goes_from_intake_through_approval_to_the_banks_answer_and_docume
         "numbered once approved"
     );
 
+    // The stop lapses 48 hours after it took effect: CCB's deadlines show it.
+    let (status, html) = b.page(&ccb, "/console/orders/due").await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("data-testid=\"due-row\""), "{html}");
+    assert!(html.contains("止付到期") && html.contains(&format!("href=\"{order}\"")));
+    seen.push(("ccb due".into(), html));
+
     // In English the queue's words change, the data do not.
     let (_, html) = b.page(&ccb, "/console/orders?lang=en").await;
     assert!(
@@ -356,6 +363,9 @@ async fn a_stop_goes_from_intake_through_approval_to_the_banks_answer_and_docume
     let (status, html) = b.page(&analyst, &registry).await;
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(html.contains(&masked_b));
+    // The executed stop is on the registry, holding the traced money.
+    assert!(html.contains("data-testid=\"measure-row\""), "{html}");
+    assert!(html.contains("data-testid=\"active\">50,000.00<"), "{html}");
     seen.push((registry.clone(), html));
     for (what, html) in &seen {
         assert_no_secret(what, html);

@@ -734,7 +734,9 @@ async fn order_page(
         "expires-at",
     );
     p.facts = facts;
-    if let Some(r) = &o.report {
+    // A bank sees the orders on its accounts, not the victim's whole story.
+    let traces = allows(v.user.role, Action::ViewTraces);
+    if let Some(r) = o.report.as_ref().filter(|_| traces) {
         p.links
             .push(link(trace_href(r), lang.t(M::TracePage), "see-trace"));
     }
@@ -967,7 +969,11 @@ pub async fn registry(
 ) -> Result<Response, Failure> {
     let lang = v.lang;
     let q = &v.query;
-    let r = svc::registry(&state, &v.user, &handle, None).await?;
+    // The service reads the registry as of the ledger's latest transaction; the page is
+    // read today, and measures executed since that transaction are in force now.
+    let now = Instant::from_micros(crate::auth::now_micros()).map(|i| i.to_rfc3339_shanghai());
+    let as_of = q.get("as_of").map(str::to_owned).or(now);
+    let r = svc::registry(&state, &v.user, &handle, as_of.as_deref()).await?;
     let mut measures = Table::primary("measures", q, lang)
         .column("id", lang.t(M::MeasureId), Align::Left)
         .column("authority", lang.t(M::Authority), Align::Left)
