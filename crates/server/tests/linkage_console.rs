@@ -469,6 +469,26 @@ async fn the_registry_returns_cases_and_deadlines_pages_open_for_their_roles() {
     assert_eq!(order_ids(&plan).len(), 1, "{plan}");
     assert_no_secret("freeze plan", &plan);
 
+    // The queue exports as CSV, masked like the page.
+    let (status, csv) = b
+        .page(&analyst, "/console/orders?case=C0099&format=csv")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{csv}");
+    assert!(
+        csv.contains(&fanzha_core::mask::card(ACCOUNT_B)) && csv.contains("50,000.00"),
+        "{csv}"
+    );
+    assert_no_secret("orders csv", &csv);
+    // The trace in English.
+    let (_, html) = b
+        .page(&analyst, "/console/reports/R0001/trace?lang=en")
+        .await;
+    assert!(
+        html.contains("Still held (yuan)") && html.contains("FIFO"),
+        "{html}"
+    );
+    assert!(html.contains("Draft the stop plan"));
+
     // Deadlines open for the bank; cases and intake do not.
     let ccb = app
         .user("ccb_operator", Role::BankOperator, Some(BANK_B), None)

@@ -590,7 +590,7 @@ pub async fn orders(State(state): State<AppState>, v: Viewer) -> Result<Response
             vec![
                 Cell::int(o.id).with_href(order_href(o.id)),
                 Cell::text(lang.term(&o.kind)),
-                Cell::masked(o.account.id_masked.clone()),
+                account_cell(&o.account),
                 Cell::yuan(o.amount_fen),
                 Cell::text(lang.term(&o.level)),
                 Cell::text(order_status(lang, &o.status)),
