@@ -953,6 +953,10 @@ async fn auditors_read_the_log_verify_the_chain_and_review_flags() {
 
 /// Every console page, the role that may open it, and one that may not.
 const PAGES: &[(&str, Role, Role)] = &[
+    ("/console/intake", Role::StationOfficer, Role::BankOperator),
+    ("/console/orders", Role::BankOperator, Role::CommunityWorker),
+    ("/console/orders/due", Role::BankOperator, Role::Auditor),
+    ("/console/cases", Role::Analyst, Role::BankOperator),
     ("/console/dashboard", Role::Commander, Role::BankOperator),
     ("/console/search", Role::Analyst, Role::Auditor),
     ("/console/search?q=x", Role::StationOfficer, Role::Publicity),

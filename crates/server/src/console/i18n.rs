@@ -355,6 +355,142 @@ catalogue! {
     ResendDead => "重新推送死信", "Re-queue dead letters";
     ResendLead => "把所有死信重新放入推送队列（同一幂等键，机构端不会重复处理）。", "Put every dead letter back in the queue (same idempotency key: an institution applies each version once).";
     Requeued => "已重新排队 {} 条推送。", "{} deliveries re-queued.";
+    // Police-bank linkage (issue 6).
+    SectionLinkage => "警银联动", "Police-bank linkage";
+    IntakePage => "报案受理", "Report intake";
+    IntakeLead => "权限范围内的报案，按报案时间倒序。接报后 30 分钟内须完成紧急止付；本页每 30 秒自动刷新。", "Reports within your remit, newest first. The stop payment is due within 30 minutes of the report; this page refreshes every 30 seconds.";
+    NoReports => "没有报案。", "No reports.";
+    ReportId => "报案编号", "Report";
+    ReportedAt => "报案时间", "Reported at";
+    Victim => "受害人", "Victim";
+    Countdown => "止付倒计时", "Stop countdown";
+    MinutesLeft => "剩余 {} 分钟", "{} min left";
+    Overdue => "已逾期", "Overdue";
+    StopsDrafted => "已起草止付", "Stops drafted";
+    PaymentsCol => "付款笔数", "Payments";
+    TracePage => "资金流向", "Fund flow";
+    TraceTitle => "报案 {} 资金流向", "Fund flow of report {}";
+    TraceLead => "从受害人付款起向后追踪资金：仍留存在哪些账户、从哪里流出。账户已脱敏，点击账户查看冻结登记。", "The victim's money followed forward from the payments: where it still rests and where it left. Accounts are masked; open one for its freeze registry.";
+    PaidYuan => "被骗金额（元）", "Paid (yuan)";
+    HeldYuan => "仍留存（元）", "Still held (yuan)";
+    ExitedYuan => "已流出（元）", "Exited (yuan)";
+    TracingRule => "追踪规则", "Tracing rule";
+    AsOf => "数据截至", "As of";
+    FlowChart => "资金流向图", "Fund-flow chart";
+    Holdings => "资金留存账户", "Where the money rests";
+    NoHoldings => "没有留存的涉案资金。", "None of the money rests anywhere.";
+    Exits => "资金流出", "Where the money left";
+    NoExits => "没有流出。", "Nothing left the district's accounts.";
+    AccountCol => "账户", "Account";
+    PathsCol => "路径（交易编号）", "Paths (transactions)";
+    ExitKind => "流出方式", "Exit";
+    TxId => "交易编号", "Transaction";
+    Payee => "收款方", "Payee";
+    DraftStopPlan => "生成止付预案并起草", "Draft the stop plan";
+    DraftStopLead => "按紧急程度为每个留存账户起草紧急止付指令（草稿）；提交后由审批人审批，再送达银行。", "Drafts a stop order for each account where the money rests, most urgent first; submitted drafts go to an approver, then to the bank.";
+    StopPlanTitle => "报案 {} 止付预案", "Stop plan for report {}";
+    StopDueBy => "止付时限", "Stop due by";
+    Urgency => "紧急程度", "Urgency";
+    Basis => "依据", "Basis";
+    BalanceYuan => "余额（元）", "Balance (yuan)";
+    LastArrival => "最近入账", "Last arrival";
+    OutflowsSince => "此后转出笔数", "Outflows since";
+    OrderId => "指令号", "Order";
+    NotDrafted => "未起草原因", "Not drafted because";
+    DraftedN => "已起草 {} 条指令。", "{} orders drafted.";
+    SeeInQueue => "在指令队列中查看", "See them in the order queue";
+    PlanLines => "预案", "Plan";
+    NoPlanLines => "没有可止付或冻结的账户。", "No account to stop or freeze.";
+    OrdersPage => "指令队列", "Order queue";
+    OrdersLead => "权限范围内的止付、冻结、续冻、解除冻结与返还指令，最新在前。银行只看到本行账户上的指令。", "Stop, freeze, renewal, release and return orders within your remit, newest first. A bank sees only the orders on its own accounts.";
+    NoOrders => "没有指令。", "No orders.";
+    OrderKindCol => "指令类型", "Kind";
+    ApprovalLevel => "审批级别", "Approval level";
+    DocumentNo => "文书编号", "Document no.";
+    CreatedAt => "起草时间", "Drafted";
+    ExpiresAt => "到期时间", "Expires";
+    CaseCol => "案件编号", "Case";
+    OrderTitle => "指令 {}", "Order {}";
+    OrderLead => "指令详情与可办理的步骤。每次查看和办理均记入审计。", "The order's particulars and the steps you may take. Every view and step is audited.";
+    Reason => "理由", "Reason";
+    CreatedBy => "起草人", "Drafted by";
+    ApprovedBy => "审批人", "Approved by";
+    ApprovedAt => "审批时间", "Approved";
+    BankAnswer => "银行反馈", "Bank's answer";
+    HeldByBank => "实际执行（元）", "Held by the bank (yuan)";
+    OpenDocument => "查看文书（可打印）", "Open the document (printable)";
+    StepsTitle => "办理", "Steps";
+    NoSteps => "当前没有您可办理的步骤。", "There is no step for you to take now.";
+    StepDone => "已办理：{}。", "Done: {}.";
+    AnswerLabel => "执行结果", "Outcome";
+    AmountHeld => "实际执行金额（元）", "Amount held (yuan)";
+    RefuseReason => "未执行原因", "Why it was not executed";
+    BadAmount => "金额格式不正确（以元为单位，例如 50000.00）。", "Not an amount in yuan (for example 50000.00).";
+    DraftNo => "草稿（批准后编号）", "Draft (numbered on approval)";
+    Item => "项目", "Item";
+    Content => "内容", "Content";
+    Receipt => "回执", "Receipt";
+    NotYet => "尚无", "Not yet";
+    PrintHint => "使用浏览器的打印功能打印本页（导航栏不会打印）。", "Print this page with the browser's print command (the navigation is not printed).";
+    BackToOrder => "返回指令", "Back to the order";
+    RegistryPage => "冻结登记", "Freeze registry";
+    RegistryLead => "该账户上各机关的止付、冻结措施：按登记先后以余额满足，其余轮候。", "Every authority's stops and freezes on this account: served from the balance in registration order, the rest queued.";
+    ActiveHeldYuan => "措施实际控制（元）", "Held by measures (yuan)";
+    TracedYuan => "追踪认定涉案（元）", "Traced (yuan)";
+    Measures => "措施", "Measures";
+    NoMeasures => "没有措施。", "No measures.";
+    MeasureId => "措施编号", "Measure";
+    Authority => "机关", "Authority";
+    MeasureKind => "措施类型", "Kind";
+    RequestedYuan => "申请数额（元）", "Requested (yuan)";
+    ActiveYuan => "生效数额（元）", "In force (yuan)";
+    QueuedYuan => "轮候数额（元）", "Queued (yuan)";
+    Registered => "登记时间", "Registered";
+    Since => "生效自", "In force since";
+    RenewalDue => "续冻提醒", "Renewal due";
+    Undisposed => "久冻不决", "Frozen long without a decision";
+    NoUndisposed => "没有久冻不决的措施。", "No measure frozen long without a decision.";
+    ScreeningDue => "甄别期限", "Screening due";
+    OverFreezing => "超额冻结", "Over-freezing";
+    NoOverFreezing => "未超额冻结。", "Not over-frozen.";
+    FrozenYuan => "已冻结（元）", "Frozen (yuan)";
+    ReleaseYuan => "应解除（元）", "To release (yuan)";
+    ReleaseDue => "解除期限", "Release due";
+    UnmatchedRows => "未匹配任何措施的外部冻结记录：{} 条。", "{} external freeze rows matched no measure.";
+    ReturnsPage => "返还方案", "Return plan";
+    ReturnsLead => "冻结资金按被害人分配：原样留存优先，其次按时间匹配，其余按比例，均不超过损失。", "Frozen money split among the victims: intact money first, then matched in time, the rest pro rata, never above a loss.";
+    ReturnableYuan => "可返还（元）", "Returnable (yuan)";
+    FundsFrom => "资金来源", "Funds from";
+    Allocations => "分配", "Allocations";
+    NoAllocations => "没有可分配的资金。", "Nothing to allocate.";
+    Claims => "被害人资金", "Victims' claims";
+    NoClaims => "没有被害人资金流入该账户。", "No victim's money reached this account.";
+    EnteredYuan => "流入（元）", "Entered (yuan)";
+    IntactYuan => "原样留存（元）", "Intact (yuan)";
+    FirstDeposit => "首次入账", "First deposit";
+    CasesPage => "案件与冻结", "Cases and freezes";
+    CasesLead => "立案后可对案件所涉报案的留存资金生成冻结预案并起草冻结指令。", "Once a case is filed, draft the freezes of the money its reports left behind.";
+    NoCases => "没有案件。", "No cases.";
+    FileCase => "立案", "File a case";
+    CaseId => "案件编号", "Case";
+    FilingNo => "立案决定书编号", "Filing decision no.";
+    ReportsComma => "报案编号（以逗号分隔）", "Reports (comma-separated)";
+    MajorCase => "重大案件", "Major case";
+    CaseFiledAt => "立案时间", "Filed";
+    FiledBy => "立案人", "Filed by";
+    CaseFiled => "已立案：{}。", "Case {} filed.";
+    DraftFreezePlan => "生成冻结预案并起草", "Draft the freeze plan";
+    FreezePlanTitle => "案件 {} 冻结预案", "Freeze plan for case {}";
+    OutsideAccounts => "辖区外账户（报上级中心协调）", "Outside accounts (passed to the higher-level centre)";
+    NoticeDue => "须通报：{} 个账户，共 {} 元，期限 {}", "To notify: {} accounts, {} yuan in all, by {}";
+    Untraced => "未能追踪的报案：{}", "Reports that could not be traced: {}";
+    Yes => "是", "Yes";
+    No => "否", "No";
+    DuePage => "到期提醒", "Deadlines";
+    DueLead => "10 天内到期的止付、冻结、续冻与甄别事项（含已逾期）。", "Stops, freezes, renewals and screenings due within 10 days (and those overdue).";
+    NoDue => "10 天内没有到期事项。", "Nothing due within 10 days.";
+    DueAt => "期限", "Due";
+    DueWhat => "事项", "What";
     // Errors.
     ErrorTitle => "出错了", "Something went wrong";
     ForbiddenTitle => "无权访问", "Access denied";
@@ -416,6 +552,7 @@ const TERMS: &[(&str, &str, &str)] = &[
     ("approver", "审批人", "Approver"),
     ("audit.flag.review", "复核内鬼预警", "Insider flag reviewed"),
     ("auditor", "审计员", "Auditor"),
+    ("balance", "账户余额", "Account balance"),
     ("bank_code", "开户行", "Bank"),
     ("bank_operator", "银行风控人员", "Bank operator"),
     ("birth_date", "出生日期", "Birth date"),
@@ -426,6 +563,9 @@ const TERMS: &[(&str, &str, &str)] = &[
     ("carrier", "运营商", "Carrier"),
     ("carrier_operator", "运营商风控人员", "Carrier operator"),
     ("case", "案件", "Case"),
+    ("case.file", "立案", "Case filed"),
+    ("case.freeze", "冻结预案", "Freeze plan"),
+    ("cash", "取现", "Cash"),
     ("class", "账户类别", "Class"),
     ("cli.audit.insiders", "命令行：内鬼检测", "CLI: insider detection"),
     ("cli.audit.list", "命令行：审计列表", "CLI: audit list"),
@@ -455,6 +595,8 @@ const TERMS: &[(&str, &str, &str)] = &[
     ("console.login.failed", "控制台登录失败", "Console login failed"),
     ("console.logout", "控制台退出", "Console logout"),
     ("corporate", "对公", "Corporate"),
+    ("county", "县级", "County"),
+    ("crypto", "虚拟货币", "Crypto"),
     ("deactivated", "销号", "Deactivated"),
     ("deactivated_at", "销号时间", "Deactivated"),
     ("dead", "死信", "Dead letter"),
@@ -470,9 +612,13 @@ const TERMS: &[(&str, &str, &str)] = &[
     ("fake_loan", "虚假贷款", "Fake loan"),
     ("false_alarm", "误报", "False alarm"),
     ("feature", "特征", "Feature"),
+    ("fifo", "先进先出", "FIFO"),
     ("finance", "金融从业人员", "Finance staff"),
     ("foreign_permanent", "外国人永久居留证", "Foreign permanent residence"),
     ("freeze", "冻结", "Freeze"),
+    ("freeze_lapses", "冻结到期", "Freeze lapses"),
+    ("freezes.due", "查看到期提醒", "Deadlines view"),
+    ("freezes.registry", "查看冻结登记", "Freeze registry view"),
     ("hearing_impaired", "听障人士", "Hearing impaired"),
     ("held_by", "持有人", "Held by"),
     ("hmt_permit", "港澳台居民证件", "HK/Macau/Taiwan permit"),
@@ -487,10 +633,14 @@ const TERMS: &[(&str, &str, &str)] = &[
     ("imei", "IMEI", "IMEI"),
     ("impersonating_officials", "冒充公检法", "Impersonating officials"),
     ("insider.flag", "内鬼预警", "Insider flag raised"),
+    ("intact", "原样留存", "Intact"),
+    ("intake.list", "查看报案受理", "Intake queue view"),
     ("iot", "物联网卡", "IoT"),
     ("ip", "IP 地址", "IP address"),
     ("kind", "类型", "Kind"),
     ("lead", "线索", "Lead"),
+    ("libr", "最低中间余额", "Lowest intermediate balance"),
+    ("lifo", "后进先出", "LIFO"),
     ("lifted", "已解除", "Lifted"),
     ("limit_non_counter", "限制非柜面业务", "Limit non-counter services"),
     ("lives_alone", "独居", "Lives alone"),
@@ -498,11 +648,14 @@ const TERMS: &[(&str, &str, &str)] = &[
     ("login", "登录", "Log-in"),
     ("lookup.account", "查看账户档案", "Account profile view"),
     ("lookup.device", "查看设备档案", "Device profile view"),
+    ("lookup.order", "查看指令", "Order view"),
     ("lookup.person", "查看人员档案", "Person profile view"),
     ("lookup.sim", "查看号码档案", "SIM profile view"),
     ("lookup.warning", "查看风险预警", "Warning view"),
     ("medical", "医务人员", "Medical staff"),
+    ("merchant", "商户消费", "Merchant"),
     ("model", "模型", "Model"),
+    ("moving", "资金仍在流动", "Still moving"),
     ("msisdn", "手机号", "Phone number"),
     ("mule", "过账卡", "Money mule"),
     ("name", "姓名", "Name"),
@@ -511,10 +664,25 @@ const TERMS: &[(&str, &str, &str)] = &[
     ("opened", "开户", "Opened"),
     ("opened_at", "开户时间", "Opened"),
     ("orange", "橙色", "Orange"),
+    ("order.document", "查看指令文书", "Order document view"),
+    ("order.draft", "起草指令", "Order drafted"),
+    ("order.step", "办理指令", "Order step"),
     ("order_brushing", "刷单返利", "Order brushing"),
+    ("order_status.approved", "已批准", "Approved"),
+    ("order_status.draft", "草稿", "Draft"),
+    ("order_status.executed", "已执行", "Executed"),
+    ("order_status.expired", "已到期", "Expired"),
+    ("order_status.insufficient", "余额不足", "Insufficient balance"),
+    ("order_status.lifted", "已解除", "Lifted"),
+    ("order_status.pending", "待审批", "Awaiting approval"),
+    ("order_status.refused", "未执行", "Refused"),
+    ("order_status.sent", "已送达银行", "Sent to the bank"),
+    ("order_status.withdrawn", "已撤回", "Withdrawn"),
+    ("orders.list", "查看指令队列", "Order queue view"),
     ("other", "其他", "Other"),
     ("out_of_scope", "查询辖区外人员", "Out-of-remit look-ups"),
     ("outbox.resend_dead", "重新推送死信", "Dead letters re-queued"),
+    ("outside", "转出辖区", "Outside the district"),
     ("own_baseline", "超出本人基线", "Above own baseline"),
     ("paid", "转出至", "Paid"),
     ("paid_by", "转入自", "Paid by"),
@@ -525,15 +693,26 @@ const TERMS: &[(&str, &str, &str)] = &[
     ("person", "人员", "Person"),
     ("personal", "个人", "Personal"),
     ("phone", "手机号", "Phone"),
+    ("poison", "全额污染", "Poison"),
+    ("prefecture", "地市级", "Prefecture"),
+    ("pro-rata", "按比例", "Pro rata"),
+    ("pro_rata", "按比例", "Pro rata"),
     ("public_servant", "公职人员", "Public servant"),
     ("publicity", "宣传组织人员", "Publicity"),
+    ("recent", "新近入账", "Recent"),
     ("red", "红色", "Red"),
+    ("release", "解除冻结", "Release"),
+    ("renew", "继续冻结", "Renewal"),
+    ("renewal_due", "应办理续冻", "Renewal due"),
     ("report", "报警", "Report"),
     ("reported", "报警", "Reported"),
     ("residence_permit", "居住证", "Residence permit"),
     ("resident", "居民身份证", "Resident ID"),
     ("resident_id", "居民身份证", "Resident ID"),
+    ("resting", "静置", "Resting"),
     ("restricted", "受限", "Restricted"),
+    ("return", "资金返还", "Return"),
+    ("returns.plan", "查看返还方案", "Return plan view"),
     ("reveal.account", "查看账户完整信息", "Account field revealed"),
     ("reveal.device", "查看设备完整信息", "Device field revealed"),
     ("reveal.person", "查看人员完整信息", "Person field revealed"),
@@ -543,6 +722,7 @@ const TERMS: &[(&str, &str, &str)] = &[
     ("rule", "规则", "Rule"),
     ("runner", "跑分", "Payment runner"),
     ("scam_caller_sim", "涉诈呼叫卡", "Scam-caller SIM"),
+    ("screening_due", "应甄别处置", "Screening due"),
     ("search", "综合检索", "Search"),
     ("sim", "手机卡", "SIM"),
     ("sim_box", "猫池", "SIM box"),
@@ -552,10 +732,22 @@ const TERMS: &[(&str, &str, &str)] = &[
     ("station_leader", "派出所所领导", "Station leader"),
     ("station_officer", "派出所民警", "Station officer"),
     ("status", "状态", "Status"),
+    ("step.answer", "反馈执行结果", "Answer"),
+    ("step.approve", "批准", "Approve"),
+    ("step.lift", "解除", "Lift"),
+    ("step.send", "送达银行", "Send to the bank"),
+    ("step.submit", "提交审批", "Submit for approval"),
+    ("step.withdraw", "撤回", "Withdraw"),
+    ("stop", "止付", "Stop payment"),
+    ("stop.plan", "止付预案", "Stop plan"),
+    ("stop_lapses", "止付到期", "Stop lapses"),
     ("student", "学生", "Student"),
     ("suspend", "暂停业务", "Suspend"),
     ("tags", "标签", "Tags"),
     ("threshold.decision", "阈值决策", "Threshold decision"),
+    ("time_matched", "时间匹配", "Matched in time"),
+    ("trace.report", "资金追踪", "Report traced"),
+    ("traced_holding", "追踪认定金额", "Traced holding"),
     ("transfer_in", "转入", "Transfer in"),
     ("transfer_out", "转出", "Transfer out"),
     ("under_25", "25 岁以下", "Under 25"),
@@ -568,6 +760,7 @@ const TERMS: &[(&str, &str, &str)] = &[
     ("warning.appeal", "登记申诉", "Appeal recorded"),
     ("warning.feedback", "反馈风险预警", "Warning answered"),
     ("warnings.list", "查看预警队列", "Warning queue view"),
+    ("whole_account", "整户", "Whole account"),
     ("withdrawn", "已撤回", "Withdrawn"),
     ("yellow", "黄色", "Yellow"),
 ];

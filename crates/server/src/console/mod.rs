@@ -23,6 +23,7 @@ pub mod format;
 pub mod frame;
 mod governance;
 pub mod i18n;
+mod linkage;
 mod login;
 pub mod query;
 pub mod table;
@@ -87,6 +88,18 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/admin/users/enable", post(admin::enable_user))
         .route("/admin/keys", get(admin::keys).post(admin::add_key))
         .route("/admin/keys/revoke", post(admin::revoke_key))
+        .route("/intake", get(linkage::intake))
+        .route("/reports/{report}/trace", get(linkage::trace_page))
+        .route("/reports/{report}/stop-plan", post(linkage::stop_plan))
+        .route("/orders", get(linkage::orders))
+        .route("/orders/due", get(linkage::due))
+        .route("/orders/{id}", get(linkage::order))
+        .route("/orders/{id}/steps", post(linkage::step))
+        .route("/orders/{id}/document", get(linkage::document))
+        .route("/accounts/{handle}/freezes", get(linkage::registry))
+        .route("/accounts/{handle}/returns", get(linkage::returns))
+        .route("/cases", get(linkage::cases).post(linkage::file_case))
+        .route("/cases/{case}/freeze-plan", post(linkage::freeze_plan))
         .route("/audit", get(audit::log))
         .route("/audit/verify", get(audit::verify))
         .route("/audit/flags", get(audit::flags))
