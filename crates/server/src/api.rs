@@ -36,8 +36,10 @@ pub use governance::{
     list as appeals, models, operations, record_threshold, resend_dead, rules, thresholds,
 };
 pub use trace::{
-    case_freezes, cases, draft_order, due as orders_due, file_case, intake, order, order_document,
-    order_step, orders, registry as account_freezes, return_plan, stop_plan, trace as report_trace,
+    case_freezes, cases, decide_round as decide_return_round, draft_order, due as orders_due,
+    file_case, intake, open_round, order, order_document, order_step, orders,
+    ratio as return_ratio, registry as account_freezes, return_plan, rounds as return_rounds,
+    stop_plan, trace as report_trace,
 };
 pub use warnings::{
     detail as warning, feedback as warning_feedback, list as warnings,
@@ -105,7 +107,11 @@ pub use warnings::{
         trace::order_document,
         trace::registry,
         trace::return_plan,
-        trace::due
+        trace::due,
+        trace::rounds,
+        trace::open_round,
+        trace::decide_round,
+        trace::ratio
     ),
     components(schemas(Health, LoginRequest, LoginResponse, PersonView, ErrorBody)),
     tags(

@@ -416,6 +416,16 @@ fn router(
             "/api/v1/accounts/{handle}/return-plan",
             get(api::return_plan),
         )
+        .route(
+            "/api/v1/accounts/{handle}/return-rounds",
+            post(api::open_round),
+        )
+        .route("/api/v1/return-rounds", get(api::return_rounds))
+        .route(
+            "/api/v1/return-rounds/{id}/decision",
+            post(api::decide_return_round),
+        )
+        .route("/api/v1/returns/ratio", get(api::return_ratio))
         .route("/api/v1/audit", get(api::audit_page))
         .route("/api/v1/audit/verify", get(api::audit_verify))
         .route("/api/v1/audit/flags", get(api::audit_flags))

@@ -14,7 +14,7 @@ use crate::auth::CurrentUser;
 use crate::error::{ApiError, ErrorBody};
 use crate::service::trace::{
     self as svc, CaseFiling, CaseFreezeView, CaseView, DueView, IntakeView, OrderDraft, OrderStep,
-    OrderView, RegistryView, ReturnPlanView, StopPlanView, TraceView,
+    OrderView, RegistryView, ReturnPlanView, RoundView, StopPlanView, TraceView,
 };
 use crate::AppState;
 
@@ -437,4 +437,117 @@ pub async fn due(
     Ok(Json(
         svc::due(&state, &user, p.within_days.unwrap_or(10)).await?,
     ))
+}
+
+/// The return rounds' query string.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RoundParams {
+    /// One account's handle; all rounds without it.
+    pub account: Option<String>,
+}
+
+/// Return rounds: the allocation noticed, its objection period, the decision and the
+/// return orders it made.
+#[utoipa::path(
+    get,
+    path = "/api/v1/return-rounds",
+    tag = "linkage",
+    security(("session" = [])),
+    params(RoundParams),
+    responses(
+        (status = 200, description = "The rounds, victims masked", body = Vec<RoundView>),
+        (status = 400, description = "Not an account handle this server issued", body = ErrorBody),
+        (status = 403, description = "The role sees no returns", body = ErrorBody)
+    )
+)]
+pub async fn rounds(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    query: Result<Query<RoundParams>, QueryRejection>,
+) -> Result<Json<Vec<RoundView>>, ApiError> {
+    let Query(p) = query?;
+    let handle = p.account.filter(|a| !a.is_empty());
+    Ok(Json(svc::rounds(&state, &user, handle.as_deref()).await?))
+}
+
+/// The case a round is opened under.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoundOpening {
+    pub case: String,
+}
+
+/// Opens the next round of returns on the account under a case: the district's frozen
+/// money there allocated among the victims; pro-rata shares wait 30 days for objections.
+#[utoipa::path(
+    post,
+    path = "/api/v1/accounts/{handle}/return-rounds",
+    tag = "linkage",
+    security(("session" = [])),
+    params(("handle" = String, Path, description = "The account's handle")),
+    request_body = RoundOpening,
+    responses(
+        (status = 200, description = "The round, noticed", body = RoundView),
+        (status = 403, description = "The role drafts no orders", body = ErrorBody),
+        (status = 404, description = "No such case, or account in the caller's scope", body = ErrorBody),
+        (status = 409, description = "A round on the account awaits its decision", body = ErrorBody),
+        (status = 422, description = "No freeze of the district's on the account, or nothing left to return (`field` = `account`)", body = ErrorBody)
+    )
+)]
+pub async fn open_round(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    path: Result<Path<String>, PathRejection>,
+    body: Result<Json<RoundOpening>, JsonRejection>,
+) -> Result<Json<RoundView>, ApiError> {
+    let handle = id_of(path, "handle")?;
+    let Json(b) = body?;
+    Ok(Json(
+        svc::open_round(&state, &user, &handle, &b.case).await?,
+    ))
+}
+
+/// The return decision (返还决定书): prefecture level, after the objection period; one
+/// approved, numbered return order per share.
+#[utoipa::path(
+    post,
+    path = "/api/v1/return-rounds/{id}/decision",
+    tag = "linkage",
+    security(("session" = [])),
+    params(("id" = i64, Path, description = "The round id")),
+    responses(
+        (status = 200, description = "Decided, with its return orders", body = RoundView),
+        (status = 403, description = "Only the approver decides", body = ErrorBody),
+        (status = 404, description = "No such round", body = ErrorBody),
+        (status = 409, description = "Decided already, objections still open, or a county-level signature", body = ErrorBody)
+    )
+)]
+pub async fn decide_round(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<RoundView>, ApiError> {
+    let id = id_of(path, "id")?
+        .parse()
+        .map_err(|_| ApiError::parameter("id", "a round id is a number"))?;
+    Ok(Json(svc::decide_round(&state, &user, id).await?))
+}
+
+/// Money returned against money lost, per case and per month (返还率).
+#[utoipa::path(
+    get,
+    path = "/api/v1/returns/ratio",
+    tag = "linkage",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "Ratios per case and per month", body = Object),
+        (status = 403, description = "The role sees no returns", body = ErrorBody)
+    )
+)]
+pub async fn ratio(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<fanzha_trace::desk::Ratios>, ApiError> {
+    Ok(Json(svc::ratios(&state, &user).await?))
 }

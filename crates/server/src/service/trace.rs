@@ -1054,3 +1054,131 @@ pub async fn intake(state: &AppState, user: &CurrentUser) -> Result<Vec<IntakeVi
         })
         .collect())
 }
+
+// ---- return rounds ----
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RoundView {
+    pub id: i64,
+    pub account: EntityView,
+    pub case: String,
+    pub round: i64,
+    pub funds_fen: i64,
+    /// noticed or decided.
+    pub status: String,
+    pub opened_by: String,
+    pub opened_at: String,
+    /// The end of the 30-day objection period (the opening itself when no share is split
+    /// pro rata); the decision may not come before it.
+    pub objections_until: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
+    pub decision_no: Option<String>,
+    pub allocations: Vec<AllocationView>,
+    /// The return orders the decision made.
+    pub orders: Vec<i64>,
+}
+
+fn round_view(state: &AppState, r: fanzha_trace::desk::RoundDoc) -> RoundView {
+    RoundView {
+        id: r.id,
+        account: account_view(state, &r.account),
+        case: r.case,
+        round: r.round,
+        funds_fen: r.funds_fen,
+        status: r.status,
+        opened_by: r.opened_by,
+        opened_at: r.opened_at,
+        objections_until: r.objections_until,
+        decided_by: r.decided_by,
+        decided_at: r.decided_at,
+        decision_no: r.decision_no,
+        allocations: r
+            .allocations
+            .iter()
+            .map(|a| AllocationView {
+                report: a.report.clone(),
+                victim: person_view(state, &a.victim),
+                amount_fen: a.amount_fen,
+                basis: a.basis.as_str().to_owned(),
+            })
+            .collect(),
+        orders: r.orders,
+    }
+}
+
+/// Return rounds, on one account (by handle, within the caller's scope) or all.
+pub async fn rounds(
+    state: &AppState,
+    user: &CurrentUser,
+    handle: Option<&str>,
+) -> Result<Vec<RoundView>, ApiError> {
+    user.allow(Action::ViewTraces)?;
+    let account = match handle {
+        Some(h) => Some(in_scope_account(state, user, h).await?),
+        None => None,
+    };
+    let list = Desk::new(&*state.store).rounds(account.as_deref()).await?;
+    super::record(
+        state,
+        user,
+        "returns.rounds",
+        serde_json::json!({ "account": account, "hits": list.len() }),
+    )
+    .await?;
+    Ok(list.into_iter().map(|r| round_view(state, r)).collect())
+}
+
+/// Opens the next round of returns on an account under a case.
+pub async fn open_round(
+    state: &AppState,
+    user: &CurrentUser,
+    handle: &str,
+    case: &str,
+) -> Result<RoundView, ApiError> {
+    user.allow(Action::DraftOrders)?;
+    let account = in_scope_account(state, user, handle).await?;
+    let desk = Desk::new(&*state.store);
+    desk.case(case).await?;
+    let g = ledger(state).await?;
+    let actor = user.actor();
+    let r = desk.open_round(by(&actor), &g, &account, case).await?;
+    super::record(
+        state,
+        user,
+        "returns.open",
+        serde_json::json!({ "round": r.id, "account": account, "case": case }),
+    )
+    .await?;
+    Ok(round_view(state, r))
+}
+
+/// The return decision on a round, signed at the approver's level (prefecture needed).
+pub async fn decide_round(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+) -> Result<RoundView, ApiError> {
+    user.allow(Action::ApproveOrders)?;
+    let actor = user.actor();
+    let r = Desk::new(&*state.store)
+        .decide_round(by(&actor), id, signing_level(user))
+        .await?;
+    super::record(
+        state,
+        user,
+        "returns.decide",
+        serde_json::json!({ "round": id, "orders": r.orders }),
+    )
+    .await?;
+    Ok(round_view(state, r))
+}
+
+/// Money returned against money lost, per case and per month: figures naming no one.
+pub async fn ratios(
+    state: &AppState,
+    user: &CurrentUser,
+) -> Result<fanzha_trace::desk::Ratios, ApiError> {
+    user.allow(Action::ViewTraces)?;
+    Ok(Desk::new(&*state.store).ratios().await?)
+}
