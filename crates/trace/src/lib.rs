@@ -17,6 +17,7 @@
 //! rule and the cut-off time.
 
 pub mod eval;
+pub mod flow;
 pub mod graph;
 pub mod load;
 pub mod orders;
