@@ -20,6 +20,7 @@ pub mod calendar;
 pub mod desk;
 pub mod document;
 pub mod eval;
+pub mod flow;
 pub mod graph;
 pub mod load;
 pub mod orders;
