@@ -306,6 +306,113 @@ async fn a_case_is_filed_and_its_freezes_planned_in_bulk(app: TestApp) {
     assert_eq!(list.as_array().unwrap().len(), 1);
     assert_eq!(list[0]["kind"], "freeze");
     assert_eq!(list[0]["document"], "协助冻结财产通知书");
+    // The freeze through to the bank, then a round of returns from it.
+    let (_, ccb) = app.key(BANK_B, Role::BankOperator).await;
+    let ccb = Caller::Key(ccb);
+    let approver = app.role(Role::Approver);
+    let path = format!("/api/v1/orders/{id}/steps");
+    for (who, body) in [
+        (&analyst, json!({ "step": "submit" })),
+        (&approver, json!({ "step": "approve" })),
+        (&analyst, json!({ "step": "send" })),
+        (
+            &ccb,
+            json!({ "step": "answer", "answer": "executed", "amount_fen": 5_000_000 }),
+        ),
+    ] {
+        let (status, o) = app.post(&path, who, Some(&body)).await;
+        assert_eq!(status, StatusCode::OK, "{body}: {o}");
+    }
+    let account = plan["lines"][0]["account"]["handle"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let rounds = format!("/api/v1/accounts/{account}/return-rounds");
+    let (status, r) = app
+        .post(&rounds, &analyst, Some(&json!({ "case": "C1" })))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(
+        (r["round"].as_i64(), r["funds_fen"].as_i64()),
+        (Some(1), Some(5_000_000))
+    );
+    assert_eq!(r["allocations"][0]["basis"], "intact");
+    assert_eq!(
+        r["objections_until"], r["opened_at"],
+        "an intact deposit needs no notice"
+    );
+    assert_masked("round", &r);
+    let (status, body) = app
+        .post(&rounds, &analyst, Some(&json!({ "case": "C1" })))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "one round at a time: {body}");
+    let decision = format!("/api/v1/return-rounds/{}/decision", r["id"]);
+    let (status, body) = app.post(&decision, &approver, None).await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "a county approver cannot decide a return: {body}"
+    );
+    let prefecture = Caller::Cookie(app.user("pref", Role::Approver, None, Some("5001")).await);
+    let (status, d) = app.post(&decision, &prefecture, None).await;
+    assert_eq!(status, StatusCode::OK, "{d}");
+    assert!(
+        d["decision_no"].as_str().unwrap().starts_with("返还决〔"),
+        "{d}"
+    );
+    let ret = d["orders"][0].as_i64().expect("a return order");
+    let (_, o) = app.get(&format!("/api/v1/orders/{ret}"), &analyst).await;
+    assert_eq!(
+        (o["kind"].as_str(), o["status"].as_str()),
+        (Some("return"), Some("approved")),
+        "{o}"
+    );
+    assert_eq!(o["amount_fen"], 5_000_000);
+    let path = format!("/api/v1/orders/{ret}/steps");
+    app.post(&path, &analyst, Some(&json!({ "step": "send" })))
+        .await;
+    let (_, due) = app.get("/api/v1/orders/due?within_days=30", &ccb).await;
+    assert!(
+        due.as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["order"] == ret && d["what"] == "return_receipt_due"),
+        "{due}"
+    );
+    let receipt = json!({ "step": "answer", "answer": "executed", "amount_fen": 5_000_000 });
+    let (status, o) = app.post(&path, &ccb, Some(&receipt)).await;
+    assert_eq!(status, StatusCode::OK, "{o}");
+    let (_, ratio) = app.get("/api/v1/returns/ratio", &analyst).await;
+    let c1 = ratio["by_case"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"] == "C1")
+        .unwrap();
+    assert_eq!(
+        (c1["loss_fen"].as_i64(), c1["returned_fen"].as_i64()),
+        (Some(5_000_000), Some(5_000_000))
+    );
+    assert_eq!(c1["ratio"], 1.0);
+    // The return released the freeze: nothing is left for another round.
+    let (status, body) = app
+        .post(&rounds, &analyst, Some(&json!({ "case": "C1" })))
+        .await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("account")),
+        "{body}"
+    );
+    let (_, list) = app
+        .get(
+            &format!("/api/v1/return-rounds?account={account}"),
+            &analyst,
+        )
+        .await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["status"], "decided");
+    assert_eq!(list[0]["orders"], json!([ret]));
+
     let (status, body) = app.get("/api/v1/orders?status=lost", &analyst).await;
     assert_eq!(
         (status, body["field"].as_str()),

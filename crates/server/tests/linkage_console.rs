@@ -153,6 +153,15 @@ async fn a_stop_goes_from_intake_through_approval_to_the_banks_answer_and_docume
     assert!(registry.ends_with("/freezes"));
     assert!(!html.contains("<meta http-equiv=\"refresh\""));
     assert!(html.contains("action=\"/console/reports/R0001/stop-plan\""));
+    // The fund-flow chart: the victim, the payment's edge with its amount, the account
+    // masked and linking to its registry; nothing frozen yet.
+    let chart = &html[html.find("<svg").expect("a chart")..];
+    let chart = &chart[..chart.find("</svg>").expect("the chart ends")];
+    assert!(chart.contains("受害人"), "{chart}");
+    assert!(chart.contains("50,000.00"), "{chart}");
+    assert!(chart.contains(&masked_b), "{chart}");
+    assert!(chart.contains("href=\"/console/accounts/"), "{chart}");
+    assert!(!chart.contains("已冻结"), "{chart}");
     seen.push(("trace".into(), html.clone()));
 
     // Without the token the plan is refused and nothing is drafted.
@@ -367,6 +376,10 @@ async fn a_stop_goes_from_intake_through_approval_to_the_banks_answer_and_docume
     assert!(html.contains("data-testid=\"measure-row\""), "{html}");
     assert!(html.contains("data-testid=\"active\">50,000.00<"), "{html}");
     seen.push((registry.clone(), html));
+    // The chart now outlines the stopped account.
+    let (_, html) = b.page(&analyst, "/console/reports/R0001/trace").await;
+    assert_eq!(html.matches("已冻结").count(), 1, "{html}");
+    seen.push(("trace after the stop".into(), html));
     for (what, html) in &seen {
         assert_no_secret(what, html);
     }

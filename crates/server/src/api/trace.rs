@@ -164,6 +164,7 @@ pub async fn cases(
     request_body = CaseFiling,
     responses(
         (status = 200, description = "Filed", body = CaseView),
+        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 400, description = "Not a case document", body = ErrorBody),
         (status = 403, description = "The role files no cases", body = ErrorBody),
         (status = 404, description = "A report not in the caller's scope (`field` = `reports`)", body = ErrorBody),
@@ -191,6 +192,7 @@ pub async fn file_case(
     params(("case" = String, Path, description = "The case id"), TraceParams),
     responses(
         (status = 200, description = "The plan", body = CaseFreezeView),
+        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "The role drafts no orders", body = ErrorBody),
         (status = 404, description = "No such case", body = ErrorBody),
         (status = 422, description = "poison sizes no orders (`field` = `rule`)", body = ErrorBody)
@@ -267,6 +269,7 @@ pub async fn orders(
     request_body = OrderDraft,
     responses(
         (status = 200, description = "The draft", body = OrderView),
+        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 400, description = "Not an order document, or not a handle this server issued", body = ErrorBody),
         (status = 403, description = "The role drafts no orders", body = ErrorBody),
         (status = 404, description = "No such case", body = ErrorBody),
@@ -292,6 +295,7 @@ pub async fn draft_order(
     params(("id" = i64, Path, description = "The order id")),
     responses(
         (status = 200, description = "The order", body = OrderView),
+        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 400, description = "Not a number (`field` = `id`)", body = ErrorBody),
         (status = 404, description = "No such order in the caller's scope", body = ErrorBody)
     )
@@ -317,6 +321,7 @@ pub async fn order(
     request_body = OrderStep,
     responses(
         (status = 200, description = "The order as it now stands", body = OrderView),
+        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 400, description = "Not a step document", body = ErrorBody),
         (status = 403, description = "The role may not take this step", body = ErrorBody),
         (status = 404, description = "No such order in the caller's scope", body = ErrorBody),
@@ -345,6 +350,7 @@ pub async fn order_step(
     params(("id" = i64, Path, description = "The order id")),
     responses(
         (status = 200, description = "The document", body = Object),
+        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "The role handles no documents", body = ErrorBody),
         (status = 404, description = "No such order in the caller's scope", body = ErrorBody)
     )
@@ -368,6 +374,7 @@ pub async fn order_document(
     params(("handle" = String, Path, description = "The account's handle"), TraceParams),
     responses(
         (status = 200, description = "The registry", body = RegistryView),
+        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 400, description = "Not an account handle this server issued", body = ErrorBody),
         (status = 404, description = "No such account in the caller's scope", body = ErrorBody)
     )
@@ -394,6 +401,7 @@ pub async fn registry(
     params(("handle" = String, Path, description = "The account's handle")),
     responses(
         (status = 200, description = "The plan", body = ReturnPlanView),
+        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 400, description = "Not an account handle this server issued", body = ErrorBody),
         (status = 404, description = "No such account in the caller's scope", body = ErrorBody)
     )
@@ -425,6 +433,7 @@ pub struct DueParams {
     params(DueParams),
     responses(
         (status = 200, description = "Deadlines, earliest first", body = Vec<DueView>),
+        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 400, description = "A window over 366 days", body = ErrorBody)
     )
 )]
@@ -457,6 +466,7 @@ pub struct RoundParams {
     params(RoundParams),
     responses(
         (status = 200, description = "The rounds, victims masked", body = Vec<RoundView>),
+        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 400, description = "Not an account handle this server issued", body = ErrorBody),
         (status = 403, description = "The role sees no returns", body = ErrorBody)
     )
@@ -489,6 +499,7 @@ pub struct RoundOpening {
     request_body = RoundOpening,
     responses(
         (status = 200, description = "The round, noticed", body = RoundView),
+        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "The role drafts no orders", body = ErrorBody),
         (status = 404, description = "No such case, or account in the caller's scope", body = ErrorBody),
         (status = 409, description = "A round on the account awaits its decision", body = ErrorBody),
@@ -518,6 +529,7 @@ pub async fn open_round(
     params(("id" = i64, Path, description = "The round id")),
     responses(
         (status = 200, description = "Decided, with its return orders", body = RoundView),
+        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "Only the approver decides", body = ErrorBody),
         (status = 404, description = "No such round", body = ErrorBody),
         (status = 409, description = "Decided already, objections still open, or a county-level signature", body = ErrorBody)
@@ -542,6 +554,7 @@ pub async fn decide_round(
     security(("session" = [])),
     responses(
         (status = 200, description = "Ratios per case and per month", body = Object),
+        (status = 401, description = "Not logged in", body = ErrorBody),
         (status = 403, description = "The role sees no returns", body = ErrorBody)
     )
 )]

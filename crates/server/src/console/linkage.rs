@@ -355,15 +355,33 @@ pub async fn intake(State(state): State<AppState>, v: Viewer) -> Result<Response
 
 // ---- trace and stop plan ----
 
-/// The fund-flow chart of a trace, as inline SVG.
+/// Accounts the chart draws one by one; the rest fold into "others" per column.
+const FLOW_NODES: usize = 40;
+
+/// The fund-flow chart of a trace, as inline SVG: accounts masked, each linking to its
+/// freeze registry, the district's frozen or stopped accounts outlined.
 fn flow_chart(state: &AppState, traced: &Traced, lang: Lang) -> String {
-    // TODO(flow): the chart goes here — `fanzha_trace::flow::FlowGraph::new(&traced.graph,
-    // &traced.trace, &traced.payments, max_nodes)` drawn by `fanzha_trace::flow::svg` with
-    // each node's `NodeText` masked through `state.handles` (an account's href its registry
-    // page, `registry_href`) and labelled in `lang`. Until `flow.rs` lands the page shows the
-    // tables alone (an empty string hides the chart's panel).
-    let _ = (state, traced, lang);
-    String::new()
+    use fanzha_trace::flow::{default_label, svg, FlowGraph, NodeKind};
+    let f = FlowGraph::new(&traced.graph, &traced.trace, &traced.payments, FLOW_NODES);
+    svg(&f, &|n| {
+        let mut t = default_label(n);
+        match n.kind {
+            NodeKind::Account(_) => {
+                if let Some(a) = n.accounts.first() {
+                    let e = fanzha_store::EntityRef {
+                        kind: fanzha_store::EntityKind::Account,
+                        id: a.clone(),
+                    };
+                    t.href = Some(registry_href(&state.handles.seal(&e)));
+                    t.frozen = traced.frozen.contains(a);
+                }
+            }
+            NodeKind::Victim if lang == Lang::En => t.text = "victim".into(),
+            NodeKind::Exit { kind, .. } if lang == Lang::En => t.text = kind.as_str().into(),
+            _ => {}
+        }
+        t
+    })
 }
 
 pub async fn trace_page(

@@ -161,6 +161,9 @@ pub struct Traced {
     pub graph: Arc<Graph>,
     pub trace: fanzha_trace::Trace,
     pub payments: Vec<fanzha_trace::TxIx>,
+    /// Accounts of the trace with the district's stop or freeze in force (executed, not
+    /// lifted or expired), for the chart to mark.
+    pub frozen: std::collections::BTreeSet<String>,
 }
 
 pub async fn trace_report(
@@ -214,11 +217,25 @@ pub async fn trace_report(
             })
             .collect(),
     };
+    let mut frozen = std::collections::BTreeSet::new();
+    for status in ["executed", "insufficient"] {
+        let filter = OrderFilter {
+            status: Some(status.into()),
+            ..OrderFilter::default()
+        };
+        for o in state.store.orders(&Scope::All, &filter).await? {
+            let holds = matches!(o.new.kind.as_str(), "stop" | "freeze" | "renew");
+            if holds && o.expires_at.is_none_or(|e| e > now_micros()) {
+                frozen.insert(o.new.account_id);
+            }
+        }
+    }
     Ok(Traced {
         view,
         graph: g,
         trace: t,
         payments,
+        frozen,
     })
 }
 
