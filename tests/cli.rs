@@ -2130,6 +2130,64 @@ fn trace_follows_a_report_and_returns_plan_allocates_what_reached_an_account() {
         assert_eq!(l["order_id"].is_i64(), !again, "{l}");
     }
     assert_eq!(plan["level"], "county");
+    // A round of returns from the executed freeze, decided at prefecture level only, and
+    // not before the objection period when a share is split pro rata.
+    let round = json(&[
+        "--json",
+        "returns",
+        "open",
+        "--account",
+        &account,
+        "--case",
+        "C-T1",
+    ]);
+    assert_eq!(round["round"], 1, "{round}");
+    let shares: i64 = round["allocations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["amount_fen"].as_i64().unwrap())
+        .sum();
+    assert!(shares > 0 && shares <= fen, "{round}");
+    let rid = round["id"].as_i64().unwrap().to_string();
+    let county = db.run(&["returns", "decide", "--round", &rid, "--level", "county"]);
+    assert_eq!(code(&county), 2);
+    assert!(String::from_utf8_lossy(&county.stderr).contains("prefecture"));
+    let pro_rata = round["allocations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["basis"] == "pro_rata");
+    let decide = [
+        "--json",
+        "returns",
+        "decide",
+        "--round",
+        &rid,
+        "--level",
+        "prefecture",
+    ];
+    if pro_rata {
+        let early = db.run(&decide);
+        assert_eq!(code(&early), 2);
+        assert!(String::from_utf8_lossy(&early.stderr).contains("objection period"));
+    } else {
+        let d = json(&decide);
+        assert_eq!(
+            d["orders"].as_array().unwrap().len(),
+            round["allocations"].as_array().unwrap().len(),
+            "{d}"
+        );
+    }
+    let ratio = json(&["--json", "returns", "ratio"]);
+    assert!(
+        ratio["by_case"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["key"] == "C-T1"),
+        "{ratio}"
+    );
     let resend = db.run(&["order", "send", &id]);
     assert_eq!(code(&resend), 2);
     assert!(String::from_utf8_lossy(&resend.stderr).contains("cannot be sent"));

@@ -173,7 +173,7 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<Outcome> {
             risk.model_version.as_deref().unwrap_or("-"),
             risk.by_model,
         );
-        if let Some(t) = &traced {
+        if let Some((t, plan)) = &traced {
             println!();
             println!(
                 "资金查控 fund tracing (FIFO), report {}: paid {}; still held {} on {} accounts (to stop and freeze); left {} ({})",
@@ -192,6 +192,11 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<Outcome> {
                     h.paths.first().map(|p| p.join(" → ")).unwrap_or_default()
                 );
             }
+            let drafted = plan.orders.iter().filter(|o| o.order_id.is_some()).count();
+            println!(
+                "  止付预案 stop plan: {} accounts, {drafted} stop orders drafted this run (the console's 指令队列 order queue)",
+                plan.orders.len()
+            );
         }
         println!();
         println!(

@@ -428,8 +428,11 @@ fn label_payments(
 }
 
 /// The demo's traced report: the one whose money is most still held (the most to stop and
-/// freeze), by FIFO.
-pub(super) async fn most_held_report(store: &dyn Store) -> anyhow::Result<Option<TraceDoc>> {
+/// freeze), by FIFO; its stop plan drafted as orders (a rerun drafts nothing twice), so the
+/// console's order queue has work in it.
+pub(super) async fn most_held_report(
+    store: &dyn Store,
+) -> anyhow::Result<Option<(TraceDoc, fanzha_trace::desk::StopPlan)>> {
     let reports = store.report_payments(&Scope::All, None).await?;
     let g = ledger(store).await?;
     let as_of = g.latest().unwrap_or(0);
@@ -439,7 +442,18 @@ pub(super) async fn most_held_report(store: &dyn Store) -> anyhow::Result<Option
         .filter(|(_, p)| !p.is_empty())
         .map(|(r, p)| (r, trace(&g, &p, Rule::Fifo, as_of)))
         .max_by_key(|(r, t)| (t.held_fen(), r.loss_fen));
-    Ok(best.map(|(r, t)| TraceDoc::new(&g, &r.report_id, &t)))
+    let Some((r, t)) = best else {
+        return Ok(None);
+    };
+    let actor = super::orders::actor();
+    let by = By {
+        actor: &actor,
+        at: super::orders::now(),
+    };
+    let plan = Desk::new(store)
+        .stop_plan(by, &g, r, &t, None, true)
+        .await?;
+    Ok(Some((TraceDoc::new(&g, &r.report_id, &t), plan)))
 }
 
 /// One line per exit kind: "cash 1,200.00, outside 3,400.00".

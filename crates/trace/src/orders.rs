@@ -272,7 +272,9 @@ pub enum WorkflowError {
         action: &'static str,
     },
     #[error(
-        "this order needs {needed:?}-level approval; a {given:?}-level approver cannot sign it"
+        "this needs {}-level approval; a {}-level approver cannot sign it",
+        needed.as_str(),
+        given.as_str()
     )]
     Level { needed: Level, given: Level },
 }
