@@ -399,6 +399,7 @@ fn router(
         .route("/api/v1/admin/keys", get(api::list_keys).post(api::add_key))
         .route("/api/v1/admin/keys/{id}/revoke", post(api::revoke_key))
         .route("/api/v1/intake", get(api::intake))
+        .route("/api/v1/reports", post(api::take_report))
         .route("/api/v1/reports/{report}/trace", get(api::report_trace))
         .route("/api/v1/reports/{report}/stop-plan", post(api::stop_plan))
         .route("/api/v1/cases", get(api::cases).post(api::file_case))

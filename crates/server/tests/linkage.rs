@@ -420,6 +420,90 @@ async fn a_case_is_filed_and_its_freezes_planned_in_bulk(app: TestApp) {
     );
 }
 
+async fn a_report_taken_in_has_its_stops_drafted_within_the_window(app: TestApp) {
+    // A walk-in victim with a well-formed resident id (the seeded persons' ids are not).
+    const VICTIM: &str = "500103199001011232";
+    let station = app.role(Role::StationOfficer);
+    let entry = |victim: &str, typology: &str, loss: i64, community: &str, tx: &str| {
+        json!({ "victim_id": victim, "typology": typology, "loss_fen": loss,
+            "channel": "walk_in", "community_code": community, "payments": [tx] })
+    };
+    let (_, before) = app.get("/api/v1/intake", &station).await;
+    for (body, field) in [
+        (
+            entry("123", "romance", 100, COMMUNITY_A, "TX0001"),
+            "victim_id",
+        ),
+        (
+            entry(VICTIM, "刷单", 100, COMMUNITY_A, "TX0001"),
+            "typology",
+        ),
+        (
+            entry(VICTIM, "romance", 0, COMMUNITY_A, "TX0001"),
+            "loss_fen",
+        ),
+        (
+            entry(VICTIM, "romance", 100, COMMUNITY_A, "TX9999"),
+            "payments",
+        ),
+        (
+            entry(VICTIM, "romance", 100, COMMUNITY_B, "TX0001"),
+            "community_code",
+        ),
+    ] {
+        let (status, e) = app.post("/api/v1/reports", &station, Some(&body)).await;
+        assert_eq!(
+            (status, e["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{body}: {e}"
+        );
+    }
+    let (_, after) = app.get("/api/v1/intake", &station).await;
+    let ids = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| format!("{}:{}", r["report"], r["payments"]))
+            .collect()
+    };
+    assert_eq!(
+        ids(&before),
+        ids(&after),
+        "nothing of a refused report is stored"
+    );
+    let (status, _) = app
+        .post(
+            "/api/v1/reports",
+            &app.role(Role::BankOperator),
+            Some(&entry(VICTIM, "romance", 100, COMMUNITY_A, "TX0001")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let body = entry(VICTIM, "fake_investment", 5_000_000, COMMUNITY_A, "TX0001");
+    let (status, r) = app
+        .post("/api/v1/reports?stop_plan=true", &station, Some(&body))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    let window =
+        r["stop_due_by"]["micros"].as_i64().unwrap() - r["reported_at"]["micros"].as_i64().unwrap();
+    assert_eq!(window, 30 * 60 * 1_000_000);
+    let plan = &r["stop_plan"];
+    assert_eq!(plan["orders"][0]["amount_fen"], 5_000_000, "{r}");
+    assert!(plan["orders"][0]["order_id"].is_i64(), "{r}");
+    assert_masked("intake", &r);
+    let report = r["report"].as_str().unwrap();
+    let (_, intake) = app.get("/api/v1/intake", &station).await;
+    let row = intake
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["report"] == report)
+        .unwrap_or_else(|| panic!("{intake}"));
+    assert_eq!(row["stops_drafted"], 1);
+    assert!(row["seconds_left"].as_i64().unwrap() > 25 * 60, "{row}");
+}
+
 macro_rules! both {
     ($name:ident) => {
         mod $name {
@@ -440,3 +524,4 @@ macro_rules! both {
 
 both!(a_report_is_traced_stopped_approved_and_answered_by_its_bank);
 both!(a_case_is_filed_and_its_freezes_planned_in_bulk);
+both!(a_report_taken_in_has_its_stops_drafted_within_the_window);

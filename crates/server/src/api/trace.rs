@@ -16,6 +16,7 @@ use crate::service::trace::{
     self as svc, CaseFiling, CaseFreezeView, CaseView, DueView, IntakeView, OrderDraft, OrderStep,
     OrderView, RegistryView, ReturnPlanView, RoundView, StopPlanView, TraceView,
 };
+use crate::service::trace::{IntakeResult, ReportEntry};
 use crate::AppState;
 
 /// A trace's query string.
@@ -563,4 +564,43 @@ pub async fn ratio(
     user: CurrentUser,
 ) -> Result<Json<fanzha_trace::desk::Ratios>, ApiError> {
     Ok(Json(svc::ratios(&state, &user).await?))
+}
+
+/// Intake's query string.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TakeParams {
+    /// `true` drafts the stop plan at once.
+    pub stop_plan: Option<bool>,
+}
+
+/// Takes a victim's report in (报案受理): the victim's identity, typology, loss, channel and
+/// payments checked, nothing stored unless all are right; with `stop_plan=true` the
+/// stop-payment orders are drafted at once, within the 30-minute window.
+#[utoipa::path(
+    post,
+    path = "/api/v1/reports",
+    tag = "linkage",
+    security(("session" = [])),
+    params(TakeParams),
+    request_body = ReportEntry,
+    responses(
+        (status = 200, description = "Taken in, with the stop plan when asked", body = IntakeResult),
+        (status = 400, description = "Not a report document", body = ErrorBody),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "The role takes no reports", body = ErrorBody),
+        (status = 422, description = "An identity, word, amount, payment or community that is not acceptable (`field`)", body = ErrorBody)
+    )
+)]
+pub async fn take_report(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    query: Result<Query<TakeParams>, QueryRejection>,
+    body: Result<Json<ReportEntry>, JsonRejection>,
+) -> Result<Json<IntakeResult>, ApiError> {
+    let Query(p) = query?;
+    let Json(entry) = body?;
+    Ok(Json(
+        svc::take_report(&state, &user, entry, p.stop_plan.unwrap_or(false)).await?,
+    ))
 }

@@ -1199,3 +1199,92 @@ pub async fn ratios(
     user.allow(Action::ViewTraces)?;
     Ok(Desk::new(&*state.store).ratios().await?)
 }
+
+// ---- report intake ----
+
+/// A victim's report as entered at intake.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportEntry {
+    /// `resident` (default), `foreign_permanent`, `hmt_permit`, `passport`.
+    pub id_kind: Option<String>,
+    pub victim_id: String,
+    /// The scam type: order_brushing, fake_investment, fake_loan, fake_customer_service,
+    /// impersonating_officials, romance, fake_credit_repair, ai_face_voice, other.
+    pub typology: String,
+    pub loss_fen: i64,
+    /// 110, 96110, walk_in, app or online.
+    pub channel: String,
+    /// The victim's community; a station's user must give one in its jurisdiction.
+    pub community_code: Option<String>,
+    pub description: Option<String>,
+    /// The victim's payments to the fraudsters, by transaction id.
+    pub payments: Vec<String>,
+}
+
+/// A report taken in, and its stop plan drafted when asked.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct IntakeResult {
+    pub report: String,
+    pub reported_at: TimeView,
+    /// The 30-minute window's end.
+    pub stop_due_by: TimeView,
+    pub stop_plan: Option<StopPlanView>,
+}
+
+/// Takes a report in; with `plan`, its stop plan is drafted at once (the 30 minutes run from
+/// now).
+pub async fn take_report(
+    state: &AppState,
+    user: &CurrentUser,
+    entry: ReportEntry,
+    plan: bool,
+) -> Result<IntakeResult, ApiError> {
+    user.allow(Action::DraftOrders)?;
+    if let Scope::Jurisdiction(j) = user.scope()? {
+        let inside = entry
+            .community_code
+            .as_deref()
+            .is_some_and(|c| c.starts_with(j.as_str()));
+        if !inside {
+            return Err(ApiError::invalid_field(
+                "community_code",
+                format!("a report taken here is of a community within {j}"),
+            ));
+        }
+    }
+    let actor = user.actor();
+    let r = Desk::new(&*state.store)
+        .take_report(
+            by(&actor),
+            fanzha_trace::desk::ReportIntake {
+                id_kind: entry.id_kind,
+                victim_id: entry.victim_id,
+                typology: entry.typology,
+                loss_fen: entry.loss_fen,
+                channel: entry.channel,
+                community_code: entry.community_code,
+                description: entry.description,
+                payments: entry.payments,
+            },
+        )
+        .await?;
+    super::record(
+        state,
+        user,
+        "report.take",
+        serde_json::json!({ "report": r.report_id, "payments": r.payments.len() }),
+    )
+    .await?;
+    let stop_plan = if plan {
+        Some(stop_plan(state, user, &r.report_id, None, true).await?)
+    } else {
+        None
+    };
+    Ok(IntakeResult {
+        report: r.report_id,
+        reported_at: TimeView::new(r.ts),
+        stop_due_by: TimeView::new(r.ts + STOP_WINDOW_MINUTES * 60_000_000),
+        stop_plan,
+    })
+}
