@@ -533,3 +533,76 @@ async fn the_registry_returns_cases_and_deadlines_pages_open_for_their_roles() {
     let (status, _) = b.page(&analyst, "/console/reports/R9999/trace").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_station_takes_a_report_at_the_counter_and_its_stops_are_drafted() {
+    let app = common::spawn().await;
+    let b = Browser::new(&app);
+    let station = cookie(&app, Role::StationOfficer);
+    let (status, html) = b.page(&station, "/console/intake").await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("href=\"/console/intake/new\""), "{html}");
+    let (status, html) = b.page(&station, "/console/intake/new").await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("data-testid=\"take-report\""), "{html}");
+    assert!(
+        !html.contains("http-equiv=\"refresh\""),
+        "a page with a form being typed does not reload"
+    );
+    let (status, _) = b
+        .page(&cookie(&app, Role::BankOperator), "/console/intake/new")
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let token = csrf(&html);
+    let victim = "500103199001011232";
+    let form = |loss: &'static str, tx: &'static str| {
+        vec![
+            ("id_kind", "resident"),
+            ("victim_id", victim),
+            ("typology", "romance"),
+            ("loss", loss),
+            ("channel", "walk_in"),
+            ("community_code", common::COMMUNITY_A),
+            ("payments", tx),
+            ("stop_plan", "1"),
+        ]
+    };
+    // A loss in words and an unknown payment are answered on the form, what was typed kept.
+    let mut bad = form("五万元", "TX0001");
+    bad.push(("csrf", &token));
+    let (status, _, html) = b.post(&station, "/console/intake/new", &bad).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    assert!(html.contains("loss: "), "{html}");
+    assert!(html.contains("五万元"), "{html}");
+    let mut bad = form("50,000", "TX9999");
+    bad.push(("csrf", &token));
+    let (status, _, html) = b.post(&station, "/console/intake/new", &bad).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+    assert!(html.contains("payments: "), "{html}");
+    // Taken in: off to its trace, the stop drafted.
+    let mut good = form("50,000", "TX0001");
+    good.push(("csrf", &token));
+    let (status, location, _) = b.post(&station, "/console/intake/new", &good).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let location = location.expect("a redirect");
+    assert!(location.starts_with("/console/reports/R"), "{location}");
+    let (status, html) = b.page(&station, &location).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("data-testid=\"held\">50,000.00<"), "{html}");
+    let report = location
+        .trim_start_matches("/console/reports/")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    // The account's holder lives in town B: the centre sees its order (a station sees the
+    // orders on accounts of its own jurisdiction).
+    let (_, queue) = b
+        .page(
+            &cookie(&app, Role::Analyst),
+            &format!("/console/orders?report={report}"),
+        )
+        .await;
+    assert_eq!(order_ids(&queue).len(), 1, "{queue}");
+    assert_no_secret("intake", &html);
+}

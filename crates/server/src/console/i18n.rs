@@ -474,6 +474,16 @@ catalogue! {
     FileCase => "立案", "File a case";
     CaseId => "案件编号", "Case";
     FilingNo => "立案决定书编号", "Filing decision no.";
+    TakeReport => "受理报案", "Take a report";
+    TakeReportHint => "核对受害人证件与被骗支付的交易编号；提交后立即追踪资金并（勾选时）起草紧急止付。", "Check the victim's identity and the transaction ids of the payments; on submitting, the money is traced and (when ticked) the stop payments drafted at once.";
+    DraftStopsNow => "同时起草紧急止付", "Draft the stop payments now";
+    IdKind => "证件类型", "Identity document";
+    VictimId => "受害人证件号码", "Victim's identity number";
+    LossYuan => "损失金额（元）", "Loss (yuan)";
+    ReportChannel => "报案渠道", "Reported via";
+    CommunityCode => "社区代码", "Community code";
+    Description => "简要案情", "What happened";
+    PaymentsTx => "被骗支付的交易编号（逗号分隔）", "Payments' transaction ids (comma-separated)";
     ReportsComma => "报案编号（以逗号分隔）", "Reports (comma-separated)";
     MajorCase => "重大案件", "Major case";
     CaseFiledAt => "立案时间", "Filed";

@@ -302,6 +302,113 @@ fn on_the_form(e: &ApiError) -> bool {
 // ---- intake ----
 
 pub async fn intake(State(state): State<AppState>, v: Viewer) -> Result<Response, Failure> {
+    intake_page(&state, &v).await
+}
+
+/// The form a report is taken in on, apart from the queue: the queue reloads itself every
+/// 30 seconds, which would wipe a half-typed report.
+pub async fn intake_form(State(state): State<AppState>, v: Viewer) -> Result<Response, Failure> {
+    v.user.allow(Action::DraftOrders)?;
+    intake_form_page(&state, &v, IntakeForm::default(), None).await
+}
+
+/// A report as typed at the counter.
+#[derive(Deserialize, Default)]
+pub struct IntakeForm {
+    #[serde(default)]
+    id_kind: String,
+    #[serde(default)]
+    victim_id: String,
+    #[serde(default)]
+    typology: String,
+    #[serde(default)]
+    loss: String,
+    #[serde(default)]
+    channel: String,
+    #[serde(default)]
+    community_code: String,
+    #[serde(default)]
+    description: String,
+    /// Transaction ids separated by commas or spaces.
+    #[serde(default)]
+    payments: String,
+    stop_plan: Option<String>,
+}
+
+const TYPOLOGIES: [&str; 9] = [
+    "order_brushing",
+    "fake_investment",
+    "fake_loan",
+    "fake_customer_service",
+    "impersonating_officials",
+    "romance",
+    "fake_credit_repair",
+    "ai_face_voice",
+    "other",
+];
+const CHANNELS: [&str; 5] = ["walk_in", "110", "96110", "app", "online"];
+const ID_KINDS: [&str; 4] = ["resident", "foreign_permanent", "hmt_permit", "passport"];
+
+/// Takes the report in and opens its trace; a refusal is answered on the form, what was
+/// typed kept.
+pub async fn take_report(
+    State(state): State<AppState>,
+    posted: Posted<IntakeForm>,
+) -> Result<Response, Failure> {
+    let Posted {
+        viewer: mut v,
+        form,
+    } = posted;
+    let lang = v.lang;
+    let loss = Money::parse_yuan(&form.loss.replace([' ', '，', ','], ""))
+        .map(|m| m.fen())
+        .map_err(|_| ApiError::invalid_field("loss", lang.t(M::BadAmount)));
+    let outcome = match loss {
+        Ok(loss_fen) => {
+            let entry = svc::ReportEntry {
+                id_kind: Some(form.id_kind.clone()).filter(|k| !k.is_empty()),
+                victim_id: form.victim_id.trim().to_owned(),
+                typology: form.typology.clone(),
+                loss_fen,
+                channel: form.channel.clone(),
+                community_code: Some(form.community_code.trim().to_owned())
+                    .filter(|c| !c.is_empty()),
+                description: Some(form.description.trim().to_owned()).filter(|d| !d.is_empty()),
+                payments: form
+                    .payments
+                    .split([',', '，', ' ', '\n'])
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            };
+            let plan = form.stop_plan.as_deref().is_some_and(|x| !x.is_empty());
+            svc::take_report(&state, &v.user, entry, plan).await
+        }
+        Err(e) => Err(e),
+    };
+    let refused = match outcome {
+        Ok(r) => {
+            let to = with_query(&trace_href(&r.report), &[("taken", "1")]);
+            return Ok(Redirect::to(&to).into_response());
+        }
+        Err(e) if on_the_form(&e) => e,
+        Err(e) => return Err(e.into()),
+    };
+    let refused = match refused.field.as_deref() {
+        Some("loss_fen") => ApiError::invalid_field("loss", lang.t(M::BadAmount)),
+        _ => refused,
+    };
+    v.query = PageQuery::parse(INTAKE_FORM, None);
+    let message = refusal(&refused, lang);
+    let mut page = intake_form_page(&state, &v, form, Some(message)).await?;
+    *page.status_mut() = refused.code.status();
+    Ok(page)
+}
+
+async fn intake_page(state: &AppState, v: &Viewer) -> Result<Response, Failure> {
+    let state = state.clone();
+    let v = v.clone();
     let lang = v.lang;
     let q = &v.query;
     let list = svc::intake(&state, &v.user).await?;
@@ -348,8 +455,100 @@ pub async fn intake(State(state): State<AppState>, v: Viewer) -> Result<Response
     let mut p = LinkagePage::new(&state, &v, lang.t(M::IntakePage)).await;
     p.refresh = true;
     p.lead = Some(lang.t(M::IntakeLead).to_owned());
+    if allows(v.user.role, Action::DraftOrders) {
+        p.links.push(Link {
+            href: INTAKE_FORM.to_owned(),
+            label: lang.t(M::TakeReport).to_owned(),
+            testid: "take-report-link".to_owned(),
+            current: false,
+        });
+    }
     p.sections
         .push(section(lang.t(M::IntakePage), "intake", &t)?);
+    Ok(page_with_status(StatusCode::OK, &p))
+}
+
+const INTAKE_FORM: &str = "/console/intake/new";
+
+async fn intake_form_page(
+    state: &AppState,
+    v: &Viewer,
+    typed: IntakeForm,
+    error: Option<String>,
+) -> Result<Response, Failure> {
+    let lang = v.lang;
+    let mut p = LinkagePage::new(state, v, lang.t(M::TakeReport)).await;
+    p.links.push(Link {
+        href: "/console/intake".to_owned(),
+        label: lang.t(M::IntakePage).to_owned(),
+        testid: "intake-link".to_owned(),
+        current: false,
+    });
+    if allows(v.user.role, Action::DraftOrders) {
+        let options = |words: &[&str], chosen: &str| -> Vec<(String, String, bool)> {
+            words
+                .iter()
+                .map(|w| ((*w).to_owned(), lang.term(w).into_owned(), *w == chosen))
+                .collect()
+        };
+        let required = |f: Field| Field {
+            required: true,
+            ..f
+        };
+        let stop_plan = Field {
+            checkbox: true,
+            ..text_field(
+                "stop_plan",
+                lang.t(M::DraftStopsNow),
+                typed.stop_plan.clone().unwrap_or_else(|| "1".into()),
+            )
+        };
+        p.forms.push(FormView {
+            action: INTAKE_FORM.to_owned(),
+            post: true,
+            title: lang.t(M::TakeReport).to_owned(),
+            hint: Some(lang.t(M::TakeReportHint).to_owned()),
+            button: lang.t(M::TakeReport).to_owned(),
+            testid: "take-report".to_owned(),
+            hidden: Vec::new(),
+            fields: vec![
+                select_field(
+                    "id_kind",
+                    lang.t(M::IdKind),
+                    options(&ID_KINDS, &typed.id_kind),
+                ),
+                required(text_field(
+                    "victim_id",
+                    lang.t(M::VictimId),
+                    typed.victim_id,
+                )),
+                select_field(
+                    "typology",
+                    lang.t(M::Typology),
+                    options(&TYPOLOGIES, &typed.typology),
+                ),
+                required(text_field("loss", lang.t(M::LossYuan), typed.loss)),
+                select_field(
+                    "channel",
+                    lang.t(M::ReportChannel),
+                    options(&CHANNELS, &typed.channel),
+                ),
+                text_field(
+                    "community_code",
+                    lang.t(M::CommunityCode),
+                    typed.community_code,
+                ),
+                text_field("description", lang.t(M::Description), typed.description),
+                required(text_field(
+                    "payments",
+                    lang.t(M::PaymentsTx),
+                    typed.payments,
+                )),
+                stop_plan,
+            ],
+            error,
+        });
+    }
     Ok(page_with_status(StatusCode::OK, &p))
 }
 

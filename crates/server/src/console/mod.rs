@@ -89,6 +89,10 @@ pub(crate) fn router(state: AppState) -> Router<AppState> {
         .route("/admin/keys", get(admin::keys).post(admin::add_key))
         .route("/admin/keys/revoke", post(admin::revoke_key))
         .route("/intake", get(linkage::intake))
+        .route(
+            "/intake/new",
+            get(linkage::intake_form).post(linkage::take_report),
+        )
         .route("/reports/{report}/trace", get(linkage::trace_page))
         .route("/reports/{report}/stop-plan", post(linkage::stop_plan))
         .route("/orders", get(linkage::orders))
