@@ -2094,6 +2094,15 @@ fn trace_follows_a_report_and_returns_plan_allocates_what_reached_an_account() {
     );
     assert_eq!(o["document"], "协助冻结财产通知书");
     assert!(o["expires_at"].is_string());
+    // The screening (甄别) is recorded once.
+    let o = json(&["--json", "order", "dispose", &id, "--finding", "related"]);
+    assert!(
+        o["disposition"].as_str().unwrap().contains("related"),
+        "{o}"
+    );
+    let again = db.run(&["order", "dispose", &id, "--finding", "unrelated"]);
+    assert_eq!(code(&again), 2);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("screened already"));
     // The order's document names the account in full, the amount in words and the case.
     let doc = db.run(&["order", "document", &id]);
     assert_eq!(code(&doc), 0, "{}", String::from_utf8_lossy(&doc.stderr));
@@ -2244,7 +2253,8 @@ fn trace_follows_a_report_and_returns_plan_allocates_what_reached_an_account() {
         .find(|m| m["authority"] == "本辖区 (this district)")
         .unwrap_or_else(|| panic!("{reg}"));
     assert_eq!(ours["requested_fen"].as_i64(), Some(fen), "{reg}");
-    // Its renewal is due 10 days before it lapses, six months on.
+    // Its renewal is due 10 days before it lapses, six months on; it was screened, so no
+    // screening is due.
     let due = json(&["--json", "freezes", "due", "--within-days", "200"]);
     let whats: Vec<&str> = due
         .as_array()
@@ -2255,7 +2265,7 @@ fn trace_follows_a_report_and_returns_plan_allocates_what_reached_an_account() {
         .collect();
     assert_eq!(
         whats,
-        ["screening_due", "renewal_due", "freeze_lapses"],
+        ["renewal_due", "freeze_lapses"],
         "{due}"
     );
     let soon_due = json(&["--json", "freezes", "due", "--within-days", "10"]);

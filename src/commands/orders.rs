@@ -140,6 +140,15 @@ pub enum OrderCmd {
     Lift { id: i64 },
     /// Withdraw an order not yet sent.
     Withdraw { id: i64 },
+    /// Record the screening (甄别) of an executed freeze's money: related to the case, or
+    /// unrelated (then it is to be released within 3 days).
+    Dispose {
+        id: i64,
+        #[arg(long, value_parser = ["related", "unrelated"])]
+        finding: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
     /// The order's document in zh-CN, as the bank receives it.
     Document { id: i64 },
     /// The orders, on one account or all.
@@ -409,6 +418,18 @@ pub async fn order(ctx: &Context, cmd: OrderCmd) -> anyhow::Result<Outcome> {
                 _ => bail!("give the bank's answer: --executed FEN, --refused REASON or --insufficient FEN"),
             };
             (id, Action::Answer(answer))
+        }
+        OrderCmd::Dispose { id, finding, note } => {
+            let o = desk
+                .dispose(by, &Scope::All, id, &finding, note.as_deref())
+                .await?;
+            audit(
+                &store,
+                "cli.order.dispose",
+                serde_json::json!({ "id": id, "finding": finding }),
+            )
+            .await?;
+            return show(ctx, &o);
         }
         OrderCmd::Lift { id } => (id, Action::Lift),
         OrderCmd::Withdraw { id } => (id, Action::Withdraw),

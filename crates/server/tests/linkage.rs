@@ -323,6 +323,45 @@ async fn a_case_is_filed_and_its_freezes_planned_in_bulk(app: TestApp) {
         let (status, o) = app.post(&path, who, Some(&body)).await;
         assert_eq!(status, StatusCode::OK, "{body}: {o}");
     }
+    // The screening (甄别): recorded once; the freeze's screening deadline leaves the list.
+    let due = |list: &serde_json::Value, what: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["order"] == id && d["what"] == what)
+    };
+    let (_, list) = app
+        .get("/api/v1/orders/due?within_days=366", &analyst)
+        .await;
+    assert!(due(&list, "screening_due"), "{list}");
+    let (_, o) = app.get(&format!("/api/v1/orders/{id}"), &analyst).await;
+    assert!(
+        o["may"].as_array().unwrap().contains(&json!("dispose")),
+        "{o}"
+    );
+    let vague = json!({ "step": "dispose", "finding": "perhaps" });
+    let (status, body) = app.post(&path, &analyst, Some(&vague)).await;
+    assert_eq!(
+        (status, body["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("finding"))
+    );
+    let screen =
+        json!({ "step": "dispose", "finding": "related", "reason": "资金来源均为本案被害人" });
+    let (status, o) = app.post(&path, &analyst, Some(&screen)).await;
+    assert_eq!(status, StatusCode::OK, "{o}");
+    assert!(o["disposed_at"].is_string() && o["disposition"].as_str().unwrap().contains("related"));
+    assert!(
+        !o["may"].as_array().unwrap().contains(&json!("dispose")),
+        "{o}"
+    );
+    let (status, _) = app.post(&path, &analyst, Some(&screen)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "screened once");
+    let (_, list) = app
+        .get("/api/v1/orders/due?within_days=366", &analyst)
+        .await;
+    assert!(!due(&list, "screening_due"), "{list}");
+    assert!(due(&list, "renewal_due"), "{list}");
+
     let account = plan["lines"][0]["account"]["handle"]
         .as_str()
         .unwrap()

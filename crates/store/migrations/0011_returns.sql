@@ -22,3 +22,9 @@ CREATE TABLE trace_return_rounds (
 
 -- A return order belongs to the round whose decision made it.
 ALTER TABLE trace_orders ADD COLUMN round_id BIGINT;
+
+-- The screening (甄别) of a freeze's money: when it was recorded, and the finding (JSON:
+-- related or unrelated to the case, with a note). A freeze without one past its deadline is
+-- 久冻不决; money found unrelated is released within 3 days.
+ALTER TABLE trace_orders ADD COLUMN disposed_at BIGINT;
+ALTER TABLE trace_orders ADD COLUMN disposition TEXT;

@@ -56,6 +56,9 @@ pub struct Order {
     pub effective_at: Option<i64>,
     pub expires_at: Option<i64>,
     pub updated_at: i64,
+    /// When the frozen money was screened (甄别), and the finding as JSON.
+    pub disposed_at: Option<i64>,
+    pub disposition: Option<String>,
 }
 
 /// Which orders to read; every field left `None` matches all. Oldest first.
@@ -105,6 +108,8 @@ pub struct OrderChange {
     pub held_fen: Option<i64>,
     pub effective_at: Option<i64>,
     pub expires_at: Option<i64>,
+    pub disposed_at: Option<i64>,
+    pub disposition: Option<String>,
     pub at: i64,
 }
 

@@ -110,6 +110,23 @@ async fn cases_and_orders_round_trip_and_moves_are_compare_and_set(store: Arc<dy
     // A bank sees orders on its own stored accounts only: these accounts are not stored.
     let bank = Scope::Institution("ICBC".into());
     assert!(store.orders(&bank, &all).await.unwrap().is_empty());
+    // A screening is recorded on the order, its status unchanged.
+    let screened = OrderChange {
+        status: "approved".into(),
+        disposed_at: Some(7_000),
+        disposition: Some(r#"{"finding":"related"}"#.into()),
+        at: 7_000,
+        ..OrderChange::default()
+    };
+    assert!(store.order_change(id, "approved", &screened).await.unwrap());
+    let o = &store
+        .orders(&Scope::All, &OrderFilter::id(id))
+        .await
+        .unwrap()[0];
+    assert_eq!(
+        (o.status.as_str(), o.disposed_at, o.disposition.as_deref()),
+        ("approved", Some(7_000), Some(r#"{"finding":"related"}"#))
+    );
     // Return rounds: one per (account, round); decided once.
     let round = NewRound {
         account_id: "6217000000000000001".into(),

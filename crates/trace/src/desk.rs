@@ -169,6 +169,9 @@ pub struct OrderDoc {
     pub held_fen: Option<i64>,
     pub effective_at: Option<String>,
     pub expires_at: Option<String>,
+    /// When the frozen money was screened (甄别), and the finding (JSON).
+    pub disposed_at: Option<String>,
+    pub disposition: Option<String>,
 }
 
 impl OrderDoc {
@@ -194,6 +197,8 @@ impl OrderDoc {
             held_fen: o.held_fen,
             effective_at: o.effective_at.map(shown_time),
             expires_at: o.expires_at.map(shown_time),
+            disposed_at: o.disposed_at.map(shown_time),
+            disposition: o.disposition.clone(),
         }
     }
 }
@@ -1057,14 +1062,72 @@ impl<'s> Desk<'s> {
     /// orders, in registration order; and the `external_freezes` rows that matched none.
     pub async fn measures_on(&self, account: &str) -> Result<(Vec<Measure>, Vec<usize>)> {
         let mut rows = self.store.external_freezes(Some(account)).await?;
-        rows.extend(registry::own_rows(
-            &self
-                .store
-                .orders(&Scope::All, &OrderFilter::account(account))
-                .await?,
-        ));
+        let own = self
+            .store
+            .orders(&Scope::All, &OrderFilter::account(account))
+            .await?;
+        rows.extend(registry::own_rows(&own));
         rows.sort_by_key(|r| r.registered_at);
-        Ok(registry::from_external(&rows, &self.rules.periods))
+        let (mut measures, unmatched) = registry::from_external(&rows, &self.rules.periods);
+        // Our freezes carry their screening and whether they hold the whole account.
+        for o in &own {
+            let Some(no) = &o.document_no else { continue };
+            if let Some(m) = measures
+                .iter_mut()
+                .find(|m| m.authority == registry::OWN && &m.id == no)
+            {
+                m.disposed_at = o.disposed_at;
+                m.whole_account = o.new.basis == "whole_account";
+            }
+        }
+        Ok((measures, unmatched))
+    }
+
+    /// Records the screening (甄别) of an executed freeze's money: `related` to the case
+    /// (it stays frozen) or `unrelated` (it is to be released within 3 days, LEGAL.md; the
+    /// release is listed as due until the freeze is lifted). Once per freeze.
+    pub async fn dispose(
+        &self,
+        by: By<'_>,
+        scope: &Scope,
+        id: i64,
+        finding: &str,
+        note: Option<&str>,
+    ) -> Result<Order> {
+        if !matches!(finding, "related" | "unrelated") {
+            return Err(DeskError::invalid("finding", "related or unrelated"));
+        }
+        let note = note.map(str::trim).filter(|n| !n.is_empty());
+        if note.is_some_and(|n| n.chars().count() > 500) {
+            return Err(DeskError::invalid("note", "at most 500 characters"));
+        }
+        let o = self.order(scope, id).await?;
+        let screened = matches!(o.new.kind.as_str(), "freeze" | "renew")
+            && matches!(o.status.as_str(), "executed" | "insufficient");
+        if !screened {
+            return Err(DeskError::Conflict(format!(
+                "order {id} is a {} {}: only a freeze in force is screened",
+                o.status, o.new.kind
+            )));
+        }
+        if o.disposed_at.is_some() {
+            return Err(DeskError::Conflict(format!(
+                "order {id} was screened already"
+            )));
+        }
+        let change = OrderChange {
+            status: o.status.clone(),
+            disposed_at: Some(by.at),
+            disposition: Some(
+                serde_json::json!({ "finding": finding, "note": note, "by": by.actor }).to_string(),
+            ),
+            at: by.at,
+            ..OrderChange::default()
+        };
+        if !self.store.order_change(id, &o.status, &change).await? {
+            return Err(DeskError::Moved(id));
+        }
+        self.order(&Scope::All, id).await
     }
 
     /// The victims' money on the account at `at` by FIFO, over every stored report: what
@@ -1271,7 +1334,13 @@ impl<'s> Desk<'s> {
                     push(periods.renewal_due(expires), "renewal_due");
                     push(expires, "freeze_lapses");
                     let whole = o.new.basis == "whole_account";
-                    push(periods.screening_due(effective, whole), "screening_due");
+                    match (o.disposed_at, o.disposition.as_deref()) {
+                        (None, _) => push(periods.screening_due(effective, whole), "screening_due"),
+                        (Some(at), Some(d)) if finding_of(d) == Some("unrelated".into()) => {
+                            push(periods.release_due(at), "release_due");
+                        }
+                        _ => {}
+                    }
                 }
                 _ => {}
             }
@@ -1595,6 +1664,12 @@ impl<'s> Desk<'s> {
             by_month: months.into_iter().map(|(k, (l, b))| row(k, l, b)).collect(),
         })
     }
+}
+
+/// The finding of a stored disposition.
+fn finding_of(disposition: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(disposition).ok()?;
+    v["finding"].as_str().map(str::to_owned)
 }
 
 /// The bank's answer as stored: the answer's JSON, which every reader parses back.

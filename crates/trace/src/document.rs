@@ -324,6 +324,8 @@ mod tests {
             effective_at: Some(1_772_000_100_000_000),
             expires_at: Some(1_787_000_000_000_000),
             updated_at: 0,
+            disposed_at: None,
+            disposition: None,
         }
     }
 

@@ -475,6 +475,7 @@ catalogue! {
     CaseId => "案件编号", "Case";
     FilingNo => "立案决定书编号", "Filing decision no.";
     TakeReport => "受理报案", "Take a report";
+    Finding => "甄别结论", "Finding";
     TakeReportHint => "核对受害人证件与被骗支付的交易编号；提交后立即追踪资金并（勾选时）起草紧急止付。", "Check the victim's identity and the transaction ids of the payments; on submitting, the money is traced and (when ticked) the stop payments drafted at once.";
     DraftStopsNow => "同时起草紧急止付", "Draft the stop payments now";
     IdKind => "证件类型", "Identity document";
@@ -529,7 +530,8 @@ pub fn term(lang: Lang, key: &str) -> Cow<'_, str> {
 
 /// Sorted by key (a test checks), for the binary search; one entry a line.
 #[rustfmt::skip]
-const TERMS: &[(&str, &str, &str)] = &[
+const TERMS: &[
+(&str, &str, &str)] = &[
     ("25_39", "25–39 岁", "25–39"),
     ("40_59", "40–59 岁", "40–59"),
     ("60_plus", "60 岁及以上", "60 and over"),
@@ -711,10 +713,13 @@ const TERMS: &[(&str, &str, &str)] = &[
     ("publicity", "宣传组织人员", "Publicity"),
     ("recent", "新近入账", "Recent"),
     ("red", "红色", "Red"),
+    ("related", "与案件相关", "Related to the case"),
     ("release", "解除冻结", "Release"),
+    ("release_due", "应解除冻结", "Release due"),
     ("renew", "继续冻结", "Renewal"),
     ("renewal_due", "应办理续冻", "Renewal due"),
     ("report", "报警", "Report"),
+    ("report.take", "受理报案", "Report taken"),
     ("reported", "报警", "Reported"),
     ("residence_permit", "居住证", "Residence permit"),
     ("resident", "居民身份证", "Resident ID"),
@@ -722,7 +727,11 @@ const TERMS: &[(&str, &str, &str)] = &[
     ("resting", "静置", "Resting"),
     ("restricted", "受限", "Restricted"),
     ("return", "资金返还", "Return"),
+    ("return_receipt_due", "应取得返还回执", "Return receipt due"),
+    ("returns.decide", "返还决定", "Return decided"),
+    ("returns.open", "开启返还", "Return round opened"),
     ("returns.plan", "查看返还方案", "Return plan view"),
+    ("returns.rounds", "查看返还轮次", "Return rounds view"),
     ("reveal.account", "查看账户完整信息", "Account field revealed"),
     ("reveal.device", "查看设备完整信息", "Device field revealed"),
     ("reveal.person", "查看人员完整信息", "Person field revealed"),
@@ -744,6 +753,7 @@ const TERMS: &[(&str, &str, &str)] = &[
     ("status", "状态", "Status"),
     ("step.answer", "反馈执行结果", "Answer"),
     ("step.approve", "批准", "Approve"),
+    ("step.dispose", "甄别处置", "Record the screening"),
     ("step.lift", "解除", "Lift"),
     ("step.send", "送达银行", "Send to the bank"),
     ("step.submit", "提交审批", "Submit for approval"),
@@ -762,6 +772,7 @@ const TERMS: &[(&str, &str, &str)] = &[
     ("transfer_out", "转出", "Transfer out"),
     ("under_25", "25 岁以下", "Under 25"),
     ("unknown", "未知", "Unknown"),
+    ("unrelated", "与案件无关", "Unrelated to the case"),
     ("upheld", "维持", "Upheld"),
     ("used_by", "使用者", "Used by"),
     ("used_device", "使用设备", "Used device"),

@@ -1017,6 +1017,23 @@ fn step_form(lang: Lang, id: i64, step: &str, again: Option<&StepRefused>) -> Fo
                 again.map(|r| r.form.reason.clone()).unwrap_or_default(),
             ),
         ]
+    } else if step == "dispose" {
+        let chosen = again.map_or("related", |r| r.form.finding.as_str());
+        vec![
+            select_field(
+                "finding",
+                lang.t(M::Finding),
+                ["related", "unrelated"]
+                    .iter()
+                    .map(|f| ((*f).to_owned(), lang.term(f).into_owned(), *f == chosen))
+                    .collect(),
+            ),
+            text_field(
+                "reason",
+                lang.t(M::Description),
+                again.map(|r| r.form.reason.clone()).unwrap_or_default(),
+            ),
+        ]
     } else {
         Vec::new()
     };
@@ -1044,6 +1061,8 @@ pub struct StepForm {
     amount: String,
     #[serde(default)]
     reason: String,
+    #[serde(default)]
+    finding: String,
 }
 
 /// Takes a step (the service checks the role, the scope and the workflow) and goes back to
@@ -1076,6 +1095,7 @@ pub async fn step(
                 answer: (!form.answer.is_empty()).then(|| form.answer.clone()),
                 amount_fen,
                 reason: (!form.reason.trim().is_empty()).then(|| form.reason.trim().to_owned()),
+                finding: (!form.finding.is_empty()).then(|| form.finding.clone()),
             };
             svc::order_step(&state, &v.user, id, s).await
         }

@@ -518,6 +518,9 @@ pub struct OrderView {
     pub held_fen: Option<i64>,
     pub effective_at: Option<String>,
     pub expires_at: Option<String>,
+    /// When the frozen money was screened (甄别), and the finding (JSON).
+    pub disposed_at: Option<String>,
+    pub disposition: Option<String>,
     /// The steps this caller may take on it now: submit, withdraw, approve, send, answer,
     /// lift.
     pub may: Vec<String>,
@@ -563,6 +566,11 @@ fn may(user: &CurrentUser, o: &fanzha_store::Order) -> Vec<String> {
         "answer",
     );
     offer(Action::DraftOrders, Step::Lift, "lift");
+    let screened = matches!(o.new.kind.as_str(), "freeze" | "renew")
+        && matches!(o.status.as_str(), "executed" | "insufficient");
+    if screened && o.disposed_at.is_none() && user.allow(Action::DraftOrders).is_ok() {
+        out.push("dispose".to_owned());
+    }
     out
 }
 
@@ -590,6 +598,8 @@ fn order_view(state: &AppState, user: &CurrentUser, o: &fanzha_store::Order) -> 
         held_fen: d.held_fen,
         effective_at: d.effective_at,
         expires_at: d.expires_at,
+        disposed_at: d.disposed_at,
+        disposition: d.disposition,
         may: may(user, o),
     }
 }
@@ -700,8 +710,10 @@ pub struct OrderStep {
     pub answer: Option<String>,
     /// For an executed or insufficient answer: what the bank holds, in fen.
     pub amount_fen: Option<i64>,
-    /// For a refusal: why (the account's details did not match).
+    /// For a refusal: why (the account's details did not match); for `dispose`: the note.
     pub reason: Option<String>,
+    /// For `dispose` (甄别): `related` or `unrelated` to the case.
+    pub finding: Option<String>,
 }
 
 pub async fn order_step(
@@ -710,6 +722,24 @@ pub async fn order_step(
     id: i64,
     s: OrderStep,
 ) -> Result<OrderView, ApiError> {
+    if s.step == "dispose" {
+        user.allow(Action::DraftOrders)?;
+        let scope = user.scope()?;
+        let desk = Desk::new(&*state.store);
+        let actor = user.actor();
+        let finding = s.finding.as_deref().unwrap_or_default();
+        let o = desk
+            .dispose(by(&actor), &scope, id, finding, s.reason.as_deref())
+            .await?;
+        super::record(
+            state,
+            user,
+            "order.dispose",
+            serde_json::json!({ "order": id, "finding": finding }),
+        )
+        .await?;
+        return Ok(order_view(state, user, &o));
+    }
     let (action, step) = match s.step.as_str() {
         "submit" => (Action::DraftOrders, Step::Submit),
         "withdraw" => (Action::DraftOrders, Step::Withdraw),
@@ -752,7 +782,7 @@ pub async fn order_step(
         _ => {
             return Err(ApiError::invalid_field(
                 "step",
-                "submit, withdraw, approve, send, answer or lift",
+                "submit, withdraw, approve, send, answer, lift or dispose",
             ))
         }
     };

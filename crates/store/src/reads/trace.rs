@@ -214,9 +214,9 @@ fn case_of(row: Vec<Cell>) -> Option<Case> {
 
 const ORDER_COLS: &str = "id, kind, account_id, report_id, case_id, amount_fen, basis, reason, \
     level, created_by, created_at, round_id, status, document_no, approved_by, approved_at, \
-    answered_at, answer, held_fen, effective_at, expires_at, updated_at";
+    answered_at, answer, held_fen, effective_at, expires_at, updated_at, disposed_at, disposition";
 const ORDER_TYPES: &[fanzha_core::schema::ColType] = &[
-    I, T, T, T, T, I, T, T, T, T, I, I, T, T, T, I, I, T, I, I, I, I,
+    I, T, T, T, T, I, T, T, T, T, I, I, T, T, T, I, I, T, I, I, I, I, I, T,
 ];
 
 pub(crate) fn order_add(backend: Backend, o: &NewOrder) -> Result<Stmt> {
@@ -329,6 +329,8 @@ pub(crate) fn assemble_orders(rows: Rows) -> Vec<Order> {
                 effective_at: c.next()?.int(),
                 expires_at: c.next()?.int(),
                 updated_at: c.next()?.int()?,
+                disposed_at: c.next()?.int(),
+                disposition: c.next()?.into_text(),
             })
         })
         .collect()
@@ -347,7 +349,8 @@ pub(crate) fn order_change(
             .into_iter()
             .chain(ch.document_no.as_deref())
             .chain(ch.approved_by.as_deref())
-            .chain(ch.answer.as_deref()),
+            .chain(ch.answer.as_deref())
+            .chain(ch.disposition.as_deref()),
     )?;
     let mut b = Builder::new(backend, &Scope::All);
     let mut sets = vec![
@@ -358,6 +361,7 @@ pub(crate) fn order_change(
         ("document_no", &ch.document_no),
         ("approved_by", &ch.approved_by),
         ("answer", &ch.answer),
+        ("disposition", &ch.disposition),
     ] {
         if let Some(v) = v {
             sets.push(format!("{col} = {}", b.text(v)));
@@ -369,6 +373,7 @@ pub(crate) fn order_change(
         ("held_fen", ch.held_fen),
         ("effective_at", ch.effective_at),
         ("expires_at", ch.expires_at),
+        ("disposed_at", ch.disposed_at),
     ] {
         if let Some(v) = v {
             sets.push(format!("{col} = {}", b.int(v)));
