@@ -2263,11 +2263,7 @@ fn trace_follows_a_report_and_returns_plan_allocates_what_reached_an_account() {
         .filter(|d| d["order"].as_i64().map(|i| i.to_string()).as_deref() == Some(id.as_str()))
         .map(|d| d["what"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        whats,
-        ["renewal_due", "freeze_lapses"],
-        "{due}"
-    );
+    assert_eq!(whats, ["renewal_due", "freeze_lapses"], "{due}");
     let soon_due = json(&["--json", "freezes", "due", "--within-days", "10"]);
     assert!(
         !soon_due
