@@ -156,6 +156,20 @@ fn restore_sigpipe() {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    // The linkage rules and the holiday calendar are configuration: a file with an error
+    // stops every command here, naming its line, rather than being ignored later.
+    fanzha_trace::orders::Rules::configured().map_err(|e| {
+        anyhow::anyhow!(
+            "the linkage rules ({}): {e}",
+            fanzha_trace::orders::RULES_ENV
+        )
+    })?;
+    fanzha_trace::calendar::Calendar::configured().map_err(|e| {
+        anyhow::anyhow!(
+            "the holiday calendar ({}): {e}",
+            fanzha_trace::calendar::CALENDAR_ENV
+        )
+    })?;
     let ctx = commands::Context {
         db: cli.db,
         json: cli.json,

@@ -2094,6 +2094,78 @@ fn trace_follows_a_report_and_returns_plan_allocates_what_reached_an_account() {
     );
     assert_eq!(o["document"], "协助冻结财产通知书");
     assert!(o["expires_at"].is_string());
+    // The periods are configuration: a file shortening the stop to 24 hours is obeyed, and
+    // a file with an error stops the command, naming its line.
+    std::fs::write(
+        db.dir.path().join("bad.toml"),
+        "[periods]\nstop_hour = 24\n",
+    )
+    .unwrap();
+    let bad = db.run_env(&["order", "list"], &[("FANZHA_LINKAGE_RULES", "bad.toml")]);
+    assert_eq!(code(&bad), 2);
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("bad.toml") && err.contains("line 2"), "{err}");
+    std::fs::write(
+        db.dir.path().join("short.toml"),
+        "[periods]\nstop_hours = 24\n",
+    )
+    .unwrap();
+    let short = [("FANZHA_LINKAGE_RULES", "short.toml")];
+    let drafted = db.run_env(
+        &[
+            "--json",
+            "order",
+            "draft",
+            "--kind",
+            "stop",
+            "--account",
+            &account,
+            "--amount-fen",
+            "100",
+        ],
+        &short,
+    );
+    assert_eq!(
+        code(&drafted),
+        0,
+        "{}",
+        String::from_utf8_lossy(&drafted.stderr)
+    );
+    let sid = serde_json::from_slice::<serde_json::Value>(&drafted.stdout).unwrap()["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    for step in [
+        vec!["submit", &sid],
+        vec!["approve", &sid, "--level", "county"],
+        vec!["send", &sid],
+    ] {
+        let mut args = vec!["order"];
+        args.extend(step);
+        assert_eq!(code(&db.run_env(&args, &short)), 0);
+    }
+    let answered = db.run_env(
+        &["--json", "order", "answer", &sid, "--executed", "100"],
+        &short,
+    );
+    let o: serde_json::Value = serde_json::from_slice(&answered.stdout).unwrap();
+    let hours = |k: &str| {
+        chrono::DateTime::parse_from_rfc3339(o[k].as_str().unwrap())
+            .unwrap()
+            .timestamp()
+    };
+    assert_eq!(
+        hours("expires_at") - hours("effective_at"),
+        24 * 3600,
+        "{o}"
+    );
+    let withdraw = db.run(&["order", "lift", &sid]);
+    assert_eq!(
+        code(&withdraw),
+        0,
+        "{}",
+        String::from_utf8_lossy(&withdraw.stderr)
+    );
     // The screening (甄别) is recorded once.
     let o = json(&["--json", "order", "dispose", &id, "--finding", "related"]);
     assert!(

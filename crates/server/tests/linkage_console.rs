@@ -160,7 +160,7 @@ async fn a_stop_goes_from_intake_through_approval_to_the_banks_answer_and_docume
     assert!(chart.contains("受害人"), "{chart}");
     assert!(chart.contains("50,000.00"), "{chart}");
     assert!(chart.contains(&masked_b), "{chart}");
-    assert!(chart.contains("href=\"/console/accounts/"), "{chart}");
+    assert!(chart.contains("href=\"/console/entity/"), "{chart}");
     assert!(!chart.contains("已冻结"), "{chart}");
     seen.push(("trace".into(), html.clone()));
 

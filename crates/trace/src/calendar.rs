@@ -16,6 +16,9 @@ use fanzha_core::time::{shanghai_local, Instant};
 use serde::Deserialize;
 use thiserror::Error;
 
+/// The environment variable naming another calendar file, in the shipped file's format.
+pub const CALENDAR_ENV: &str = "FANZHA_CALENDAR";
+
 /// The calendar shipped with the product: the 2026 official holidays and adjusted workdays.
 pub const DEFAULT_TOML: &str = include_str!("../../../config/calendar.toml");
 
@@ -66,6 +69,25 @@ impl Calendar {
             return Err(CalendarError::Both(*d));
         }
         Ok(c)
+    }
+
+    /// The calendar in force: the TOML file [`CALENDAR_ENV`] names, read once, or the shipped
+    /// one. Checked at start by the programs, so a file with an error stops them with its
+    /// line and column.
+    pub fn configured() -> Result<&'static Calendar, String> {
+        static ONCE: std::sync::OnceLock<Result<Calendar, String>> = std::sync::OnceLock::new();
+        ONCE.get_or_init(|| {
+            let Some(path) = std::env::var_os(CALENDAR_ENV) else {
+                return Ok(Calendar::shipped().clone());
+            };
+            let shown = std::path::Path::new(&path).display().to_string();
+            std::fs::read_to_string(&path)
+                .map_err(|e| e.to_string())
+                .and_then(|t| Calendar::from_toml(&t).map_err(|e| e.to_string()))
+                .map_err(|e| format!("{shown}: {e}"))
+        })
+        .as_ref()
+        .map_err(Clone::clone)
     }
 
     /// The shipped calendar, parsed once.

@@ -394,8 +394,9 @@ impl<'s> Desk<'s> {
     pub fn new(store: &'s dyn Store) -> Desk<'s> {
         Desk {
             store,
-            rules: Rules::default(),
-            calendar: Calendar::shipped(),
+            // Checked at start by the programs, so an error here cannot be new.
+            rules: Rules::configured().unwrap_or_default(),
+            calendar: Calendar::configured().unwrap_or(Calendar::shipped()),
         }
     }
 

@@ -178,6 +178,46 @@ impl Default for Rules {
     }
 }
 
+/// The environment variable naming a TOML file of [`Rules`] (any field left out keeps
+/// LEGAL.md's value), for the CLI and the server alike.
+pub const RULES_ENV: &str = "FANZHA_LINKAGE_RULES";
+
+#[derive(Debug, Clone, Error)]
+#[error("{path}: {message}")]
+pub struct RulesError {
+    pub path: String,
+    /// What was wrong and where (toml names the line and column).
+    pub message: String,
+}
+
+impl Rules {
+    pub fn from_toml(text: &str) -> Result<Rules, toml::de::Error> {
+        toml::from_str(text)
+    }
+
+    /// The rules in force: the file [`RULES_ENV`] names, read once, or LEGAL.md's values.
+    /// Callers check it at start (`fanzha` does, before any command), so a file with an
+    /// error stops the program with its line and column rather than being ignored.
+    pub fn configured() -> Result<Rules, RulesError> {
+        static ONCE: std::sync::OnceLock<Result<Rules, RulesError>> = std::sync::OnceLock::new();
+        ONCE.get_or_init(|| {
+            let Some(path) = std::env::var_os(RULES_ENV) else {
+                return Ok(Rules::default());
+            };
+            let shown = std::path::Path::new(&path).display().to_string();
+            let text = std::fs::read_to_string(&path).map_err(|e| RulesError {
+                path: shown.clone(),
+                message: e.to_string(),
+            })?;
+            Rules::from_toml(&text).map_err(|e| RulesError {
+                path: shown,
+                message: e.to_string(),
+            })
+        })
+        .clone()
+    }
+}
+
 /// What the approval level depends on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Scale {
@@ -355,6 +395,27 @@ mod tests {
         assert!(r.must_notify(101, 0));
         assert!(r.must_notify(1, 200_000_001));
         assert!(!r.must_notify(100, 200_000_000));
+    }
+
+    #[test]
+    fn the_rules_are_data_and_a_bad_file_names_its_line() {
+        let r = Rules::from_toml("bulk_batch_accounts = 50\n[periods]\nstop_hours = 24\n").unwrap();
+        assert_eq!(r.bulk_batch_accounts, 50);
+        assert_eq!(r.periods.stop_hours, 24);
+        assert_eq!(
+            r.periods.freeze_months, 6,
+            "what is left out keeps LEGAL.md's value"
+        );
+        let batch = Scale {
+            batch_accounts: 50,
+            ..ORDINARY
+        };
+        assert_eq!(r.level(OrderKind::Freeze, batch), Level::Prefecture);
+        let e = Rules::from_toml("[periods]\nstop_hour = 24\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 2"), "{e}");
+        assert!(e.contains("stop_hour"), "{e}");
     }
 
     #[test]

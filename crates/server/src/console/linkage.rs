@@ -558,7 +558,7 @@ async fn intake_form_page(
 const FLOW_NODES: usize = 40;
 
 /// The fund-flow chart of a trace, as inline SVG: accounts masked, each linking to its
-/// freeze registry, the district's frozen or stopped accounts outlined.
+/// profile and transactions, the district's frozen or stopped accounts outlined.
 fn flow_chart(state: &AppState, traced: &Traced, lang: Lang) -> String {
     use fanzha_trace::flow::{default_label, svg, FlowGraph, NodeKind};
     let f = FlowGraph::new(&traced.graph, &traced.trace, &traced.payments, FLOW_NODES);
@@ -571,7 +571,8 @@ fn flow_chart(state: &AppState, traced: &Traced, lang: Lang) -> String {
                         kind: fanzha_store::EntityKind::Account,
                         id: a.clone(),
                     };
-                    t.href = Some(registry_href(&state.handles.seal(&e)));
+                    // A node opens the account's profile: its transactions, in order.
+                    t.href = Some(format!("/console/entity/{}", state.handles.seal(&e)));
                     t.frozen = traced.frozen.contains(a);
                 }
             }

@@ -1065,10 +1065,17 @@ pub async fn intake(state: &AppState, user: &CurrentUser) -> Result<Vec<IntakeVi
     let mut reports = state.store.report_payments(&scope, None).await?;
     reports.sort_by(|a, b| b.ts.cmp(&a.ts).then(a.report_id.cmp(&b.report_id)));
     reports.truncate(INTAKE_MAX);
-    let stops = state
+    // Stops drafted per report, counted once rather than per row.
+    let mut stops: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for o in state
         .store
         .orders(&Scope::All, &OrderFilter::default())
-        .await?;
+        .await?
+    {
+        if let (true, Some(r)) = (o.new.kind == "stop", o.new.report_id) {
+            *stops.entry(r).or_default() += 1;
+        }
+    }
     let now = now_micros();
     super::record(
         state,
@@ -1090,13 +1097,7 @@ pub async fn intake(state: &AppState, user: &CurrentUser) -> Result<Vec<IntakeVi
                 payments: r.payments.len(),
                 stop_due_by: TimeView::new(due),
                 seconds_left: (due - now) / 1_000_000,
-                stops_drafted: stops
-                    .iter()
-                    .filter(|o| {
-                        o.new.kind == "stop"
-                            && o.new.report_id.as_deref() == Some(r.report_id.as_str())
-                    })
-                    .count(),
+                stops_drafted: stops.get(&r.report_id).copied().unwrap_or(0),
             }
         })
         .collect())
