@@ -65,6 +65,9 @@ struct Figures {
     build: Option<Build>,
     district: Option<District>,
     rules: Vec<Latency>,
+    /// A report's whole stop plan as the server answers it with the ledger loaded: the
+    /// report read from the store, traced by FIFO, ranked, each account's earlier stops read.
+    stop_plan: Option<Latency>,
     postgres: Option<PgReach>,
     peak_rss_mb: Option<f64>,
 }
@@ -171,6 +174,7 @@ pub async fn run(ctx: &Context, args: TraceArgs) -> anyhow::Result<Outcome> {
         fig.rules
             .push(latencies(&g, &traced, rule, as_of, args.reports));
     }
+    fig.stop_plan = Some(stop_plans(&*store, &g, &traced, as_of).await?);
     if let Some(url) = &args.pg {
         fig.postgres = Some(pg_reach(url, &dir, &g, &traced, as_of, &args).await?);
     }
@@ -281,6 +285,43 @@ fn latencies(
     }
 }
 
+/// Plans measured per report, up to this many reports.
+const PLANS: usize = 500;
+
+async fn stop_plans(
+    store: &dyn Store,
+    g: &Graph,
+    traced: &[(&ReportPayments, Vec<TxIx>)],
+    as_of: i64,
+) -> anyhow::Result<Latency> {
+    let desk = fanzha_trace::desk::Desk::new(store);
+    let by = fanzha_trace::desk::By {
+        actor: "bench",
+        at: as_of,
+    };
+    let mut ms = Vec::new();
+    let mut held = 0usize;
+    for (r, _) in traced.iter().take(PLANS) {
+        let started = Instant::now();
+        let report = desk.report(&r.report_id).await?;
+        let pays = load::payments(g, &report)?;
+        let t = trace(g, &pays, Rule::Fifo, as_of);
+        let plan = desk.stop_plan(by, g, &report, &t, None, false).await?;
+        ms.push(started.elapsed().as_secs_f64() * 1e3);
+        held += plan.orders.len();
+    }
+    let n = ms.len();
+    ms.sort_by(f64::total_cmp);
+    Ok(Latency {
+        rule: "fifo stop plan",
+        traces: n,
+        p50_ms: percentile(&ms, 0.5),
+        p99_ms: percentile(&ms, 0.99),
+        max_ms: ms.last().copied().unwrap_or(0.0),
+        mean_accounts_held: held as f64 / n.max(1) as f64,
+    })
+}
+
 async fn pg_reach(
     url: &str,
     dir: &std::path::Path,
@@ -363,7 +404,7 @@ fn table(f: &Figures) -> String {
         );
     }
     s.push_str("| rule | traces | p50 ms | p99 ms | max ms | accounts held (mean) |\n|---|---:|---:|---:|---:|---:|\n");
-    for l in &f.rules {
+    for l in f.rules.iter().chain(&f.stop_plan) {
         let _ = writeln!(
             s,
             "| {} | {} | {:.3} | {:.3} | {:.3} | {:.1} |",
