@@ -2260,6 +2260,18 @@ fn trace_follows_a_report_and_returns_plan_allocates_what_reached_an_account() {
             "{d}"
         );
     }
+    let doc = db.run(&["returns", "document", "--round", &rid]);
+    assert_eq!(code(&doc), 0, "{}", String::from_utf8_lossy(&doc.stderr));
+    let doc = String::from_utf8_lossy(&doc.stdout);
+    let title = if pro_rata {
+        "冻结资金返还公告"
+    } else {
+        "冻结资金返还决定书"
+    };
+    assert!(
+        doc.contains(title) && doc.contains(account.as_str()),
+        "{doc}"
+    );
     let ratio = json(&["--json", "returns", "ratio"]);
     assert!(
         ratio["by_case"]

@@ -64,6 +64,11 @@ pub enum ReturnsCmd {
         #[arg(long, value_name = "ACCOUNT_ID")]
         account: Option<String>,
     },
+    /// A round's document: the notice for objections, or the return decision (返还决定书).
+    Document {
+        #[arg(long)]
+        round: i64,
+    },
     /// Money returned against money lost, per case and per month.
     Ratio,
 }
@@ -273,6 +278,16 @@ async fn return_rounds(ctx: &Context, cmd: ReturnsCmd) -> anyhow::Result<Outcome
                 }
             }
             ("cli.returns.rounds", serde_json::to_value(&rounds)?)
+        }
+        ReturnsCmd::Document { round } => {
+            let d = desk.round_document(round).await?;
+            if !ctx.json {
+                print!("{}", d.to_text());
+            }
+            (
+                "cli.returns.document",
+                serde_json::json!({ "id": round, "document": d }),
+            )
         }
         ReturnsCmd::Ratio => {
             let r = desk.ratios().await?;

@@ -38,8 +38,8 @@ pub use governance::{
 pub use trace::{
     case_freezes, cases, decide_round as decide_return_round, draft_order, due as orders_due,
     file_case, intake, open_round, order, order_document, order_step, orders,
-    ratio as return_ratio, registry as account_freezes, return_plan, rounds as return_rounds,
-    stop_plan, take_report, trace as report_trace,
+    ratio as return_ratio, registry as account_freezes, return_plan, round_document,
+    rounds as return_rounds, stop_plan, take_report, trace as report_trace,
 };
 pub use warnings::{
     detail as warning, feedback as warning_feedback, list as warnings,
@@ -112,7 +112,8 @@ pub use warnings::{
         trace::open_round,
         trace::decide_round,
         trace::ratio,
-        trace::take_report
+        trace::take_report,
+        trace::round_document
     ),
     components(schemas(Health, LoginRequest, LoginResponse, PersonView, ErrorBody)),
     tags(

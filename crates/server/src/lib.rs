@@ -426,6 +426,10 @@ fn router(
             "/api/v1/return-rounds/{id}/decision",
             post(api::decide_return_round),
         )
+        .route(
+            "/api/v1/return-rounds/{id}/document",
+            get(api::round_document),
+        )
         .route("/api/v1/returns/ratio", get(api::return_ratio))
         .route("/api/v1/audit", get(api::audit_page))
         .route("/api/v1/audit/verify", get(api::audit_verify))

@@ -400,6 +400,22 @@ async fn a_case_is_filed_and_its_freezes_planned_in_bulk(app: TestApp) {
         "{d}"
     );
     let ret = d["orders"][0].as_i64().expect("a return order");
+    let (status, doc) = app
+        .get(
+            &format!("/api/v1/return-rounds/{}/document", r["id"]),
+            &prefecture,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{doc}");
+    assert_eq!(doc["title"], "冻结资金返还决定书");
+    assert_eq!(doc["number"], d["decision_no"]);
+    let (status, _) = app
+        .get(
+            &format!("/api/v1/return-rounds/{}/document", r["id"]),
+            &app.role(Role::Commander),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
     let (_, o) = app.get(&format!("/api/v1/orders/{ret}"), &analyst).await;
     assert_eq!(
         (o["kind"].as_str(), o["status"].as_str()),

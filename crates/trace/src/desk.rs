@@ -1375,6 +1375,23 @@ impl<'s> Desk<'s> {
         })
     }
 
+    /// A round's document: the notice published for objections, or once decided the return
+    /// decision with its table of shares.
+    pub async fn round_document(&self, id: i64) -> Result<Document> {
+        let r = self
+            .store
+            .rounds(None)
+            .await?
+            .into_iter()
+            .find(|r| r.id == id)
+            .ok_or_else(|| DeskError::not_found("round", id))?;
+        let shares: Vec<Allocation> = serde_json::from_str(&r.new.plan).map_err(|e| {
+            StoreError::Corrupt(format!("return round {id}: its plan does not read: {e}"))
+        })?;
+        let case = self.store.case_get(&r.new.case_id).await?;
+        Ok(Document::of_round(&r, &shares, case.as_ref()))
+    }
+
     /// Return rounds, on one account or all, with the orders each decision made.
     pub async fn rounds(&self, account: Option<&str>) -> Result<Vec<RoundDoc>> {
         let orders = self

@@ -250,6 +250,81 @@ impl Document {
         }
     }
 
+    /// The return decision (冻结资金返还决定书) of a round: the case, the account, the funds,
+    /// and one row per share (the report, the victim, the amount in figures and capitals,
+    /// the basis of the allocation), the fund-flow table the decision rests on. Before the
+    /// decision it is the text published for objections (公告), marked as such.
+    pub fn of_round(
+        r: &fanzha_store::Round,
+        shares: &[crate::returns::Allocation],
+        case: Option<&Case>,
+    ) -> Document {
+        let basis = |b: crate::returns::Basis| match b {
+            crate::returns::Basis::Intact => "原封未动的存入款项，原路返还",
+            crate::returns::Basis::TimeMatched => "按时间顺序可确认为该被害人的款项",
+            crate::returns::Basis::ProRata => "按被害人被骗金额占冻结资金的比例分配",
+        };
+        let mut rows = vec![
+            ("账户 / 卡号".to_owned(), r.new.account_id.clone()),
+            (
+                "所涉案件".to_owned(),
+                case.map_or_else(
+                    || r.new.case_id.clone(),
+                    |c| format!("{}（立案决定书 {}）", c.case_id, c.filing_no),
+                ),
+            ),
+            (
+                "本轮可返还资金".to_owned(),
+                format!(
+                    "人民币 {} 元（大写：{}）",
+                    Money::from_fen(r.new.funds_fen).yuan_string(),
+                    capitals(r.new.funds_fen)
+                ),
+            ),
+        ];
+        for s in shares {
+            rows.push((
+                format!("{} 被害人 {}", s.report, s.victim),
+                format!(
+                    "人民币 {} 元（大写：{}）；{}",
+                    Money::from_fen(s.amount_fen).yuan_string(),
+                    capitals(s.amount_fen),
+                    basis(s.basis)
+                ),
+            ));
+        }
+        let decided = r.decision_no.is_some();
+        let paragraphs = vec![
+            format!(
+                "根据中国银行业监督管理委员会、公安部《电信网络新型违法犯罪案件冻结资金返还若干规定》，经查，上列账户内被冻结的资金中，下列款项系{}的被害人资金，权属明确、无争议（第{}轮返还）。",
+                case.map_or(r.new.case_id.as_str(), |c| c.case_id.as_str()),
+                r.new.round
+            ),
+            if decided {
+                "经审批，决定将下列款项返还被害人，由账户开户机构于收到协助返还通知书之日起三个工作日内划转至被害人原汇出账户或其指定账户，不收取任何费用。".to_owned()
+            } else {
+                format!(
+                    "现予公告。对下列分配有异议的，请于{}前向本单位提出；期满无异议的，依法作出返还决定。",
+                    minute(r.new.objections_until)
+                )
+            },
+        ];
+        Document {
+            title: if decided {
+                "冻结资金返还决定书"
+            } else {
+                "冻结资金返还公告"
+            },
+            number: r.decision_no.clone(),
+            addressee: "各被害人及利害关系人".to_owned(),
+            paragraphs,
+            rows,
+            issuer: ISSUER.to_owned(),
+            signed: r.decided_at.map(day),
+            receipt: None,
+        }
+    }
+
     /// The document as plain text, for the CLI and for printing without the console.
     pub fn to_text(&self) -> String {
         let mut s = String::new();
@@ -281,6 +356,54 @@ impl Document {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_round_is_published_for_objections_then_decided() {
+        let mut r = fanzha_store::Round {
+            id: 3,
+            new: fanzha_store::NewRound {
+                account_id: "6217000012345678".into(),
+                case_id: "C1".into(),
+                round: 1,
+                funds_fen: 300_000,
+                plan: String::new(),
+                status: "noticed".into(),
+                opened_by: "user:wang".into(),
+                opened_at: 1_772_000_000_000_000,
+                objections_until: 1_774_592_000_000_000,
+            },
+            decided_by: None,
+            decided_at: None,
+            decision_no: None,
+        };
+        let shares = [crate::returns::Allocation {
+            report: "R1".into(),
+            victim: "V1".into(),
+            amount_fen: 200_000,
+            basis: crate::returns::Basis::ProRata,
+        }];
+        let notice = Document::of_round(&r, &shares, None);
+        assert_eq!(notice.title, "冻结资金返还公告");
+        let text = notice.to_text();
+        assert!(
+            text.contains("提出异议") || text.contains("有异议"),
+            "{text}"
+        );
+        assert!(
+            text.contains("贰仟元整") && text.contains("叁仟元整"),
+            "{text}"
+        );
+        assert!(
+            text.contains("按被害人被骗金额占冻结资金的比例分配"),
+            "{text}"
+        );
+        r.decision_no = Some("返还决〔2026〕3号".into());
+        r.decided_at = Some(1_774_600_000_000_000);
+        let decision = Document::of_round(&r, &shares, None);
+        assert_eq!(decision.title, "冻结资金返还决定书");
+        assert!(decision.to_text().contains("返还决〔2026〕3号"));
+        assert!(decision.to_text().contains("三个工作日"));
+    }
 
     #[test]
     fn amounts_are_written_in_capitals_with_one_zero_per_gap() {

@@ -604,3 +604,30 @@ pub async fn take_report(
         svc::take_report(&state, &user, entry, p.stop_plan.unwrap_or(false)).await?,
     ))
 }
+
+/// A round's document in zh-CN: the notice published for objections (公告), or once decided
+/// the return decision (冻结资金返还决定书) with its table of shares. Audited as
+/// `returns.document`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/return-rounds/{id}/document",
+    tag = "linkage",
+    security(("session" = [])),
+    params(("id" = i64, Path, description = "The round id")),
+    responses(
+        (status = 200, description = "The document", body = Object),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "The role handles no returns", body = ErrorBody),
+        (status = 404, description = "No such round", body = ErrorBody)
+    )
+)]
+pub async fn round_document(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<Document>, ApiError> {
+    let id = id_of(path, "id")?
+        .parse()
+        .map_err(|_| ApiError::parameter("id", "a round id is a number"))?;
+    Ok(Json(svc::round_document(&state, &user, id).await?))
+}

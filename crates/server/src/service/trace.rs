@@ -1319,3 +1319,24 @@ pub async fn take_report(
         stop_plan,
     })
 }
+
+/// A round's document with victims and the account in full: the notice for objections, or
+/// the return decision. For those who handle orders; each opening audited.
+pub async fn round_document(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+) -> Result<Document, ApiError> {
+    if user.allow(Action::DraftOrders).is_err() {
+        user.allow(Action::ApproveOrders)?;
+    }
+    let doc = Desk::new(&*state.store).round_document(id).await?;
+    super::record(
+        state,
+        user,
+        "returns.document",
+        serde_json::json!({ "round": id }),
+    )
+    .await?;
+    Ok(doc)
+}
