@@ -1005,8 +1005,7 @@ impl<'s> Desk<'s> {
         };
         match &action {
             Action::Approve { .. } => {
-                let year = Instant::from_micros(by.at)
-                    .map_or(2026, |t| chrono::Datelike::year(&t.shanghai()));
+                let year = year_of(by.at);
                 change.document_no = Some(kind.document_no(year, id as u32));
                 change.approved_by = Some(by.actor.to_owned());
                 change.approved_at = Some(by.at);
@@ -1350,13 +1349,18 @@ impl<'s> Desk<'s> {
         Ok(items)
     }
 
+    /// One stored round, on an account when given (a narrower read), else among all.
+    async fn round(&self, id: i64, account: Option<&str>) -> Result<fanzha_store::Round> {
+        self.store
+            .rounds(account)
+            .await?
+            .into_iter()
+            .find(|r| r.id == id)
+            .ok_or_else(|| DeskError::not_found("round", id))
+    }
+
     fn round_doc(&self, r: &fanzha_store::Round, orders: Vec<i64>) -> Result<RoundDoc> {
-        let allocations: Vec<Allocation> = serde_json::from_str(&r.new.plan).map_err(|e| {
-            StoreError::Corrupt(format!(
-                "return round {}: its plan does not read: {e}",
-                r.id
-            ))
-        })?;
+        let allocations = shares_of(r)?;
         Ok(RoundDoc {
             id: r.id,
             account: r.new.account_id.clone(),
@@ -1378,16 +1382,8 @@ impl<'s> Desk<'s> {
     /// A round's document: the notice published for objections, or once decided the return
     /// decision with its table of shares.
     pub async fn round_document(&self, id: i64) -> Result<Document> {
-        let r = self
-            .store
-            .rounds(None)
-            .await?
-            .into_iter()
-            .find(|r| r.id == id)
-            .ok_or_else(|| DeskError::not_found("round", id))?;
-        let shares: Vec<Allocation> = serde_json::from_str(&r.new.plan).map_err(|e| {
-            StoreError::Corrupt(format!("return round {id}: its plan does not read: {e}"))
-        })?;
+        let r = self.round(id, None).await?;
+        let shares = shares_of(&r)?;
         let case = self.store.case_get(&r.new.case_id).await?;
         Ok(Document::of_round(&r, &shares, case.as_ref()))
     }
@@ -1519,13 +1515,7 @@ impl<'s> Desk<'s> {
             .round_open(&round)
             .await?
             .ok_or_else(|| DeskError::Conflict("another round was opened meanwhile".into()))?;
-        let stored = self
-            .store
-            .rounds(Some(account))
-            .await?
-            .into_iter()
-            .find(|r| r.id == id)
-            .ok_or_else(|| DeskError::not_found("round", id))?;
+        let stored = self.round(id, Some(account)).await?;
         self.round_doc(&stored, Vec::new())
     }
 
@@ -1533,13 +1523,7 @@ impl<'s> Desk<'s> {
     /// period ends: one return order per share, approved by the decision and numbered, to be
     /// sent to the bank, whose receipt is due within 3 working days of sending.
     pub async fn decide_round(&self, by: By<'_>, id: i64, level: Level) -> Result<RoundDoc> {
-        let r = self
-            .store
-            .rounds(None)
-            .await?
-            .into_iter()
-            .find(|r| r.id == id)
-            .ok_or_else(|| DeskError::not_found("round", id))?;
+        let r = self.round(id, None).await?;
         if r.new.status != "noticed" {
             return Err(DeskError::Conflict(format!(
                 "round {id} is {}: it is decided once",
@@ -1559,8 +1543,7 @@ impl<'s> Desk<'s> {
                 shown_time(r.new.objections_until)
             )));
         }
-        let year =
-            Instant::from_micros(by.at).map_or(2026, |t| chrono::Datelike::year(&t.shanghai()));
+        let year = year_of(by.at);
         let decision_no = format!("返还决〔{year}〕{id}号");
         if !self
             .store
@@ -1571,9 +1554,7 @@ impl<'s> Desk<'s> {
                 "round {id} was decided meanwhile"
             )));
         }
-        let shares: Vec<Allocation> = serde_json::from_str(&r.new.plan).map_err(|e| {
-            StoreError::Corrupt(format!("return round {id}: its plan does not read: {e}"))
-        })?;
+        let shares = shares_of(&r)?;
         let mut made = Vec::new();
         for s in &shares {
             let oid = self
@@ -1606,13 +1587,7 @@ impl<'s> Desk<'s> {
             }
             made.push(oid);
         }
-        let decided = self
-            .store
-            .rounds(Some(&r.new.account_id))
-            .await?
-            .into_iter()
-            .find(|x| x.id == id)
-            .ok_or_else(|| DeskError::not_found("round", id))?;
+        let decided = self.round(id, Some(&r.new.account_id)).await?;
         self.round_doc(&decided, made)
     }
 
@@ -1682,6 +1657,22 @@ impl<'s> Desk<'s> {
             by_month: months.into_iter().map(|(k, (l, b))| row(k, l, b)).collect(),
         })
     }
+}
+
+/// The Shanghai calendar year of an instant, as document numbers carry it.
+fn year_of(at: i64) -> i32 {
+    Instant::from_micros(at).map_or(2026, |t| chrono::Datelike::year(&t.shanghai()))
+}
+
+/// A round's shares as stored (its plan, exactly as noticed).
+fn shares_of(r: &fanzha_store::Round) -> Result<Vec<Allocation>> {
+    serde_json::from_str(&r.new.plan).map_err(|e| {
+        StoreError::Corrupt(format!(
+            "return round {}: its plan does not read: {e}",
+            r.id
+        ))
+        .into()
+    })
 }
 
 /// The finding of a stored disposition.

@@ -121,6 +121,32 @@ async fn scoped_report(
     Ok(Desk::new(&*state.store).report(id).await?)
 }
 
+/// The report in the caller's scope, the loaded ledger, the report's payments in it, and
+/// the report traced by `rule` to the cut-off (default: the latest loaded transaction).
+async fn followed(
+    state: &AppState,
+    user: &CurrentUser,
+    report: &str,
+    rule: Rule,
+    cut_off: Option<&str>,
+) -> Result<
+    (
+        fanzha_store::ReportPayments,
+        Arc<Graph>,
+        Vec<fanzha_trace::TxIx>,
+        fanzha_trace::Trace,
+    ),
+    ApiError,
+> {
+    let rep = scoped_report(state, user, report).await?;
+    let g = ledger(state).await?;
+    let at = as_of(&g, cut_off)?;
+    let payments = load::payments(&g, &rep)
+        .map_err(|e| ApiError::new(Code::WorkflowRefused, e.to_string()).with_field("report"))?;
+    let t = trace(&g, &payments, rule, at);
+    Ok((rep, g, payments, t))
+}
+
 // ---- trace ----
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -175,12 +201,7 @@ pub async fn trace_report(
 ) -> Result<Traced, ApiError> {
     user.allow(Action::ViewTraces)?;
     let rule = rule_of(rule)?;
-    let rep = scoped_report(state, user, report).await?;
-    let g = ledger(state).await?;
-    let at = as_of(&g, cut_off)?;
-    let payments = load::payments(&g, &rep)
-        .map_err(|e| ApiError::new(Code::WorkflowRefused, e.to_string()).with_field("report"))?;
-    let t = trace(&g, &payments, rule, at);
+    let (_, g, payments, t) = followed(state, user, report, rule, cut_off).await?;
     let doc = TraceDoc::new(&g, report, &t);
     super::record(
         state,
@@ -281,12 +302,7 @@ pub async fn stop_plan(
         user.allow(Action::DraftOrders)?;
     }
     let rule = rule_of(rule)?;
-    let rep = scoped_report(state, user, report).await?;
-    let g = ledger(state).await?;
-    let at = g.latest().unwrap_or(0);
-    let payments = load::payments(&g, &rep)
-        .map_err(|e| ApiError::new(Code::WorkflowRefused, e.to_string()).with_field("report"))?;
-    let t = trace(&g, &payments, rule, at);
+    let (rep, g, _, t) = followed(state, user, report, rule, None).await?;
     let actor = user.actor();
     let plan = Desk::new(&*state.store)
         .stop_plan(by(&actor), &g, &rep, &t, None, draft)
